@@ -1,0 +1,72 @@
+# Development entry points. Set-up happens once, through file stamps.
+# Works non-interactively (CI=true, no TTY).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+PYTHON ?= python3
+VENV := .venv
+VENV_MONGO := .venv-mongo
+SECANTUSDB_VERSION := 0.7.0b3
+PIP_FLAGS := --quiet --disable-pip-version-check
+# bench/ may not exist yet: only the folders that do.
+LINT_PATHS := $(wildcard src tests bench)
+TYPED_EXTRAS := $(wildcard tests bench)
+
+# Run apt-get as root, or through sudo when it exists.
+SUDO := $(shell if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then echo sudo; fi)
+
+.PHONY: setup run test lint typecheck importlint pytest bench clean redis-check
+
+setup: $(VENV)/.installed $(VENV_MONGO)/.installed redis-check
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install $(PIP_FLAGS) -c constraints.txt -e '.[dev]'
+	touch $@
+
+$(VENV_MONGO)/.installed:
+	test -x $(VENV_MONGO)/bin/python || $(PYTHON) -m venv $(VENV_MONGO)
+	$(VENV_MONGO)/bin/python -m pip install $(PIP_FLAGS) 'SecantusDB==$(SECANTUSDB_VERSION)'
+	touch $@
+
+redis-check:
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  echo "redis-server not found: installing it with apt-get"; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
+	}
+
+run: setup
+	$(VENV)/bin/marketing-contacts dev
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy $(TYPED_EXTRAS)
+
+importlint: $(VENV)/.installed
+	$(VENV)/bin/lint-imports
+
+pytest: setup
+	$(VENV)/bin/pytest tests/unit tests/integration tests/e2e
+
+test: lint typecheck importlint pytest
+
+bench: setup
+	@shopt -s nullglob; scripts=(bench/*.py); \
+	if [ $${#scripts[@]} -eq 0 ]; then echo "no benchmarks in bench/"; fi; \
+	for script in "$${scripts[@]}"; do \
+	  echo "== $$script"; \
+	  $(VENV)/bin/python "$$script"; \
+	done
+
+clean:
+	rm -rf $(VENV) $(VENV_MONGO) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis \
+	  .import_linter_cache
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
+	find . -name '*.egg-info' -type d -prune -not -path './.git/*' -exec rm -rf {} +

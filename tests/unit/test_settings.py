@@ -1,0 +1,132 @@
+"""Settings come from the environment, with defaults for local development."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from marketing_contacts.settings import Settings, get_settings
+
+SETTING_VARIABLES = (
+    "MONGODB_URI",
+    "MONGODB_DATABASE",
+    "REDIS_URL",
+    "HOST",
+    "PORT",
+    "ENVIRONMENT",
+    "LOG_LEVEL",
+    "ALLOWED_ORIGINS",
+    "VAR_DIR",
+    "UPDATE_DATE_INTERVAL_MINUTES",
+    "BULK_CHUNK_SIZE",
+    "DEV_MONGO_PORT",
+    "DEV_REDIS_PORT",
+)
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in SETTING_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_defaults_suit_local_development(clean_environment: pytest.MonkeyPatch) -> None:
+    settings = Settings()
+
+    assert settings.mongodb_uri == "mongodb://127.0.0.1:27017/?directConnection=true"
+    assert settings.mongodb_database == "marketing_contacts"
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert settings.environment == "development"
+    assert settings.graphiql_enabled
+    assert settings.log_level == "INFO"
+    assert settings.allowed_origins == []
+    assert settings.var_dir == Path("./var")
+    assert settings.update_date_interval_minutes == 5
+    assert settings.bulk_chunk_size == 500
+    assert (settings.dev_mongo_port, settings.dev_redis_port) == (27017, 6379)
+
+
+def test_environment_variables_override_defaults(clean_environment: pytest.MonkeyPatch) -> None:
+    overrides = {
+        "MONGODB_URI": "mongodb://db.example:27018/?replicaSet=rs0",
+        "MONGODB_DATABASE": "contacts_prod",
+        "REDIS_URL": "redis://cache.example:6380/2",
+        "HOST": "0.0.0.0",
+        "PORT": "9000",
+        "ENVIRONMENT": "production",
+        "LOG_LEVEL": "warning",
+        "VAR_DIR": "/srv/contacts",
+        "UPDATE_DATE_INTERVAL_MINUTES": "15",
+        "BULK_CHUNK_SIZE": "1000",
+        "DEV_MONGO_PORT": "37017",
+        "DEV_REDIS_PORT": "16379",
+    }
+    for name, value in overrides.items():
+        clean_environment.setenv(name, value)
+
+    settings = Settings()
+
+    assert settings.mongodb_uri == "mongodb://db.example:27018/?replicaSet=rs0"
+    assert settings.mongodb_database == "contacts_prod"
+    assert settings.redis_url == "redis://cache.example:6380/2"
+    assert (settings.host, settings.port) == ("0.0.0.0", 9000)
+    assert settings.environment == "production"
+    assert not settings.graphiql_enabled
+    assert settings.log_level == "WARNING"
+    assert settings.var_dir == Path("/srv/contacts")
+    assert settings.update_date_interval_minutes == 15
+    assert settings.bulk_chunk_size == 1000
+    assert (settings.dev_mongo_port, settings.dev_redis_port) == (37017, 16379)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://a.example", ["https://a.example"]),
+        ("https://a.example, https://b.example", ["https://a.example", "https://b.example"]),
+        ('["https://a.example", "https://b.example"]', ["https://a.example", "https://b.example"]),
+        ("", []),
+    ],
+)
+def test_allowed_origins_take_a_list_or_commas(
+    clean_environment: pytest.MonkeyPatch, raw: str, expected: list[str]
+) -> None:
+    clean_environment.setenv("ALLOWED_ORIGINS", raw)
+
+    assert Settings().allowed_origins == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("ENVIRONMENT", "staging"), ("PORT", "0"), ("LOG_LEVEL", "loud"), ("BULK_CHUNK_SIZE", "0")],
+)
+def test_invalid_values_are_refused(
+    clean_environment: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    clean_environment.setenv(name, value)
+
+    with pytest.raises(ValueError, match=name.lower()):
+        Settings()
+
+
+def test_settings_are_frozen(clean_environment: pytest.MonkeyPatch) -> None:
+    settings = Settings()
+
+    with pytest.raises(ValueError, match="frozen"):
+        settings.port = 1  # type: ignore[misc]
+
+
+def test_get_settings_reads_once(clean_environment: pytest.MonkeyPatch) -> None:
+    get_settings.cache_clear()
+    try:
+        clean_environment.setenv("PORT", "9001")
+        first = get_settings()
+        clean_environment.setenv("PORT", "9002")
+
+        assert get_settings() is first
+        assert first.port == 9001
+    finally:
+        get_settings.cache_clear()
