@@ -1,0 +1,86 @@
+"""The account (tenant): its tier, schedule, policy, counters and alert state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from marketing_contacts.domain.alerts import DEFAULT_THRESHOLDS, AlertState
+from marketing_contacts.domain.creation import CreationDefaults
+from marketing_contacts.domain.tiers import DEFAULT_LADDERS, Edition, Ladder, UpgradePolicy
+from marketing_contacts.domain.update_dates import (
+    CommitmentTerm,
+    Period,
+    UpdateSchedule,
+    local_date,
+    zone,
+)
+from marketing_contacts.domain.usage import Usage, UsageCounts
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    name: str
+    edition: Edition
+    schedule: UpdateSchedule
+    timezone: str
+    ladder: Ladder
+    tier_limit: int
+    upgrade_policy: UpgradePolicy
+    next_update_date: date
+    alert_state: AlertState
+    created_at: datetime
+    alert_thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
+    counts: UsageCounts = field(default_factory=UsageCounts)
+    creation_defaults: CreationDefaults = field(default_factory=CreationDefaults)
+    #: bumped by every write that moves the counters; writes are conditional on it
+    revision: int = 0
+
+    @property
+    def commitment_term(self) -> CommitmentTerm:
+        return self.schedule.term
+
+    @property
+    def usage(self) -> Usage:
+        return Usage(self.counts, self.tier_limit, self.next_update_date)
+
+    def today(self, now: datetime) -> date:
+        return local_date(now, self.timezone)
+
+    def period_at(self, now: datetime) -> Period:
+        """The update period that holds `now` in the account's zone."""
+        return self.schedule.period_containing(self.today(now))
+
+
+def open_account(
+    *,
+    id: str,
+    name: str,
+    now: datetime,
+    edition: Edition = Edition.STARTER,
+    term: CommitmentTerm = CommitmentTerm.ANNUAL,
+    timezone: str = "UTC",
+    renewal_date: date | None = None,
+    ladder: Ladder | None = None,
+    upgrade_policy: UpgradePolicy = UpgradePolicy.AUTO,
+) -> Account:
+    """A new account: the first step of its ladder, its first update date ahead of today."""
+    zone(timezone)
+    today = local_date(now, timezone)
+    schedule = UpdateSchedule.for_renewal(term, renewal_date or today)
+    chosen_ladder = ladder or DEFAULT_LADDERS[edition]
+    period = schedule.period_containing(today)
+    return Account(
+        id=id,
+        name=name,
+        edition=edition,
+        schedule=schedule,
+        timezone=timezone,
+        ladder=chosen_ladder,
+        tier_limit=chosen_ladder.first_limit,
+        upgrade_policy=upgrade_policy,
+        next_update_date=period.end,
+        alert_state=AlertState(period_start=period.start, tier_limit=chosen_ladder.first_limit),
+        created_at=now,
+    )

@@ -1,0 +1,160 @@
+"""The contact record and the status changes it goes through (S2, S4, C3, C8)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from marketing_contacts.domain.creation import CreationSource
+from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.statuses import (
+    MarketingState,
+    MarketingStatus,
+    StatusChange,
+    StatusSource,
+    decide_status_change,
+    state_after_update_date,
+)
+
+MAX_EMAIL_LENGTH = 254
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+
+
+class LifecycleStage(StrEnum):
+    SUBSCRIBER = "SUBSCRIBER"
+    LEAD = "LEAD"
+    MARKETING_QUALIFIED_LEAD = "MARKETING_QUALIFIED_LEAD"
+    SALES_QUALIFIED_LEAD = "SALES_QUALIFIED_LEAD"
+    OPPORTUNITY = "OPPORTUNITY"
+    CUSTOMER = "CUSTOMER"
+    EVANGELIST = "EVANGELIST"
+    OTHER = "OTHER"
+
+
+_STAGE_ORDER: list[LifecycleStage] = [
+    stage for stage in LifecycleStage if stage is not LifecycleStage.OTHER
+]
+
+
+def check_lifecycle_change(current: LifecycleStage | None, new: LifecycleStage | None) -> None:
+    """C3: a stage moves backwards only by clearing it first; OTHER is outside the order."""
+    if current is None or new is None or LifecycleStage.OTHER in (current, new):
+        return
+    if _STAGE_ORDER.index(new) < _STAGE_ORDER.index(current):
+        raise refuse(
+            ErrorCode.INVALID,
+            f"lifecycle stage cannot move back from {current.value} to {new.value}; clear it first",
+            "input",
+            "lifecycleStage",
+        )
+
+
+def normalize_email(raw: str | None, *field: str) -> str | None:
+    """C8: a syntactically valid address, trimmed; None or blank means no email."""
+    if raw is None or not raw.strip():
+        return None
+    email = raw.strip()
+    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
+        raise refuse(ErrorCode.INVALID, f"{raw!r} is not a valid email address", *field)
+    return email
+
+
+def email_key(email: str | None) -> str | None:
+    """C8: uniqueness is per account and case-insensitive."""
+    return email.lower() if email is not None else None
+
+
+def email_domain(email: str | None) -> str | None:
+    return email.rsplit("@", 1)[1].lower() if email is not None else None
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: str
+    account_id: str
+    created_via: CreationSource
+    created_at: datetime
+    updated_at: datetime
+    state: MarketingState
+    status_source: StatusSource
+    status_changed_at: datetime
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    job_title: str | None = None
+    company_name: str | None = None
+    owner_id: str | None = None
+    lifecycle_stage: LifecycleStage | None = None
+    email_hard_bounced: bool = False
+    unsubscribed_from_all: bool = False
+    #: when the contact became pending; the update date applies to those pending before it
+    pending_since: datetime | None = None
+    #: number of status changes so far; writes of the status are conditional on it
+    status_seq: int = 0
+    list_ids: frozenset[str] = frozenset()
+
+    @property
+    def marketing_status(self) -> MarketingStatus:
+        return self.state.status
+
+    @property
+    def marketing_until_next_update(self) -> bool:
+        return self.state.marketing_until_next_update
+
+    @property
+    def unengaged(self) -> bool:
+        """S6: hard-bounced or unsubscribed from all email."""
+        return self.email_hard_bounced or self.unsubscribed_from_all
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A decided change of one contact's status: the contact after it and its history entry."""
+
+    before: Contact
+    after: Contact
+    change: StatusChange
+
+
+def move_to(
+    contact: Contact, to_state: MarketingState, source: StatusSource, at: datetime
+) -> StatusUpdate:
+    """S4: the new state with its provenance and one history entry."""
+    pending = to_state is MarketingState.MARKETING_UNTIL_NEXT_UPDATE
+    after = replace(
+        contact,
+        state=to_state,
+        status_source=source,
+        status_changed_at=at,
+        updated_at=at,
+        pending_since=at if pending else None,
+        status_seq=contact.status_seq + 1,
+    )
+    change = StatusChange(at=at, from_state=contact.state, to_state=to_state, source=source)
+    return StatusUpdate(before=contact, after=after, change=change)
+
+
+def change_status(
+    contact: Contact, target: MarketingStatus, source: StatusSource, at: datetime
+) -> StatusUpdate | None:
+    """S2 for a caller's request; None for a no-op, which stores nothing (S4)."""
+    to_state = decide_status_change(contact.state, target)
+    return None if to_state is None else move_to(contact, to_state, source, at)
+
+
+def apply_update_date_to(
+    contact: Contact, update_date_starts: datetime, source: StatusSource
+) -> StatusUpdate | None:
+    """S2 at an update date: a contact pending since before the date becomes N at that instant.
+
+    A contact that became pending after the date started belongs to the new period and waits
+    for the next update date.
+    """
+    to_state = state_after_update_date(contact.state)
+    if to_state is None or contact.pending_since is None:
+        return None
+    if contact.pending_since >= update_date_starts:
+        return None
+    return move_to(contact, to_state, source, update_date_starts)

@@ -1,0 +1,140 @@
+"""Default status at creation (D1, D2, D4 of spec/domain.md).
+
+D3 (a form turning an existing submitter into MARKETING) is not held by the domain package.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import pytest
+
+from marketing_contacts.domain.creation import (
+    CreationDefaults,
+    CreationSource,
+    initial_status,
+)
+from marketing_contacts.domain.errors import DomainError, ErrorCode
+from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
+
+MARKETING = MarketingStatus.MARKETING
+NON_MARKETING = MarketingStatus.NON_MARKETING
+
+D1_SOURCES = [
+    CreationSource.MULTI_OBJECT_IMPORT,
+    CreationSource.MOBILE_APP,
+    CreationSource.SALES_EMAIL,
+    CreationSource.MEETINGS_LINK,
+    CreationSource.ASSOCIATED_RECORD,
+]
+
+
+def all_marketing() -> CreationDefaults:
+    """An account that configured every source it could to MARKETING."""
+    return CreationDefaults(MappingProxyType(dict.fromkeys(CreationSource, MARKETING)))
+
+
+# ---------------------------------------------------------------- D1
+
+
+@pytest.mark.parametrize("source", D1_SOURCES)
+def test_d1_always_non_marketing_by_default_even_when_configured_otherwise(
+    source: CreationSource,
+) -> None:
+    assert initial_status(source, None, CreationDefaults()) == (
+        NON_MARKETING,
+        StatusSourceType.CREATION_DEFAULT,
+    )
+    assert initial_status(source, None, all_marketing())[0] is NON_MARKETING
+
+
+@pytest.mark.parametrize("source", D1_SOURCES)
+def test_d1_asking_marketing_from_an_always_non_marketing_source_is_invalid(
+    source: CreationSource,
+) -> None:
+    with pytest.raises(DomainError) as raised:
+        initial_status(source, MARKETING, CreationDefaults())
+    assert [(e.code, e.field) for e in raised.value.errors] == [
+        (ErrorCode.INVALID, ("input", "marketingStatus"))
+    ]
+
+
+@pytest.mark.parametrize("source", D1_SOURCES)
+def test_d1_asking_non_marketing_from_those_sources_is_fine(source: CreationSource) -> None:
+    assert initial_status(source, NON_MARKETING, CreationDefaults())[0] is NON_MARKETING
+
+
+# ---------------------------------------------------------------- D2
+
+
+@pytest.mark.parametrize(
+    ("source", "default"),
+    [
+        (CreationSource.FORM, MARKETING),
+        (CreationSource.EXTERNAL_FORM, MARKETING),
+        (CreationSource.IMPORT, NON_MARKETING),
+        (CreationSource.CHATFLOW, NON_MARKETING),
+        (CreationSource.INTEGRATION, NON_MARKETING),
+        (CreationSource.MANUAL, NON_MARKETING),
+        (CreationSource.API, NON_MARKETING),
+    ],
+)
+def test_d2_defaults_per_source(source: CreationSource, default: MarketingStatus) -> None:
+    assert CreationDefaults().default_for(source) is default
+    assert initial_status(source, None, CreationDefaults()) == (
+        default,
+        StatusSourceType.CREATION_DEFAULT,
+    )
+
+
+def test_d2_account_override_changes_only_its_source() -> None:
+    defaults = CreationDefaults(
+        MappingProxyType({CreationSource.CHATFLOW: MARKETING, CreationSource.FORM: NON_MARKETING})
+    )
+    assert defaults.default_for(CreationSource.CHATFLOW) is MARKETING
+    assert defaults.default_for(CreationSource.FORM) is NON_MARKETING
+    # untouched sources keep the D2 defaults
+    assert defaults.default_for(CreationSource.EXTERNAL_FORM) is MARKETING
+    assert defaults.default_for(CreationSource.IMPORT) is NON_MARKETING
+
+
+@pytest.mark.parametrize("source", [CreationSource.MANUAL, CreationSource.API])
+def test_d2_manual_and_api_marketing_when_the_caller_asks(source: CreationSource) -> None:
+    assert initial_status(source, MARKETING, CreationDefaults())[0] is MARKETING
+    assert initial_status(source, NON_MARKETING, all_marketing())[0] is NON_MARKETING
+
+
+def test_d2_an_import_may_ask_for_all_marketing() -> None:
+    assert initial_status(CreationSource.IMPORT, MARKETING, CreationDefaults()) == (
+        MARKETING,
+        StatusSourceType.IMPORT,
+    )
+
+
+# ---------------------------------------------------------------- D4 (source type)
+
+
+@pytest.mark.parametrize(
+    ("source", "source_type"),
+    [
+        (CreationSource.IMPORT, StatusSourceType.IMPORT),
+        (CreationSource.FORM, StatusSourceType.FORM),
+        (CreationSource.EXTERNAL_FORM, StatusSourceType.FORM),
+        (CreationSource.CHATFLOW, StatusSourceType.CHATFLOW),
+        (CreationSource.INTEGRATION, StatusSourceType.INTEGRATION),
+        (CreationSource.MANUAL, StatusSourceType.USER),
+        (CreationSource.API, StatusSourceType.USER),
+    ],
+)
+def test_d4_source_type_is_the_tool_that_chose_marketing(
+    source: CreationSource, source_type: StatusSourceType
+) -> None:
+    assert initial_status(source, MARKETING, CreationDefaults()) == (MARKETING, source_type)
+
+
+@pytest.mark.parametrize("source", [CreationSource.FORM, CreationSource.EXTERNAL_FORM])
+def test_d4_marketing_by_default_records_creation_default(source: CreationSource) -> None:
+    assert initial_status(source, None, CreationDefaults()) == (
+        MARKETING,
+        StatusSourceType.CREATION_DEFAULT,
+    )
