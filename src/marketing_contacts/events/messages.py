@@ -1,0 +1,60 @@
+"""Events as JSON messages on a per-account Redis channel."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from marketing_contacts.domain.alerts import TierAlert, TierAlertKind
+from marketing_contacts.domain.usage import Usage, UsageCounts
+from marketing_contacts.services.ports import AlertRaised, Event, Stored, UsageChanged
+
+
+def channel(account_id: str) -> str:
+    return f"mc:account:{account_id}:events"
+
+
+def encode(event: Event) -> str:
+    body: dict[str, Any]
+    if isinstance(event, UsageChanged):
+        usage = event.usage
+        body = {
+            "type": "usage",
+            "marketing": usage.counts.marketing,
+            "pending": usage.counts.pending,
+            "total": usage.counts.total,
+            "tier_limit": usage.tier_limit,
+            "next_update_date": usage.next_update_date.isoformat(),
+        }
+    else:
+        alert = event.alert.item
+        body = {
+            "type": "alert",
+            "id": event.alert.id,
+            "kind": alert.kind.value,
+            "threshold": alert.threshold,
+            "marketing_contacts": alert.marketing_contacts,
+            "tier_limit": alert.tier_limit,
+            "at": alert.at.isoformat(),
+            "period_start": alert.period_start.isoformat(),
+        }
+    return json.dumps(body)
+
+
+def decode(message: str | bytes) -> Event:
+    body = json.loads(message)
+    if body["type"] == "usage":
+        counts = UsageCounts(body["marketing"], body["pending"], body["total"])
+        return UsageChanged(
+            Usage(counts, body["tier_limit"], date.fromisoformat(body["next_update_date"]))
+        )
+    alert = TierAlert(
+        kind=TierAlertKind(body["kind"]),
+        threshold=body["threshold"],
+        marketing_contacts=body["marketing_contacts"],
+        tier_limit=body["tier_limit"],
+        at=datetime.fromisoformat(body["at"]),
+        period_start=date.fromisoformat(body["period_start"]),
+    )
+    return AlertRaised(Stored(body["id"], alert))

@@ -1,0 +1,1 @@
+"""Use cases: load, ask the domain, save, publish. They depend only on the ports."""

@@ -1,0 +1,124 @@
+"""Opening accounts and changing their settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+
+from marketing_contacts.domain.accounts import Account, open_account
+from marketing_contacts.domain.alerts import TierAlert, validate_thresholds
+from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.tiers import (
+    DEFAULT_LADDERS,
+    Edition,
+    Ladder,
+    TierChange,
+    UpgradePolicy,
+)
+from marketing_contacts.domain.update_dates import CommitmentTerm, zone
+from marketing_contacts.services.callers import Caller
+from marketing_contacts.services.ledger import retrying
+from marketing_contacts.services.paging import paged
+from marketing_contacts.services.ports import Page, Stored
+from marketing_contacts.services.wiring import Ports
+
+MAX_NAME_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class AccountOpening:
+    name: str
+    edition: Edition = Edition.STARTER
+    term: CommitmentTerm = CommitmentTerm.ANNUAL
+    timezone: str = "UTC"
+    renewal_date: date | None = None
+    upgrade_policy: UpgradePolicy = UpgradePolicy.AUTO
+    tier_limit: int | None = None
+    tier_step: int | None = None
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """Only the fields that are set change."""
+
+    name: str | None = None
+    timezone: str | None = None
+    upgrade_policy: UpgradePolicy | None = None
+    alert_thresholds: tuple[int, ...] | None = None
+
+
+def check_name(name: str, *field: str) -> str:
+    name = name.strip()
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise refuse(ErrorCode.INVALID, f"a name has 1 to {MAX_NAME_LENGTH} characters", *field)
+    return name
+
+
+def ladder_for(opening: AccountOpening) -> Ladder:
+    """T5: the edition's ladder, or the one `--tier-limit/--tier-step` define (prices kept)."""
+    default = DEFAULT_LADDERS[opening.edition]
+    first = opening.tier_limit if opening.tier_limit is not None else default.first_limit
+    step = opening.tier_step if opening.tier_step is not None else default.step
+    if first < 1 or step < 1:
+        raise refuse(ErrorCode.INVALID, "tier limit and step are whole numbers from 1", "tierLimit")
+    return replace(default, first_limit=first, step=step)
+
+
+class AccountService:
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+
+    async def open(self, opening: AccountOpening) -> Account:
+        account = open_account(
+            id=self.ports.contacts.new_id(),
+            name=check_name(opening.name, "name"),
+            now=self.ports.clock.now(),
+            edition=opening.edition,
+            term=opening.term,
+            timezone=opening.timezone,
+            renewal_date=opening.renewal_date,
+            ladder=ladder_for(opening),
+            upgrade_policy=opening.upgrade_policy,
+        )
+        await self.ports.accounts.insert(account)
+        return account
+
+    async def get(self, caller: Caller) -> Account:
+        return await self.ports.account(caller.account_id)
+
+    async def tier_changes(
+        self, caller: Caller, first: int, after: str | None
+    ) -> Page[Stored[TierChange]]:
+        return await paged(
+            first, self.ports.tier_records.tier_changes(caller.account_id, first, after)
+        )
+
+    async def alerts(
+        self, caller: Caller, first: int, after: str | None
+    ) -> Page[Stored[TierAlert]]:
+        return await paged(first, self.ports.tier_records.alerts(caller.account_id, first, after))
+
+    async def update_settings(self, caller: Caller, settings: AccountSettings) -> Account:
+        name = None if settings.name is None else check_name(settings.name, "input", "name")
+        if settings.timezone is not None:
+            zone(settings.timezone)
+        thresholds = (
+            None
+            if settings.alert_thresholds is None
+            else validate_thresholds(settings.alert_thresholds)
+        )
+
+        async def attempt() -> Account:
+            before = await self.ports.account(caller.account_id)
+            after = replace(
+                before,
+                name=name or before.name,
+                timezone=settings.timezone or before.timezone,
+                upgrade_policy=settings.upgrade_policy or before.upgrade_policy,
+                alert_thresholds=before.alert_thresholds if thresholds is None else thresholds,
+                revision=before.revision + 1,
+            )
+            await self.ports.accounts.replace_settings(before, after)
+            return after
+
+        return await retrying(attempt)

@@ -1,0 +1,225 @@
+"""Creating, editing, deleting and reading contacts (C3, C8, D1-D4, S2 delete, S5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from marketing_contacts.domain.changes import plan_usage_change
+from marketing_contacts.domain.contacts import (
+    Contact,
+    LifecycleStage,
+    change_status,
+    check_lifecycle_change,
+    normalize_email,
+)
+from marketing_contacts.domain.creation import CreationSource, initial_status
+from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.filters import ContactFilter
+from marketing_contacts.domain.permissions import check_status_permission
+from marketing_contacts.domain.statuses import (
+    MarketingState,
+    MarketingStatus,
+    StatusSource,
+    StatusSourceType,
+)
+from marketing_contacts.domain.usage import Transition
+from marketing_contacts.services.callers import Caller
+from marketing_contacts.services.ledger import retrying
+from marketing_contacts.services.paging import paged
+from marketing_contacts.services.ports import ChangeBatch, DuplicateEmail, HistoryEntry, Page
+from marketing_contacts.services.statuses import (
+    batch_for,
+    history_of,
+    source_for,
+    tier_limit_reached,
+    transitions_of,
+)
+from marketing_contacts.services.wiring import Ports
+
+#: the contact fields a caller edits directly (UpdateContactInput)
+EDITABLE_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "job_title",
+    "company_name",
+    "owner_id",
+    "lifecycle_stage",
+    "email_hard_bounced",
+    "unsubscribed_from_all",
+)
+
+
+@dataclass(frozen=True)
+class ContactDraft:
+    created_via: CreationSource = CreationSource.API
+    marketing_status: MarketingStatus | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    job_title: str | None = None
+    company_name: str | None = None
+    owner_id: str | None = None
+    lifecycle_stage: LifecycleStage | None = None
+    email_hard_bounced: bool = False
+    unsubscribed_from_all: bool = False
+
+
+@dataclass(frozen=True)
+class ContactEdit:
+    """Only the fields present in `changes` are written; None clears a field."""
+
+    changes: dict[str, Any] = field(default_factory=dict)
+    marketing_status: MarketingStatus | None = None
+
+
+def duplicate_email(email: str | None) -> Exception:
+    return refuse(ErrorCode.DUPLICATE, f"a contact with email {email} exists", "input", "email")
+
+
+class ContactService:
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+
+    async def get(self, caller: Caller, contact_id: str) -> Contact | None:
+        return await self.ports.contacts.get(caller.account_id, contact_id)
+
+    async def page(
+        self, caller: Caller, where: ContactFilter, first: int, after: str | None
+    ) -> Page[Contact]:
+        return await paged(first, self.ports.contacts.page(caller.account_id, where, first, after))
+
+    async def count(self, caller: Caller, where: ContactFilter) -> int:
+        return await self.ports.contacts.count(caller.account_id, where)
+
+    async def create(self, caller: Caller, draft: ContactDraft) -> Contact:
+        email = normalize_email(draft.email, "input", "email")
+        account = await self.ports.account(caller.account_id)
+        status, source_type = initial_status(
+            draft.created_via, draft.marketing_status, account.creation_defaults
+        )
+        check_status_permission(
+            status,
+            source_type,
+            marketing_access=caller.marketing_access,
+            edition=account.edition,
+            field=("input", "marketingStatus"),
+        )
+        source = source_for(caller, source_type, None)
+        contact_id = self.ports.contacts.new_id()
+
+        async def attempt() -> Contact:
+            account = await self.ports.account(caller.account_id)
+            now = self.ports.clock.now()
+            blank = Contact(
+                id=contact_id,
+                account_id=account.id,
+                created_via=draft.created_via,
+                created_at=now,
+                updated_at=now,
+                state=MarketingState.NON_MARKETING,
+                status_source=source,
+                status_changed_at=now,
+                email=email,
+                first_name=draft.first_name,
+                last_name=draft.last_name,
+                job_title=draft.job_title,
+                company_name=draft.company_name,
+                owner_id=draft.owner_id,
+                lifecycle_stage=draft.lifecycle_stage,
+                email_hard_bounced=draft.email_hard_bounced,
+                unsubscribed_from_all=draft.unsubscribed_from_all,
+            )
+            update = change_status(blank, status, source, now)
+            contact = blank if update is None else update.after
+            change = plan_usage_change(account, [Transition(contact.id, None, contact.state)], now)
+            if change.blocked:
+                if change.alerts:
+                    await self.ports.ledger.commit(batch_for(account, change))
+                raise tier_limit_reached(account)
+            batch = replace(
+                batch_for(account, change),
+                created=(contact,),
+                history=() if update is None else history_of([update]),
+            )
+            try:
+                await self.ports.ledger.commit(batch)
+            except DuplicateEmail as error:
+                raise duplicate_email(email) from error
+            return contact
+
+        return await retrying(attempt)
+
+    async def update(self, caller: Caller, contact_id: str, edit: ContactEdit) -> Contact:
+        changes = dict(edit.changes)
+        if "email" in changes:
+            changes["email"] = normalize_email(changes["email"], "input", "email")
+        account = await self.ports.account(caller.account_id)
+        if edit.marketing_status is not None:
+            check_status_permission(
+                edit.marketing_status,
+                StatusSourceType.USER,
+                marketing_access=caller.marketing_access,
+                edition=account.edition,
+                field=("input", "marketingStatus"),
+            )
+        source = StatusSource(StatusSourceType.USER, caller.token_id)
+
+        async def attempt() -> Contact:
+            contact = await self._existing(caller, contact_id)
+            if "lifecycle_stage" in changes:
+                check_lifecycle_change(contact.lifecycle_stage, changes["lifecycle_stage"])
+            now = self.ports.clock.now()
+            edited = replace(contact, **changes, updated_at=now) if changes else contact
+            update = None
+            if edit.marketing_status is not None:
+                update = change_status(edited, edit.marketing_status, source, now)
+            try:
+                if update is None:
+                    if changes:
+                        await self.ports.contacts.update_fields(contact, edited)
+                    return edited
+                account = await self.ports.account(caller.account_id)
+                change = plan_usage_change(account, transitions_of([update]), now)
+                if change.blocked:
+                    if change.alerts:
+                        await self.ports.ledger.commit(batch_for(account, change))
+                    raise tier_limit_reached(account)
+                status_update = replace(update, before=contact)
+                await self.ports.ledger.commit(batch_for(account, change, [status_update]))
+                return update.after
+            except DuplicateEmail as error:
+                raise duplicate_email(changes.get("email")) from error
+
+        return await retrying(attempt)
+
+    async def delete(self, caller: Caller, contact_id: str) -> str:
+        """S2: a deleted marketing contact leaves the count at once."""
+
+        async def attempt() -> str:
+            contact = await self._existing(caller, contact_id)
+            account = await self.ports.account(caller.account_id)
+            now = self.ports.clock.now()
+            change = plan_usage_change(account, [Transition(contact.id, contact.state, None)], now)
+            await self.ports.ledger.commit(
+                ChangeBatch(
+                    account_before=account, account_after=change.account, deleted=(contact,)
+                )
+            )
+            return contact.id
+
+        return await retrying(attempt)
+
+    async def history(
+        self, caller: Caller, contact_id: str, first: int, after: str | None
+    ) -> Page[HistoryEntry]:
+        return await paged(
+            first, self.ports.history.page(caller.account_id, contact_id, first, after)
+        )
+
+    async def _existing(self, caller: Caller, contact_id: str) -> Contact:
+        contact = await self.ports.contacts.get(caller.account_id, contact_id)
+        if contact is None:
+            raise refuse(ErrorCode.NOT_FOUND, f"contact {contact_id} does not exist", "id")
+        return contact

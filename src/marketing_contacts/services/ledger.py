@@ -1,0 +1,63 @@
+"""Committing decided batches, retrying stale decisions, and telling subscribers (A3)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.services.ports import (
+    AlertRaised,
+    ChangeBatch,
+    ChangeWriter,
+    Committed,
+    Event,
+    EventPublisher,
+    StaleWrite,
+    UsageChanged,
+)
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 40
+
+
+async def retrying(attempt: Callable[[], Awaitable[T]], attempts: int = MAX_ATTEMPTS) -> T:
+    """Run `attempt` until its conditional writes hold; each try re-reads and decides again."""
+    for number in range(attempts):
+        try:
+            return await attempt()
+        except StaleWrite:
+            await asyncio.sleep(random.uniform(0, min(0.002 * 2**number, 0.1)))
+    raise refuse(ErrorCode.CONFLICT, "the account kept changing while this was applied; retry")
+
+
+@dataclass
+class Ledger:
+    writer: ChangeWriter
+    events: EventPublisher
+
+    async def commit(self, batch: ChangeBatch) -> Committed:
+        committed = await self.writer.commit(batch)
+        await self.announce(batch, committed)
+        return committed
+
+    async def announce(self, batch: ChangeBatch, committed: Committed) -> None:
+        """Publish after the commit; a publishing failure never undoes or fails the change:
+        the alerts are stored and clients can read them (A3)."""
+        events: list[Event] = [AlertRaised(alert) for alert in committed.alerts]
+        if batch.account_after.counts != batch.account_before.counts:
+            events.append(UsageChanged(batch.account_after.usage))
+        if not events:
+            return
+        try:
+            await self.events.publish(batch.account_after.id, events)
+        except Exception:
+            log.exception(
+                "publishing %d events of account %s failed", len(events), batch.account_after.id
+            )

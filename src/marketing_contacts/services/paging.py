@@ -1,0 +1,24 @@
+"""Connection arguments: `first` from 1 to 200, `after` a cursor the store handed out."""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.services.ports import BadCursor, Page
+
+T = TypeVar("T")
+MAX_PAGE = 200
+
+
+async def paged(first: int, read: Coroutine[Any, Any, Page[T]]) -> Page[T]:
+    if not 1 <= first <= MAX_PAGE:
+        read.close()
+        raise refuse(ErrorCode.INVALID, f"first must be from 1 to {MAX_PAGE}", "first")
+    try:
+        return await read
+    except BadCursor as error:
+        raise refuse(
+            ErrorCode.INVALID, "after is not a cursor of this connection", "after"
+        ) from error

@@ -1,0 +1,204 @@
+"""The Protocols the services depend on; storage/, events/ and the test fakes implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Generic, Protocol, TypeVar
+
+from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.alerts import TierAlert
+from marketing_contacts.domain.contacts import Contact, StatusUpdate
+from marketing_contacts.domain.filters import ContactFilter
+from marketing_contacts.domain.statuses import StatusChange
+from marketing_contacts.domain.tiers import TierChange
+from marketing_contacts.domain.usage import Usage, UsageCounts
+
+T = TypeVar("T")
+
+
+class StaleWrite(Exception):
+    """A conditional write found the state changed since it was read; reload and decide again."""
+
+
+class DuplicateEmail(Exception):
+    """C8: the address is taken in this account."""
+
+
+@dataclass(frozen=True)
+class Stored(Generic[T]):
+    """A record as stored, with the id the store gave it."""
+
+    id: str
+    item: T
+
+
+class BadCursor(Exception):
+    """An `after` cursor this store did not hand out."""
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a connection; `cursors[i]` is the opaque cursor of `items[i]`."""
+
+    items: list[T]
+    cursors: list[str]
+    has_next_page: bool
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A status history entry of one contact; `seq` orders a contact's entries."""
+
+    account_id: str
+    contact_id: str
+    seq: int
+    change: StatusChange
+
+
+@dataclass(frozen=True)
+class ChangeBatch:
+    """Everything one decision writes, atomically and conditionally (design principle 3).
+
+    The account write holds only if its revision is still `account_before.revision`; each status
+    update only if the contact's `status_seq` is still the one it was decided on; each delete
+    likewise. Otherwise nothing is written and `StaleWrite` is raised.
+    """
+
+    account_before: Account
+    account_after: Account
+    created: tuple[Contact, ...] = ()
+    status_updates: tuple[StatusUpdate, ...] = ()
+    deleted: tuple[Contact, ...] = ()
+    history: tuple[HistoryEntry, ...] = ()
+    tier_change: TierChange | None = None
+    alerts: tuple[TierAlert, ...] = ()
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What a committed batch stored, with the ids of its new records."""
+
+    tier_change: Stored[TierChange] | None
+    alerts: tuple[Stored[TierAlert], ...]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class AccountStore(Protocol):
+    async def get(self, account_id: str) -> Account | None: ...
+
+    async def insert(self, account: Account) -> None: ...
+
+    async def replace_settings(self, before: Account, after: Account) -> None:
+        """Write name, zone, policy and thresholds if the revision still holds; else StaleWrite."""
+        ...
+
+    async def due_for_update(self, now: datetime) -> list[str]:
+        """Ids of the accounts whose next update date has started by `now`."""
+        ...
+
+    async def all_ids(self) -> list[str]: ...
+
+
+class ContactStore(Protocol):
+    async def get(self, account_id: str, contact_id: str) -> Contact | None: ...
+
+    async def get_many(self, account_id: str, contact_ids: Sequence[str]) -> list[Contact]: ...
+
+    async def page(
+        self, account_id: str, where: ContactFilter, first: int, after: str | None
+    ) -> Page[Contact]: ...
+
+    async def count(self, account_id: str, where: ContactFilter) -> int: ...
+
+    async def update_fields(self, before: Contact, after: Contact) -> None:
+        """Write the fields other than the status that differ; DuplicateEmail if the address
+        is taken."""
+        ...
+
+    async def pending_before(self, account_id: str, instant: datetime, limit: int) -> list[Contact]:
+        """Up to `limit` contacts in P that became pending before `instant`."""
+        ...
+
+    def new_id(self) -> str:
+        """A fresh contact id; ids sort in creation order."""
+        ...
+
+
+class ChangeWriter(Protocol):
+    async def commit(self, batch: ChangeBatch) -> Committed:
+        """Write the batch atomically; StaleWrite (nothing written) if a condition fails;
+        DuplicateEmail if a created contact's address is taken."""
+        ...
+
+    async def read_counts(self, account_id: str) -> tuple[Account, UsageCounts] | None:
+        """The account and a recount of its contacts, read from one snapshot."""
+        ...
+
+    async def repair_counts(self, before: Account, actual: UsageCounts) -> None:
+        """Set the counters to `actual` if the revision still holds; else StaleWrite."""
+        ...
+
+    async def record_update_date(
+        self, before: Account, after: Account, applied: date, contacts_changed: int, at: datetime
+    ) -> bool:
+        """Move the account past `applied` once: False if that date was applied already;
+        StaleWrite if the account changed since `before` was read."""
+        ...
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """An API token as stored: only the hash of its secret is kept."""
+
+    id: str
+    account_id: str
+    name: str
+    marketing_access: bool
+    secret_hash: str
+    created_at: datetime
+
+
+class TokenStore(Protocol):
+    async def insert(self, token: ApiToken) -> None: ...
+
+    async def find_by_hash(self, secret_hash: str) -> ApiToken | None: ...
+
+
+class HistoryStore(Protocol):
+    async def page(
+        self, account_id: str, contact_id: str, first: int, after: str | None
+    ) -> Page[HistoryEntry]:
+        """Newest first."""
+        ...
+
+
+class TierRecords(Protocol):
+    async def tier_changes(
+        self, account_id: str, first: int, after: str | None
+    ) -> Page[Stored[TierChange]]: ...
+
+    async def alerts(
+        self, account_id: str, first: int, after: str | None
+    ) -> Page[Stored[TierAlert]]: ...
+
+
+@dataclass(frozen=True)
+class UsageChanged:
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class AlertRaised:
+    alert: Stored[TierAlert]
+
+
+Event = UsageChanged | AlertRaised
+
+
+class EventPublisher(Protocol):
+    async def publish(self, account_id: str, events: Sequence[Event]) -> None: ...

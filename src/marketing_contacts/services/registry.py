@@ -1,0 +1,36 @@
+"""Every use case over one set of ports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from marketing_contacts.services.accounts import AccountService
+from marketing_contacts.services.contacts import ContactService
+from marketing_contacts.services.statuses import StatusService
+from marketing_contacts.services.tokens import TokenService
+from marketing_contacts.services.update_dates import UpdateDateService
+from marketing_contacts.services.usage import UsageService
+from marketing_contacts.services.wiring import Ports
+
+
+@dataclass(frozen=True)
+class Services:
+    ports: Ports
+    accounts: AccountService
+    contacts: ContactService
+    statuses: StatusService
+    tokens: TokenService
+    update_dates: UpdateDateService
+    usage: UsageService
+
+    @classmethod
+    def over(cls, ports: Ports) -> Services:
+        return cls(
+            ports=ports,
+            accounts=AccountService(ports),
+            contacts=ContactService(ports),
+            statuses=StatusService(ports),
+            tokens=TokenService(ports),
+            update_dates=UpdateDateService(ports),
+            usage=UsageService(ports),
+        )

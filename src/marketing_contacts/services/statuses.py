@@ -1,0 +1,131 @@
+"""Changing marketing statuses synchronously (B6, S2-S5, S7, T2, T6)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.changes import UsageChange, plan_usage_change
+from marketing_contacts.domain.contacts import Contact, StatusUpdate, change_status
+from marketing_contacts.domain.errors import DomainError, ErrorCode, UserError, refuse
+from marketing_contacts.domain.permissions import check_status_permission
+from marketing_contacts.domain.statuses import (
+    MarketingStatus,
+    StatusSource,
+    StatusSourceType,
+    check_claimable_source,
+)
+from marketing_contacts.domain.usage import Transition, Usage
+from marketing_contacts.services.callers import Caller
+from marketing_contacts.services.ledger import retrying
+from marketing_contacts.services.ports import ChangeBatch, HistoryEntry
+from marketing_contacts.services.wiring import Ports
+
+MAX_SYNC_CONTACTS = 100
+
+
+@dataclass(frozen=True)
+class StatusResult:
+    contacts: list[Contact]
+    usage: Usage
+
+
+def source_for(
+    caller: Caller, source_type: StatusSourceType, source_id: str | None
+) -> StatusSource:
+    """S4: a user's change names the user (the token); a tool's change names the tool's id."""
+    if source_type is StatusSourceType.USER:
+        return StatusSource(StatusSourceType.USER, caller.token_id)
+    return StatusSource(source_type, source_id)
+
+
+def history_of(updates: Sequence[StatusUpdate]) -> tuple[HistoryEntry, ...]:
+    return tuple(
+        HistoryEntry(u.after.account_id, u.after.id, u.after.status_seq, u.change) for u in updates
+    )
+
+
+def batch_for(
+    account: Account, change: UsageChange, updates: Sequence[StatusUpdate] = ()
+) -> ChangeBatch:
+    return ChangeBatch(
+        account_before=account,
+        account_after=change.account,
+        status_updates=tuple(updates),
+        history=history_of(updates),
+        tier_change=change.tier_change,
+        alerts=change.alerts,
+    )
+
+
+def transitions_of(updates: Sequence[StatusUpdate]) -> list[Transition]:
+    return [Transition(u.before.id, u.before.state, u.after.state) for u in updates]
+
+
+def tier_limit_reached(account: Account) -> DomainError:
+    return refuse(
+        ErrorCode.TIER_LIMIT_REACHED,
+        f"the change would exceed the tier of {account.tier_limit} marketing contacts and the "
+        "account's upgrade policy is BLOCK",
+    )
+
+
+class StatusService:
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+
+    async def set_marketing_status(
+        self,
+        caller: Caller,
+        contact_ids: Sequence[str],
+        target: MarketingStatus,
+        source_type: StatusSourceType = StatusSourceType.USER,
+        source_id: str | None = None,
+    ) -> StatusResult:
+        """All or nothing for up to 100 contacts; a no-op stores nothing."""
+        if len(contact_ids) > MAX_SYNC_CONTACTS:
+            raise refuse(
+                ErrorCode.TOO_MANY,
+                f"at most {MAX_SYNC_CONTACTS} contacts at once; use startBulkStatusChange",
+                "input",
+                "contactIds",
+            )
+        check_claimable_source(source_type)
+        ids = list(dict.fromkeys(contact_ids))
+        source = source_for(caller, source_type, source_id)
+        account = await self.ports.account(caller.account_id)
+        check_status_permission(
+            target, source_type, marketing_access=caller.marketing_access, edition=account.edition
+        )
+
+        async def attempt() -> StatusResult:
+            account = await self.ports.account(caller.account_id)
+            found = {c.id: c for c in await self.ports.contacts.get_many(account.id, ids)}
+            missing = [
+                UserError(
+                    ErrorCode.NOT_FOUND,
+                    f"contact {cid} does not exist",
+                    ("input", "contactIds", str(contact_ids.index(cid))),
+                )
+                for cid in ids
+                if cid not in found
+            ]
+            if missing:
+                raise DomainError(*missing)
+            now = self.ports.clock.now()
+            updates = [u for c in found.values() if (u := change_status(c, target, source, now))]
+            change = plan_usage_change(account, transitions_of(updates), now)
+            if change.blocked:
+                if change.alerts:
+                    await self.ports.ledger.commit(batch_for(account, change))
+                raise tier_limit_reached(account)
+            if updates:
+                await self.ports.ledger.commit(batch_for(account, change, updates))
+            after = {u.after.id: u.after for u in updates}
+            return StatusResult(
+                contacts=[after.get(cid, found[cid]) for cid in ids],
+                usage=change.account.usage,
+            )
+
+        return await retrying(attempt)

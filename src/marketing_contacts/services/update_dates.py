@@ -1,0 +1,92 @@
+"""Applying update dates (U4): P becomes N, the next date comes due, the alerts reset.
+
+Exactly once per account and date, also when two runs overlap: each chunk is a conditional
+batch (a contact flips only while still in P with the same status_seq), and moving the account
+past the date is one conditional write that also records the date as applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from marketing_contacts.domain.changes import plan_usage_change, roll_over
+from marketing_contacts.domain.contacts import apply_update_date_to
+from marketing_contacts.domain.statuses import StatusSource, StatusSourceType
+from marketing_contacts.domain.update_dates import due_update_dates, update_instant
+from marketing_contacts.services.ledger import retrying
+from marketing_contacts.services.statuses import batch_for, transitions_of
+from marketing_contacts.services.wiring import Ports
+
+CHUNK = 500
+
+
+@dataclass(frozen=True)
+class AppliedUpdateDate:
+    account_id: str
+    update_date: date
+    #: contacts this run took from P to N
+    contacts_changed: int
+    #: False when another run had applied the date already
+    applied_here: bool
+
+
+class UpdateDateService:
+    def __init__(self, ports: Ports, chunk: int = CHUNK) -> None:
+        self.ports = ports
+        self.chunk = chunk
+
+    async def apply_due(
+        self, now: datetime, account_id: str | None = None
+    ) -> list[AppliedUpdateDate]:
+        """Every update date due at `now`, oldest first, for one account or all of them."""
+        ids = [account_id] if account_id else await self.ports.accounts.due_for_update(now)
+        applied: list[AppliedUpdateDate] = []
+        for one in ids:
+            applied += await self.apply_due_for(one, now)
+        return applied
+
+    async def apply_due_for(self, account_id: str, now: datetime) -> list[AppliedUpdateDate]:
+        applied: list[AppliedUpdateDate] = []
+        while True:
+            account = await self.ports.account(account_id)
+            due = due_update_dates(
+                account.next_update_date, account.schedule, account.timezone, now
+            )
+            if not due:
+                return applied
+            applied.append(await self.apply_update_date(account_id, due[0]))
+            if not applied[-1].applied_here:
+                return applied
+
+    async def apply_update_date(self, account_id: str, update_date: date) -> AppliedUpdateDate:
+        account = await self.ports.account(account_id)
+        starts = update_instant(update_date, account.timezone)
+        source = StatusSource(StatusSourceType.UPDATE_DATE, update_date.isoformat())
+        changed = 0
+        while flipped := await retrying(lambda: self._flip_chunk(account_id, starts, source)):
+            changed += flipped
+
+        async def finish() -> bool:
+            before = await self.ports.account(account_id)
+            if before.next_update_date != update_date:
+                return False
+            return await self.ports.writer.record_update_date(
+                before,
+                roll_over(before, update_date),
+                update_date,
+                changed,
+                self.ports.clock.now(),
+            )
+
+        return AppliedUpdateDate(account_id, update_date, changed, await retrying(finish))
+
+    async def _flip_chunk(self, account_id: str, starts: datetime, source: StatusSource) -> int:
+        pending = await self.ports.contacts.pending_before(account_id, starts, self.chunk)
+        updates = [u for c in pending if (u := apply_update_date_to(c, starts, source))]
+        if not updates:
+            return 0
+        account = await self.ports.account(account_id)
+        change = plan_usage_change(account, transitions_of(updates), self.ports.clock.now())
+        await self.ports.ledger.commit(batch_for(account, change, updates))
+        return len(updates)

@@ -1,0 +1,47 @@
+"""Usage as clients see it, and the reconciliation that proves the counters exact (T1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.usage import Usage, UsageCounts
+from marketing_contacts.services.callers import Caller
+from marketing_contacts.services.ledger import retrying
+from marketing_contacts.services.wiring import Ports
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    account_id: str
+    stored: UsageCounts
+    actual: UsageCounts
+
+    @property
+    def drifted(self) -> bool:
+        return self.stored != self.actual
+
+
+class UsageService:
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+
+    async def usage(self, caller: Caller) -> Usage:
+        return (await self.ports.account(caller.account_id)).usage
+
+    async def reconcile(self, account_id: str) -> Reconciliation:
+        """Recount from the contacts; where the counters differ, set them to the recount."""
+
+        async def attempt() -> Reconciliation:
+            read = await self.ports.writer.read_counts(account_id)
+            if read is None:
+                raise refuse(ErrorCode.NOT_FOUND, f"account {account_id} does not exist")
+            account, actual = read
+            if actual != account.counts:
+                await self.ports.writer.repair_counts(account, actual)
+            return Reconciliation(account_id, account.counts, actual)
+
+        return await retrying(attempt)
+
+    async def reconcile_all(self) -> list[Reconciliation]:
+        return [await self.reconcile(one) for one in await self.ports.accounts.all_ids()]

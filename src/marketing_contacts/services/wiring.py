@@ -1,0 +1,41 @@
+"""The ports a service needs, bundled once per process (API lifespan, worker startup, CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.services.ledger import Ledger
+from marketing_contacts.services.ports import (
+    AccountStore,
+    ChangeWriter,
+    Clock,
+    ContactStore,
+    EventPublisher,
+    HistoryStore,
+    TierRecords,
+    TokenStore,
+)
+
+
+@dataclass
+class Ports:
+    accounts: AccountStore
+    contacts: ContactStore
+    writer: ChangeWriter
+    history: HistoryStore
+    tier_records: TierRecords
+    tokens: TokenStore
+    events: EventPublisher
+    clock: Clock
+
+    @property
+    def ledger(self) -> Ledger:
+        return Ledger(self.writer, self.events)
+
+    async def account(self, account_id: str) -> Account:
+        account = await self.accounts.get(account_id)
+        if account is None:
+            raise refuse(ErrorCode.NOT_FOUND, f"account {account_id} does not exist")
+        return account

@@ -1,0 +1,43 @@
+"""The accounts collection."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pymongo import ASCENDING, IndexModel
+
+from marketing_contacts.domain.accounts import Account
+from marketing_contacts.services.ports import StaleWrite
+from marketing_contacts.storage.codec import account_doc, account_from, account_state_doc
+from marketing_contacts.storage.database import ACCOUNTS, Mongo
+from marketing_contacts.storage.ids import oid
+
+INDEXES = {ACCOUNTS: [IndexModel([("next_update_at", ASCENDING)])]}
+
+
+class MongoAccountStore:
+    def __init__(self, mongo: Mongo) -> None:
+        self.collection = mongo[ACCOUNTS]
+
+    async def get(self, account_id: str) -> Account | None:
+        key = oid(account_id)
+        doc = None if key is None else await self.collection.find_one({"_id": key})
+        return None if doc is None else account_from(doc)
+
+    async def insert(self, account: Account) -> None:
+        await self.collection.insert_one(account_doc(account))
+
+    async def replace_settings(self, before: Account, after: Account) -> None:
+        result = await self.collection.update_one(
+            {"_id": oid(before.id), "revision": before.revision},
+            {"$set": account_state_doc(after)},
+        )
+        if result.matched_count != 1:
+            raise StaleWrite(before.id)
+
+    async def due_for_update(self, now: datetime) -> list[str]:
+        cursor = self.collection.find({"next_update_at": {"$lte": now}}, {"_id": 1})
+        return [str(doc["_id"]) async for doc in cursor]
+
+    async def all_ids(self) -> list[str]:
+        return [str(doc["_id"]) async for doc in self.collection.find({}, {"_id": 1})]

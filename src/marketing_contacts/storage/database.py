@@ -1,0 +1,42 @@
+"""The database handle and the indexes every query needs, created at start."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+Doc = dict[str, Any]
+
+ACCOUNTS = "accounts"
+CONTACTS = "contacts"
+STATUS_HISTORY = "status_history"
+TIER_CHANGES = "tier_changes"
+ALERTS = "alerts"
+TOKENS = "tokens"
+UPDATE_DATES = "update_dates"
+
+
+class Mongo:
+    """One client per event loop (design.md); the collections the adapters use."""
+
+    def __init__(self, client: AsyncMongoClient[Doc], database: str) -> None:
+        self.client = client
+        self.db: AsyncDatabase[Doc] = client[database]
+
+    def __getitem__(self, name: str) -> AsyncCollection[Doc]:
+        return self.db[name]
+
+
+def connect(uri: str, database: str, **options: Any) -> Mongo:
+    client: AsyncMongoClient[Doc] = AsyncMongoClient(uri, tz_aware=True, **options)
+    return Mongo(client, database)
+
+
+async def ensure_indexes(mongo: Mongo, indexes: Mapping[str, Sequence[IndexModel]]) -> None:
+    for collection, models in indexes.items():
+        if models:
+            await mongo[collection].create_indexes(list(models))

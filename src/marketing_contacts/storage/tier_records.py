@@ -1,0 +1,53 @@
+"""Tier changes and alerts of an account, newest first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from marketing_contacts.domain.alerts import TierAlert
+from marketing_contacts.domain.tiers import TierChange
+from marketing_contacts.services.ports import Page, Stored
+from marketing_contacts.storage.codec import alert_from, tier_change_from
+from marketing_contacts.storage.database import ALERTS, TIER_CHANGES, Doc, Mongo
+from marketing_contacts.storage.ids import decode_id_cursor, encode_cursor, oid
+
+T = TypeVar("T")
+
+_NEWEST_FIRST = [IndexModel([("account_id", ASCENDING), ("_id", DESCENDING)])]
+INDEXES = {TIER_CHANGES: _NEWEST_FIRST, ALERTS: _NEWEST_FIRST}
+
+
+class MongoTierRecords:
+    def __init__(self, mongo: Mongo) -> None:
+        self.mongo = mongo
+
+    async def tier_changes(
+        self, account_id: str, first: int, after: str | None
+    ) -> Page[Stored[TierChange]]:
+        return await self._page(TIER_CHANGES, tier_change_from, account_id, first, after)
+
+    async def alerts(
+        self, account_id: str, first: int, after: str | None
+    ) -> Page[Stored[TierAlert]]:
+        return await self._page(ALERTS, alert_from, account_id, first, after)
+
+    async def _page(
+        self,
+        collection: str,
+        decode: Callable[[Doc], T],
+        account_id: str,
+        first: int,
+        after: str | None,
+    ) -> Page[Stored[T]]:
+        query: Doc = {"account_id": oid(account_id)}
+        after_id = decode_id_cursor(collection, after)
+        if after_id is not None:
+            query["_id"] = {"$lt": after_id}
+        found = self.mongo[collection].find(query).sort("_id", DESCENDING).limit(first + 1)
+        docs = await found.to_list()
+        items = [Stored(str(doc["_id"]), decode(doc)) for doc in docs[:first]]
+        cursors = [encode_cursor(collection, item.id) for item in items]
+        return Page(items, cursors, len(docs) > first)

@@ -1,0 +1,38 @@
+"""The MongoDB implementations of the ports, and every index they need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pymongo import IndexModel
+
+from marketing_contacts.services.ports import Clock, EventPublisher
+from marketing_contacts.services.wiring import Ports
+from marketing_contacts.storage import accounts, contacts, history, tier_records, tokens, writer
+from marketing_contacts.storage.database import Mongo, ensure_indexes
+
+
+def all_indexes() -> dict[str, Sequence[IndexModel]]:
+    indexes: dict[str, list[IndexModel]] = {}
+    for module in (accounts, contacts, history, tier_records, tokens, writer):
+        for collection, models in module.INDEXES.items():
+            indexes.setdefault(collection, []).extend(models)
+    return dict(indexes)
+
+
+async def prepare(mongo: Mongo) -> None:
+    """Create every index the queries need (idempotent; run at each start)."""
+    await ensure_indexes(mongo, all_indexes())
+
+
+def mongo_ports(mongo: Mongo, events: EventPublisher, clock: Clock) -> Ports:
+    return Ports(
+        accounts=accounts.MongoAccountStore(mongo),
+        contacts=contacts.MongoContactStore(mongo),
+        writer=writer.MongoChangeWriter(mongo),
+        history=history.MongoHistoryStore(mongo),
+        tier_records=tier_records.MongoTierRecords(mongo),
+        tokens=tokens.MongoTokenStore(mongo),
+        events=events,
+        clock=clock,
+    )

@@ -1,0 +1,233 @@
+"""Atomic, conditional writes of decided batches (design principle 3).
+
+Each batch is one multi-document transaction: the account write holds only at the revision the
+decision was made on, each contact write only at the status sequence it was decided on. A failed
+condition, or a write conflict with a concurrent transaction, aborts the whole batch and raises
+StaleWrite, so the caller re-reads and decides again. Counters therefore move in the same commit
+as the states they count: never one without the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from typing import Any
+
+from pymongo import ASCENDING, DeleteOne, IndexModel, UpdateOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
+
+from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.contacts import Contact, StatusUpdate
+from marketing_contacts.domain.statuses import MarketingState
+from marketing_contacts.domain.usage import UsageCounts
+from marketing_contacts.services.ports import (
+    ChangeBatch,
+    Committed,
+    DuplicateEmail,
+    StaleWrite,
+    Stored,
+)
+from marketing_contacts.storage.codec import (
+    account_from,
+    account_state_doc,
+    alert_doc,
+    contact_diff,
+    contact_doc,
+    counts_doc,
+    history_doc,
+    tier_change_doc,
+)
+from marketing_contacts.storage.database import (
+    ACCOUNTS,
+    ALERTS,
+    CONTACTS,
+    STATUS_HISTORY,
+    TIER_CHANGES,
+    UPDATE_DATES,
+    Mongo,
+)
+from marketing_contacts.storage.ids import oid
+
+INDEXES = {UPDATE_DATES: [IndexModel([("account_id", ASCENDING), ("update_date", ASCENDING)])]}
+
+DUPLICATE_KEY = 11000
+WRITE_CONFLICT = 112
+
+
+def _write_errors(error: PyMongoError) -> list[dict[str, object]]:
+    details = getattr(error, "details", None) or {}
+    return list(details.get("writeErrors", [details]))
+
+
+def _is_duplicate_email(error: PyMongoError) -> bool:
+    return any(
+        e.get("code") == DUPLICATE_KEY and "email_key" in str(e.get("keyPattern", e))
+        for e in _write_errors(error)
+    )
+
+
+def _is_conflict(error: PyMongoError) -> bool:
+    """A write conflict or an unknown commit outcome: re-reading and deciding again is safe,
+    because every write of a batch is conditional."""
+    labelled = error.has_error_label("TransientTransactionError") or error.has_error_label(
+        "UnknownTransactionCommitResult"
+    )
+    return labelled or any(e.get("code") == WRITE_CONFLICT for e in _write_errors(error))
+
+
+class MongoChangeWriter:
+    def __init__(self, mongo: Mongo) -> None:
+        self.mongo = mongo
+
+    @asynccontextmanager
+    async def _transaction(self, *, snapshot: bool = False) -> AsyncIterator[AsyncClientSession]:
+        """A transaction whose conflicts surface as StaleWrite and whose aborts write nothing."""
+        try:
+            async with (
+                self.mongo.client.start_session() as session,
+                await session.start_transaction(
+                    read_concern=ReadConcern("snapshot" if snapshot else "local"),
+                    write_concern=WriteConcern("majority"),
+                ),
+            ):
+                yield session
+        except PyMongoError as error:
+            if _is_duplicate_email(error):
+                raise DuplicateEmail(str(error)) from error
+            if _is_conflict(error):
+                raise StaleWrite(str(error)) from error
+            raise
+
+    async def commit(self, batch: ChangeBatch) -> Committed:
+        account_id = batch.account_after.id
+        tier_change_docs = (
+            [] if batch.tier_change is None else [tier_change_doc(account_id, batch.tier_change)]
+        )
+        alert_docs = [alert_doc(account_id, alert) for alert in batch.alerts]
+        async with self._transaction() as session:
+            await self._write_account(batch.account_before, batch.account_after, session)
+            if batch.created:
+                await self.mongo[CONTACTS].insert_many(
+                    [contact_doc(c) for c in batch.created], session=session
+                )
+            await self._update_statuses(batch.status_updates, session)
+            await self._delete(batch.deleted, session)
+            if batch.history:
+                await self.mongo[STATUS_HISTORY].insert_many(
+                    [history_doc(entry) for entry in batch.history], session=session
+                )
+            if tier_change_docs:
+                await self.mongo[TIER_CHANGES].insert_many(tier_change_docs, session=session)
+            if alert_docs:
+                await self.mongo[ALERTS].insert_many(alert_docs, session=session)
+        return Committed(
+            tier_change=(
+                None
+                if batch.tier_change is None
+                else Stored(str(tier_change_docs[0]["_id"]), batch.tier_change)
+            ),
+            alerts=tuple(
+                Stored(str(doc["_id"]), alert)
+                for doc, alert in zip(alert_docs, batch.alerts, strict=True)
+            ),
+        )
+
+    async def _write_account(
+        self, before: Account, after: Account, session: AsyncClientSession
+    ) -> None:
+        result = await self.mongo[ACCOUNTS].update_one(
+            {"_id": oid(before.id), "revision": before.revision},
+            {"$set": account_state_doc(after)},
+            session=session,
+        )
+        if result.matched_count != 1:
+            raise StaleWrite(f"account {before.id} moved past revision {before.revision}")
+
+    async def _update_statuses(
+        self, updates: Sequence[StatusUpdate], session: AsyncClientSession
+    ) -> None:
+        if not updates:
+            return
+        operations = [
+            UpdateOne(
+                {
+                    "_id": oid(u.before.id),
+                    "account_id": oid(u.before.account_id),
+                    "status_seq": u.before.status_seq,
+                },
+                {"$set": contact_diff(u.before, u.after)},
+            )
+            for u in updates
+        ]
+        result = await self.mongo[CONTACTS].bulk_write(operations, session=session)
+        if result.matched_count != len(operations):
+            raise StaleWrite("a contact's status changed since it was read")
+
+    async def _delete(self, contacts: Sequence[Contact], session: AsyncClientSession) -> None:
+        if not contacts:
+            return
+        operations = [
+            DeleteOne(
+                {
+                    "_id": oid(c.id),
+                    "account_id": oid(c.account_id),
+                    "status_seq": c.status_seq,
+                }
+            )
+            for c in contacts
+        ]
+        result = await self.mongo[CONTACTS].bulk_write(operations, session=session)
+        if result.deleted_count != len(operations):
+            raise StaleWrite("a contact changed or went since it was read")
+
+    async def read_counts(self, account_id: str) -> tuple[Account, UsageCounts] | None:
+        async with self._transaction(snapshot=True) as session:
+            doc = await self.mongo[ACCOUNTS].find_one({"_id": oid(account_id)}, session=session)
+            if doc is None:
+                return None
+            pipeline: list[dict[str, Any]] = [
+                {"$match": {"account_id": oid(account_id)}},
+                {"$group": {"_id": "$state", "n": {"$sum": 1}}},
+            ]
+            cursor = await self.mongo[CONTACTS].aggregate(pipeline, session=session)
+            by_state = {MarketingState(row["_id"]): row["n"] async for row in cursor}
+        marketing = MarketingState.MARKETING
+        pending = MarketingState.MARKETING_UNTIL_NEXT_UPDATE
+        counts = UsageCounts(
+            marketing=by_state.get(marketing, 0) + by_state.get(pending, 0),
+            pending=by_state.get(pending, 0),
+            total=sum(by_state.values()),
+        )
+        return account_from(doc), counts
+
+    async def repair_counts(self, before: Account, actual: UsageCounts) -> None:
+        result = await self.mongo[ACCOUNTS].update_one(
+            {"_id": oid(before.id), "revision": before.revision},
+            {"$set": {"counts": counts_doc(actual), "revision": before.revision + 1}},
+        )
+        if result.matched_count != 1:
+            raise StaleWrite(before.id)
+
+    async def record_update_date(
+        self, before: Account, after: Account, applied: date, contacts_changed: int, at: datetime
+    ) -> bool:
+        log = {
+            "_id": f"{before.id}:{applied.isoformat()}",
+            "account_id": oid(before.id),
+            "update_date": applied.isoformat(),
+            "contacts_changed": contacts_changed,
+            "applied_at": at,
+        }
+        if await self.mongo[UPDATE_DATES].find_one({"_id": log["_id"]}) is not None:
+            return False
+        try:
+            async with self._transaction() as session:
+                await self._write_account(before, after, session)
+                await self.mongo[UPDATE_DATES].insert_one(log, session=session)
+        except DuplicateKeyError:
+            return False
+        return True
