@@ -1,0 +1,70 @@
+"""The ASGI application: GraphQL at /graphql, health at /health."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from marketing_contacts.auth import RequireToken, caller_of
+from marketing_contacts.runtime import Runtime, open_runtime
+from marketing_contacts.schema.build import schema
+from marketing_contacts.schema.context import RequestContext
+from marketing_contacts.settings import Settings, get_settings
+
+HEALTH_TIMEOUT_SECONDS = 2.0
+
+
+class GraphQLApp(GraphQL[RequestContext, None]):
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RequestContext:
+        runtime: Runtime = request.app.state.runtime
+        return RequestContext(caller=caller_of(request), services=runtime.services)
+
+
+async def _check(probe: Awaitable[object]) -> str:
+    try:
+        await asyncio.wait_for(probe, HEALTH_TIMEOUT_SECONDS)
+    except Exception as error:
+        return f"down: {type(error).__name__}"
+    return "ok"
+
+
+async def health(request: Request) -> JSONResponse:
+    """200 with the state of MongoDB and Redis; 503 when one is down."""
+    runtime: Runtime = request.app.state.runtime
+    mongo, redis = await asyncio.gather(
+        _check(runtime.mongo.client.admin.command("ping")),
+        _check(runtime.redis.ping()),
+    )
+    status = 200 if mongo == redis == "ok" else 503
+    return JSONResponse({"mongodb": mongo, "redis": redis}, status_code=status)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with open_runtime(settings) as runtime:
+            app.state.runtime = runtime
+            yield
+
+    graphql = GraphQLApp(
+        schema,
+        graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        allowed_origins=settings.allowed_origins,
+    )
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Route("/graphql", RequireToken(graphql, ide_enabled=settings.graphiql_enabled)),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

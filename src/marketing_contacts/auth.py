@@ -1,0 +1,68 @@
+"""Bearer tokens on every GraphQL request: the token decides the account (401 otherwise)."""
+
+from __future__ import annotations
+
+from starlette.requests import HTTPConnection
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from marketing_contacts.services.callers import Caller
+from marketing_contacts.services.tokens import TokenService
+
+CALLER = "caller"
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def unauthorized(message: str) -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401,
+        headers={"WWW-Authenticate": 'Bearer realm="marketing-contacts"'},
+    )
+
+
+def caller_of(connection: HTTPConnection) -> Caller:
+    caller: Caller = connection.scope["state"][CALLER]
+    return caller
+
+
+class RequireToken:
+    """Lets an HTTP request through only with a valid bearer token; the GraphiQL page (a browser's
+    GET for HTML) loads without one, in development only."""
+
+    def __init__(self, app: ASGIApp, *, ide_enabled: bool) -> None:
+        self.app = app
+        self.ide_enabled = ide_enabled
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        connection = HTTPConnection(scope)
+        if scope["type"] == "http" and self._wants_ide(connection, scope):
+            await self.app(scope, receive, send)
+            return
+        token = bearer_token(connection.headers.get("authorization"))
+        if token is None:
+            await unauthorized("an Authorization: Bearer <token> header is required")(
+                scope, receive, send
+            )
+            return
+        tokens: TokenService = connection.app.state.runtime.services.tokens
+        caller = await tokens.authenticate(token)
+        if caller is None:
+            await unauthorized("the token is not valid")(scope, receive, send)
+            return
+        scope.setdefault("state", {})[CALLER] = caller
+        await self.app(scope, receive, send)
+
+    def _wants_ide(self, connection: HTTPConnection, scope: Scope) -> bool:
+        return (
+            self.ide_enabled
+            and scope.get("method") == "GET"
+            and "text/html" in connection.headers.get("accept", "")
+            and "query" not in connection.query_params
+        )

@@ -1,0 +1,65 @@
+"""Command-line interface: `marketing-contacts serve | worker | dev`."""
+
+from __future__ import annotations
+
+import typer
+
+from marketing_contacts.cli_admin import register as register_admin_commands
+from marketing_contacts.settings import get_settings
+
+app = typer.Typer(
+    name="marketing-contacts",
+    help="Marketing contacts: GraphQL API, workers and a local development stack.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.command()
+def serve() -> None:
+    """Serve the GraphQL API with uvicorn on HOST:PORT."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "marketing_contacts.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run an arq worker for the background jobs."""
+    import logging.config
+
+    from arq.logs import default_log_config
+    from arq.worker import run_worker
+
+    from marketing_contacts.workers.settings import WorkerSettings
+
+    logging.config.dictConfig(default_log_config(verbose=get_settings().log_level == "DEBUG"))
+    run_worker(WorkerSettings)
+
+
+@app.command()
+def dev() -> None:
+    """Run SecantusDB, Redis, the API and a worker locally; Ctrl-C stops them all.
+
+    MONGODB_URI / REDIS_URL, when set, are used instead of starting local servers.
+    DEV_MONGO_PORT / DEV_REDIS_PORT choose the local servers' ports (27017 / 6379).
+    """
+    from marketing_contacts.devrun import run_dev
+
+    raise typer.Exit(run_dev(get_settings()))
+
+
+register_admin_commands(app)
+
+
+def main() -> None:
+    """Entry point of the `marketing-contacts` console script."""
+    app()

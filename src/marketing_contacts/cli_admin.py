@@ -1,0 +1,181 @@
+"""Administration commands: accounts, tokens, usage reconciliation, update dates.
+
+They talk to the databases MONGODB_URI and REDIS_URL name, so a command in another terminal
+works on the running service's data. With --json the last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from marketing_contacts.domain.errors import DomainError
+from marketing_contacts.domain.tiers import Edition, UpgradePolicy
+from marketing_contacts.domain.update_dates import CommitmentTerm
+from marketing_contacts.runtime import open_runtime
+from marketing_contacts.services.accounts import AccountOpening
+from marketing_contacts.services.registry import Services
+from marketing_contacts.settings import get_settings
+
+T = TypeVar("T")
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object as the last line.")]
+
+accounts = typer.Typer(help="Accounts.", no_args_is_help=True)
+tokens = typer.Typer(help="API tokens.", no_args_is_help=True)
+usage = typer.Typer(help="Usage counters.", no_args_is_help=True)
+update_date = typer.Typer(help="Update dates.", no_args_is_help=True)
+
+
+def run(work: Callable[[Services], Awaitable[T]]) -> T:
+    """Run `work` against the configured databases; a refused request exits 2 with its reason."""
+
+    async def main() -> T:
+        async with open_runtime(get_settings()) as runtime:
+            return await work(runtime.services)
+
+    try:
+        return asyncio.run(main())
+    except DomainError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
+
+
+def emit(as_json: bool, body: dict[str, Any], text: str) -> None:
+    typer.echo(json.dumps(body) if as_json else text)
+
+
+@accounts.command("create")
+def accounts_create(
+    name: Annotated[str, typer.Option(help="The account's name.")],
+    edition: Edition = Edition.STARTER,
+    term: CommitmentTerm = CommitmentTerm.ANNUAL,
+    tier_limit: Annotated[int | None, typer.Option(min=1, help="First tier step.")] = None,
+    tier_step: Annotated[int | None, typer.Option(min=1, help="Growth per step.")] = None,
+    timezone: str = "UTC",
+    renewal_date: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD; default today.")
+    ] = None,
+    upgrade_policy: UpgradePolicy = UpgradePolicy.AUTO,
+    as_json: JsonFlag = False,
+) -> None:
+    """Open an account and print its id and a first API token (shown once)."""
+    opening = AccountOpening(
+        name=name,
+        edition=edition,
+        term=term,
+        timezone=timezone,
+        renewal_date=None if renewal_date is None else renewal_date.date(),
+        upgrade_policy=upgrade_policy,
+        tier_limit=tier_limit,
+        tier_step=tier_step,
+    )
+
+    async def work(services: Services) -> tuple[str, str]:
+        account = await services.accounts.open(opening)
+        _, secret = await services.tokens.issue(account.id, "owner")
+        return account.id, secret
+
+    account_id, secret = run(work)
+    emit(
+        as_json,
+        {"id": account_id, "token": secret},
+        f"account {account_id}\ntoken {secret}  (shown once)",
+    )
+
+
+@tokens.command("create")
+def tokens_create(
+    account: Annotated[str, typer.Option(help="The account's id.")],
+    name: Annotated[str, typer.Option(help="Who or what uses the token.")],
+    no_marketing_access: Annotated[
+        bool, typer.Option("--no-marketing-access", help="S5: may not set contacts marketing.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Issue an API token for an account (shown once)."""
+
+    async def work(services: Services) -> str:
+        _, secret = await services.tokens.issue(
+            account, name, marketing_access=not no_marketing_access
+        )
+        return secret
+
+    secret = run(work)
+    emit(as_json, {"token": secret}, f"token {secret}  (shown once)")
+
+
+@usage.command("reconcile")
+def usage_reconcile(
+    account: Annotated[str | None, typer.Option(help="One account; default all.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Recount every account's usage from its contacts; report and repair any difference."""
+
+    async def work(services: Services) -> list[Any]:
+        if account is not None:
+            return [await services.usage.reconcile(account)]
+        return list(await services.usage.reconcile_all())
+
+    results = run(work)
+    rows = [
+        {
+            "account": r.account_id,
+            "drifted": r.drifted,
+            "stored": asdict(r.stored),
+            "actual": asdict(r.actual),
+        }
+        for r in results
+    ]
+    drifted = sum(r.drifted for r in results)
+    emit(
+        as_json,
+        {"accounts": len(results), "drifted": drifted, "results": rows},
+        f"{len(results)} accounts reconciled, {drifted} repaired",
+    )
+
+
+@update_date.command("run")
+def update_date_run(
+    account: Annotated[str | None, typer.Option(help="One account; default all due.")] = None,
+    as_of: Annotated[
+        datetime | None, typer.Option("--as-of", help="ISO-8601 instant; default now.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Apply every update date due at --as-of (U4), oldest first, each once."""
+    moment = as_of or datetime.now(UTC)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+
+    async def work(services: Services) -> list[Any]:
+        return list(await services.update_dates.apply_due(moment, account))
+
+    applied = run(work)
+    rows = [
+        {
+            "account": a.account_id,
+            "date": a.update_date.isoformat(),
+            "contactsChanged": a.contacts_changed,
+            "appliedHere": a.applied_here,
+        }
+        for a in applied
+    ]
+    emit(
+        as_json,
+        {"applied": rows},
+        "\n".join(f"{r['account']} {r['date']}: {r['contactsChanged']} contacts" for r in rows)
+        or "no update date due",
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(accounts, name="accounts")
+    app.add_typer(tokens, name="tokens")
+    app.add_typer(usage, name="usage")
+    app.add_typer(update_date, name="update-date")

@@ -1,0 +1,26 @@
+"""The Schema object."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
+
+from marketing_contacts.schema.errors import ClientErrors
+from marketing_contacts.schema.mutation import Mutation
+from marketing_contacts.schema.query import Query
+
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Expected errors are the client's business, not the log's; ClientErrors logs the
+        unexpected ones with their request id."""
+
+
+def build_schema() -> strawberry.Schema:
+    return Schema(query=Query, mutation=Mutation, extensions=[ClientErrors])
+
+
+schema = build_schema()

@@ -1,0 +1,70 @@
+"""Errors as clients see them: userErrors in payloads, or GraphQL errors with a code.
+
+Unexpected errors are masked: the client gets "Unexpected error." and a request id, the log
+gets the traceback under the same id (design principle 6).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator, Sequence
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from marketing_contacts.domain.errors import DomainError, ErrorCode
+from marketing_contacts.domain.errors import UserError as DomainUserError
+
+log = logging.getLogger(__name__)
+
+
+@strawberry.type
+class UserError:
+    field: list[str] = strawberry.field(
+        description='Path to the input field at fault, e.g. ["input", "email"]; empty when no '
+        "field is at fault."
+    )
+    code: ErrorCode
+    message: str
+
+    @classmethod
+    def of(cls, error: DomainUserError) -> UserError:
+        return cls(field=list(error.field), code=error.code, message=error.message)
+
+
+def user_errors(errors: Sequence[DomainUserError]) -> list[UserError]:
+    return [UserError.of(error) for error in errors]
+
+
+def client_error(error: GraphQLError) -> GraphQLError:
+    """The error as the client may see it."""
+    original = error.original_error
+    if original is None:
+        return error
+    if isinstance(original, DomainError):
+        first = original.errors[0]
+        return GraphQLError(
+            str(original),
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": first.code.value, "field": list(first.field)},
+        )
+    request_id = uuid.uuid4().hex
+    log.error("unexpected error %s at %s", request_id, error.path, exc_info=original)
+    return GraphQLError(
+        "Unexpected error.",
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": "INTERNAL", "requestId": request_id},
+    )
+
+
+class ClientErrors(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [client_error(error) for error in errors]

@@ -1,0 +1,198 @@
+"""`marketing-contacts dev` starts the whole stack and stops every process it started."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from marketing_contacts.processes import free_port
+
+STARTUP_TIMEOUT_SECONDS = 120.0
+SHUTDOWN_TIMEOUT_SECONDS = 90.0
+
+
+@dataclass(frozen=True)
+class ProcessInfo:
+    pid: int
+    start_time: str  # field 22 of /proc/PID/stat: tells a pid apart from a reused one
+    cmdline: str
+
+
+def _read_process(pid: int) -> tuple[ProcessInfo, int] | None:
+    """The process and its parent pid, or None when it is gone (or a zombie)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+    state, parent = fields[0], int(fields[1])
+    if state == "Z":
+        return None
+    return ProcessInfo(pid, fields[19], cmdline.strip()), parent
+
+
+def _all_processes() -> list[tuple[ProcessInfo, int]]:
+    found = (
+        _read_process(int(entry.name)) for entry in Path("/proc").iterdir() if entry.name.isdigit()
+    )
+    return [item for item in found if item is not None]
+
+
+def _descendants(root: int) -> list[ProcessInfo]:
+    by_parent: dict[int, list[ProcessInfo]] = {}
+    for info, parent in _all_processes():
+        by_parent.setdefault(parent, []).append(info)
+    found: list[ProcessInfo] = []
+    pending = [root]
+    while pending:
+        for child in by_parent.get(pending.pop(), []):
+            found.append(child)
+            pending.append(child.pid)
+    return found
+
+
+def _is_alive(info: ProcessInfo) -> bool:
+    current = _read_process(info.pid)
+    return current is not None and current[0].start_time == info.start_time
+
+
+def _poll(
+    ready: Callable[[], bool], *, timeout: float, what: str, dev: subprocess.Popen[bytes], log: Path
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if dev.poll() is not None:
+            pytest.fail(f"dev exited with {dev.returncode} before {what}:\n{log.read_text()}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}:\n{log.read_text()}")
+        time.sleep(0.2)
+
+
+def _health_is_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _distinct_free_ports(count: int) -> list[int]:
+    ports: set[int] = set()
+    while len(ports) < count:
+        ports.add(free_port())
+    return sorted(ports)
+
+
+def _dev_command() -> str:
+    beside_python = Path(sys.executable).parent / "marketing-contacts"
+    found = str(beside_python) if beside_python.exists() else shutil.which("marketing-contacts")
+    assert found is not None, "the marketing-contacts console script is not installed"
+    return found
+
+
+@dataclass
+class DevRun:
+    process: subprocess.Popen[bytes]
+    log: Path
+    var_dir: Path
+    api_port: int
+    mongo_port: int
+    redis_port: int
+    children: list[ProcessInfo] = field(default_factory=list)
+
+
+@pytest.fixture
+def dev_run(tmp_path: Path) -> Iterator[DevRun]:
+    api_port, mongo_port, redis_port = _distinct_free_ports(3)
+    var_dir = tmp_path / "var"
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("MONGODB_URI", "REDIS_URL")
+    }
+    env.update(
+        HOST="127.0.0.1",
+        PORT=str(api_port),
+        VAR_DIR=str(var_dir),
+        DEV_MONGO_PORT=str(mongo_port),
+        DEV_REDIS_PORT=str(redis_port),
+        ENVIRONMENT="development",
+    )
+    log = tmp_path / "dev.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [_dev_command(), "dev"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    run = DevRun(process, log, var_dir, api_port, mongo_port, redis_port)
+    try:
+        yield run
+    finally:
+        if process.poll() is None:
+            run.children.extend(_descendants(process.pid))
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        for child in run.children:
+            if _is_alive(child):
+                os.kill(child.pid, signal.SIGKILL)
+
+
+def test_dev_serves_then_stops_every_child_on_sigterm(dev_run: DevRun) -> None:
+    health_url = f"http://127.0.0.1:{dev_run.api_port}/health"
+    _poll(
+        lambda: _health_is_ok(health_url),
+        timeout=STARTUP_TIMEOUT_SECONDS,
+        what="/health",
+        dev=dev_run.process,
+        log=dev_run.log,
+    )
+    _poll(
+        lambda: "dev: ready" in dev_run.log.read_text(),
+        timeout=STARTUP_TIMEOUT_SECONDS,
+        what="dev: ready",
+        dev=dev_run.process,
+        log=dev_run.log,
+    )
+    children = _descendants(dev_run.process.pid)
+    dev_run.children.extend(children)
+    command_lines = [child.cmdline for child in children]
+    assert any(
+        "secantusd" in line and f"--port {dev_run.mongo_port}" in line for line in command_lines
+    ), command_lines
+    assert any(
+        "redis-server" in line and str(dev_run.redis_port) in line for line in command_lines
+    ), command_lines
+    assert sum("marketing_contacts serve" in line for line in command_lines) == 1, command_lines
+    assert sum("marketing_contacts worker" in line for line in command_lines) == 1, command_lines
+    output = dev_run.log.read_text()
+    assert "token: " in output
+    assert f"http://127.0.0.1:{dev_run.api_port}/graphql" in output
+
+    dev_run.process.send_signal(signal.SIGTERM)
+    exit_code = dev_run.process.wait(timeout=SHUTDOWN_TIMEOUT_SECONDS)
+
+    assert exit_code == 0, dev_run.log.read_text()
+    assert [child for child in children if _is_alive(child)] == []
+    leftovers = [
+        info.cmdline
+        for info, _ in _all_processes()
+        if str(dev_run.var_dir) in info.cmdline
+        or f"--port {dev_run.mongo_port}" in info.cmdline
+        or ("redis-server" in info.cmdline and str(dev_run.redis_port) in info.cmdline)
+    ]
+    assert leftovers == []
+    assert not _health_is_ok(health_url)

@@ -1,0 +1,65 @@
+"""Executing the real schema in-process, as a given caller (strawberry's own testing style)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from marketing_contacts.domain.tiers import Edition, UpgradePolicy
+from marketing_contacts.domain.update_dates import CommitmentTerm
+from marketing_contacts.schema.build import schema
+from marketing_contacts.schema.context import RequestContext
+from marketing_contacts.services.accounts import AccountOpening
+from marketing_contacts.services.callers import Caller
+from marketing_contacts.services.registry import Services
+
+
+@dataclass
+class Client:
+    """One caller of the API."""
+
+    services: Services
+    caller: Caller
+
+    async def execute(self, query: str, **variables: Any) -> dict[str, Any]:
+        """Run a document; GraphQL errors fail loudly unless the test asks for them."""
+        result = await self.try_execute(query, **variables)
+        assert result.errors is None, result.errors
+        assert result.data is not None
+        return result.data
+
+    async def try_execute(self, query: str, **variables: Any) -> Any:
+        context = RequestContext(caller=self.caller, services=self.services)
+        return await schema.execute(query, variable_values=variables, context_value=context)
+
+
+async def open_client(
+    services: Services,
+    *,
+    name: str = "Acme",
+    edition: Edition = Edition.STARTER,
+    term: CommitmentTerm = CommitmentTerm.ANNUAL,
+    tier_limit: int | None = None,
+    tier_step: int | None = None,
+    timezone: str = "UTC",
+    upgrade_policy: UpgradePolicy = UpgradePolicy.AUTO,
+    marketing_access: bool = True,
+) -> Client:
+    """A new account and a client holding a token of it."""
+    account = await services.accounts.open(
+        AccountOpening(
+            name=name,
+            edition=edition,
+            term=term,
+            timezone=timezone,
+            upgrade_policy=upgrade_policy,
+            tier_limit=tier_limit,
+            tier_step=tier_step,
+        )
+    )
+    token, secret = await services.tokens.issue(
+        account.id, "tester", marketing_access=marketing_access
+    )
+    caller = await services.tokens.authenticate(secret)
+    assert caller is not None and caller.token_id == token.id
+    return Client(services, caller)
