@@ -18,7 +18,9 @@ def clock() -> MovableClock:
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def module_runtime(settings_for_tests: Settings) -> AsyncIterator[tuple[Runtime, MovableClock]]:
+async def module_runtime(
+    settings_for_tests: Settings,
+) -> AsyncIterator[tuple[Runtime, MovableClock]]:
     clock = MovableClock()
     async with open_runtime(settings_for_tests, clock=clock) as runtime:
         yield runtime, clock

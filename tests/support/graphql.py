@@ -26,7 +26,8 @@ class Client:
         result = await self.try_execute(query, **variables)
         assert result.errors is None, result.errors
         assert result.data is not None
-        return result.data
+        data: dict[str, Any] = result.data
+        return data
 
     async def try_execute(self, query: str, **variables: Any) -> Any:
         context = RequestContext(caller=self.caller, services=self.services)

@@ -41,8 +41,8 @@ def user_errors(errors: Sequence[DomainUserError]) -> list[UserError]:
 def client_error(error: GraphQLError) -> GraphQLError:
     """The error as the client may see it."""
     original = error.original_error
-    if original is None:
-        return error
+    if original is None or isinstance(original, GraphQLError):
+        return error  # parsing, validation and variable coercion: the request's own fault
     if isinstance(original, DomainError):
         first = original.errors[0]
         return GraphQLError(

@@ -1,0 +1,241 @@
+"""The real API process over HTTP, driven by the real CLI, on the test session's servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from marketing_contacts.devstack import MongoServer, RedisServer
+from marketing_contacts.processes import ManagedProcess, free_port, start_process, wait_until
+
+CLI = str(Path(sys.executable).parent / "marketing-contacts")
+
+
+def environment(mongo: MongoServer, redis_url: str, database: str, port: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MONGODB_URI": mongo.uri,
+        "MONGODB_DATABASE": database,
+        "REDIS_URL": redis_url,
+        "PORT": str(port),
+        "ENVIRONMENT": "production",
+    }
+
+
+def start_api(env: dict[str, str], log: Path) -> tuple[ManagedProcess, str]:
+    api = start_process("api", [CLI, "serve"], env=env, log_path=log)
+    base = f"http://127.0.0.1:{env['PORT']}"
+
+    def answers() -> bool:
+        try:
+            httpx.get(f"{base}/health", timeout=2)
+        except httpx.HTTPError:
+            return False
+        return True
+
+    wait_until(answers, timeout=60, what="the API to answer", process=api)
+    return api, base
+
+
+class Api:
+    def __init__(self, base: str, env: dict[str, str]) -> None:
+        self.base = base
+        self.env = env
+
+    def cli(self, *args: str) -> dict[str, Any]:
+        """Run a CLI command with --json; its last line is one JSON object."""
+        done = subprocess.run(
+            [CLI, *args, "--json"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
+
+    def post(self, token: str | None, query: str, **variables: Any) -> httpx.Response:
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        return httpx.post(
+            f"{self.base}/graphql",
+            json={"query": query, "variables": variables},
+            headers=headers,
+            timeout=30,
+        )
+
+    def data(self, token: str, query: str, **variables: Any) -> dict[str, Any]:
+        response = self.post(token, query, **variables)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "errors" not in body, body
+        result: dict[str, Any] = body["data"]
+        return result
+
+
+@pytest.fixture(scope="module")
+def api(
+    mongo_server: MongoServer,
+    redis_server: RedisServer,
+    mongo_database_name: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Api]:
+    env = environment(mongo_server, redis_server.url, mongo_database_name, free_port())
+    process, base = start_api(env, tmp_path_factory.mktemp("api") / "api.log")
+    try:
+        yield Api(base, env)
+    finally:
+        process.stop()
+
+
+def test_health_is_200_with_the_state_of_both_servers(api: Api) -> None:
+    response = httpx.get(f"{api.base}/health", timeout=5)
+    assert response.status_code == 200
+    assert response.json() == {"mongodb": "ok", "redis": "ok"}
+
+
+def test_health_is_503_when_redis_is_down(
+    mongo_server: MongoServer, mongo_database_name: str, tmp_path: Path
+) -> None:
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    env = environment(mongo_server, dead_redis, mongo_database_name, free_port())
+    process, base = start_api(env, tmp_path / "api.log")
+    try:
+        response = httpx.get(f"{base}/health", timeout=10)
+        assert response.status_code == 503
+        assert response.json()["mongodb"] == "ok"
+        assert response.json()["redis"].startswith("down")
+    finally:
+        process.stop()
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer", "Bearer mc_wrong", "Basic dXNlcjpwYXNz", "mc_no_scheme"]
+)
+def test_requests_without_a_valid_token_get_401(api: Api, authorization: str | None) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = httpx.post(
+        f"{api.base}/graphql",
+        json={"query": "{ usage { tierLimit } }"},
+        headers=headers,
+        timeout=10,
+    )
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_cli_account_token_answers_the_first_query(api: Api) -> None:
+    created = api.cli(
+        "accounts", "create", "--name", "Acme", "--tier-limit", "2", "--tier-step", "3"
+    )
+    assert set(created) == {"id", "token"}
+    data = api.data(created["token"], "{ usage { marketingContacts tierLimit } account { id } }")
+    assert data == {
+        "usage": {"marketingContacts": 0, "tierLimit": 2},
+        "account": {"id": created["id"]},
+    }
+
+
+def test_s5_token_without_marketing_access_cannot_set_marketing(api: Api) -> None:
+    account = api.cli("accounts", "create", "--name", "Limited")
+    token = api.cli(
+        "tokens", "create", "--account", account["id"], "--name", "intern", "--no-marketing-access"
+    )["token"]
+    create = """mutation($s: MarketingStatus) { createContact(input: {marketingStatus: $s}) {
+        contact { marketingStatus } userErrors { code field } } }"""
+    refused = api.data(token, create, s="MARKETING")["createContact"]
+    assert refused == {
+        "contact": None,
+        "userErrors": [{"code": "FORBIDDEN", "field": ["input", "marketingStatus"]}],
+    }
+    allowed = api.data(token, create, s="NON_MARKETING")["createContact"]
+    assert allowed["contact"] == {"marketingStatus": "NON_MARKETING"}
+    usage = api.data(token, "{ usage { totalContacts marketingContacts } }")["usage"]
+    assert usage == {"totalContacts": 1, "marketingContacts": 0}
+
+
+def test_pending_contact_becomes_non_marketing_when_the_cli_applies_the_update_date(
+    api: Api,
+) -> None:
+    account = api.cli("accounts", "create", "--name", "Dates", "--term", "MONTHLY")
+    token = account["token"]
+    contact = api.data(
+        token,
+        """mutation { createContact(input: {marketingStatus: MARKETING})
+        { contact { id } } }""",
+    )["createContact"]["contact"]
+    moved = api.data(
+        token,
+        """mutation($ids: [ID!]!) { setMarketingStatus(input:
+        {contactIds: $ids, status: NON_MARKETING}) { contacts { marketingStatus
+        marketingUntilNextUpdate } usage { marketingContacts pendingNonMarketing } } }""",
+        ids=[contact["id"]],
+    )["setMarketingStatus"]
+    assert moved["contacts"] == [{"marketingStatus": "MARKETING", "marketingUntilNextUpdate": True}]
+    assert moved["usage"] == {"marketingContacts": 1, "pendingNonMarketing": 1}
+    next_date = date.fromisoformat(
+        api.data(token, "{ usage { nextUpdateDate } }")["usage"]["nextUpdateDate"]
+    )
+    applied = api.cli(
+        "update-date",
+        "run",
+        "--account",
+        account["id"],
+        "--as-of",
+        f"{next_date.isoformat()}T00:00:01+00:00",
+    )
+    assert applied["applied"] == [
+        {
+            "account": account["id"],
+            "date": next_date.isoformat(),
+            "contactsChanged": 1,
+            "appliedHere": True,
+        }
+    ]
+    after = api.data(
+        token,
+        """query($id: ID!) { contact(id: $id) { marketingStatus
+        statusSourceType statusHistory(first: 1) { edges { node { sourceType sourceId } } } }
+        usage { marketingContacts pendingNonMarketing nextUpdateDate } }""",
+        id=contact["id"],
+    )
+    assert after["contact"]["marketingStatus"] == "NON_MARKETING"
+    assert after["contact"]["statusSourceType"] == "UPDATE_DATE"
+    assert after["contact"]["statusHistory"]["edges"][0]["node"] == {
+        "sourceType": "UPDATE_DATE",
+        "sourceId": next_date.isoformat(),
+    }
+    assert after["usage"]["marketingContacts"] == 0
+    assert date.fromisoformat(after["usage"]["nextUpdateDate"]) > next_date
+    again = api.cli(
+        "update-date",
+        "run",
+        "--account",
+        account["id"],
+        "--as-of",
+        f"{(next_date + timedelta(days=1)).isoformat()}T00:00:00+00:00",
+    )
+    assert again["applied"] == []
+
+
+def test_usage_reconcile_reports_no_drift_after_api_changes(api: Api) -> None:
+    account = api.cli("accounts", "create", "--name", "Counted")
+    for status in ("MARKETING", "NON_MARKETING", "MARKETING"):
+        api.data(
+            account["token"],
+            """mutation($s: MarketingStatus) { createContact(input:
+            {marketingStatus: $s}) { contact { id } } }""",
+            s=status,
+        )
+    report = api.cli("usage", "reconcile", "--account", account["id"])
+    assert report["drifted"] == 0
+    assert report["results"][0]["actual"] == {"marketing": 2, "pending": 0, "total": 3}
