@@ -42,6 +42,8 @@ class AlertState:
 
     def current(self, period_start: date, tier_limit: int) -> AlertState:
         """A2: a new period forgets everything; a new tier limit forgets the thresholds."""
+        if period_start < self.period_start:  # a late update date never undoes a newer period
+            return self
         if period_start != self.period_start:
             return AlertState(period_start=period_start, tier_limit=tier_limit)
         if tier_limit != self.tier_limit:

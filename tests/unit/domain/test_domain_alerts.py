@@ -26,7 +26,9 @@ from marketing_contacts.domain.tiers import UpgradePolicy
 from marketing_contacts.domain.update_dates import update_instant
 from marketing_contacts.domain.usage import Transition
 
+N = MarketingState.NON_MARKETING
 M = MarketingState.MARKETING
+P = MarketingState.MARKETING_UNTIL_NEXT_UPDATE
 REACHED = TierAlertKind.THRESHOLD_REACHED
 EXCEEDED = TierAlertKind.TIER_EXCEEDED
 UPGRADED = TierAlertKind.TIER_UPGRADED
@@ -157,6 +159,8 @@ def test_a2_threshold_raised_once_then_never_again_for_the_same_period_and_limit
     assert state.current(PERIOD_START, 2_000).raised == frozenset()
     assert state.current(date(2024, 2, 1), 1_000) == AlertState(date(2024, 2, 1), 1_000)
     assert state.current(PERIOD_START, 1_000) is state
+    # an older period (an update date applied late) never undoes the current one
+    assert state.current(date(2023, 12, 1), 1_000) is state
 
 
 def test_a2_upgrade_blocked_once_per_period_pure() -> None:
@@ -272,6 +276,31 @@ def test_a2_late_update_date_worker_does_not_reraise_alerts_of_the_new_period() 
     assert rolled.next_update_date == date(2024, 3, 1)
     again = add(rolled, 1, early_feb + timedelta(hours=5))
     assert again.alerts == (), "75 % was already raised in the period starting 1 Feb"
+
+
+def test_a2_missed_update_dates_applied_late_keep_alerts_of_the_current_period() -> None:
+    # 75 % reached in January with 10 contacts pending; the worker is down until 3 March.
+    january = plan_usage_change(
+        new_account(), [Transition(f"p-{i}", None, M) for i in range(760)], JAN_20
+    ).account
+    january = plan_usage_change(
+        january, [Transition(f"p-{i}", M, P) for i in range(10)], JAN_20
+    ).account
+    march_3 = datetime(2024, 3, 3, 9, 0, tzinfo=UTC)
+    change = add(january, 1, march_3)  # 761: 75 % of the March period
+    assert kinds(change.alerts) == [(REACHED, 75)]
+    account = change.account
+    # the worker returns and applies 1 Feb then 1 Mar, oldest first
+    for update_date, pending in [(date(2024, 2, 1), 10), (date(2024, 3, 1), 0)]:
+        starts = update_instant(update_date, "UTC")
+        transitions = [Transition(f"p-{i}", P, N) for i in range(pending)]
+        account = plan_usage_change(account, transitions, starts).account
+        account = roll_over(account, update_date)
+    assert account.counts.marketing == 751
+    assert account.next_update_date == date(2024, 4, 1)
+    # 75 % of March was raised already: 752 raises nothing
+    again = add(account, 1, march_3)
+    assert again.alerts == (), "75 % was already raised in the period starting 1 Mar"
 
 
 # ---------------------------------------------------------------- thresholds input

@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 import pytest
 
+from marketing_contacts.domain.contacts import email_key, normalize_email
 from marketing_contacts.domain.creation import (
     CreationDefaults,
     CreationSource,
@@ -138,3 +139,34 @@ def test_d4_marketing_by_default_records_creation_default(source: CreationSource
         MARKETING,
         StatusSourceType.CREATION_DEFAULT,
     )
+
+
+# ---------------------------------------------------------------- email input (C8)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not-an-email",
+        "ada@",
+        "@example.com",
+        "ada@example",
+        "ada @example.com",
+        "a@b@c.com",
+        "ada@example.",
+        f"{'a' * 245}@example.com",
+    ],
+)
+def test_c8_invalid_email_is_invalid_on_its_field(raw: str) -> None:
+    with pytest.raises(DomainError) as raised:
+        normalize_email(raw, "input", "email")
+    assert [(e.code, e.field) for e in raised.value.errors] == [
+        (ErrorCode.INVALID, ("input", "email"))
+    ]
+
+
+def test_c8_email_trimmed_blank_is_none_and_unique_case_insensitively() -> None:
+    assert normalize_email("  Ada@Example.com ", "input", "email") == "Ada@Example.com"
+    assert normalize_email("   ", "input", "email") is None
+    assert normalize_email(None, "input", "email") is None
+    assert email_key("Ada@Example.COM") == email_key("ada@example.com")

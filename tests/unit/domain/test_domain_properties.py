@@ -11,6 +11,7 @@ time moving on, and the update-date worker (`due_update_dates`, `apply_update_da
 from __future__ import annotations
 
 import calendar
+import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -333,9 +334,9 @@ def test_property_u4_due_dates_are_increasing_started_and_complete(
     next_update = schedule.next_after(first)
     now = update_instant(next_update, timezone) + timedelta(days=days, hours=-12)
     due = due_update_dates(next_update, schedule, timezone, now)
-    assert all(earlier < later for earlier, later in zip(due, due[1:], strict=False))
+    assert all(earlier < later for earlier, later in itertools.pairwise(due))
     assert all(update_instant(d, timezone) <= now for d in due)
     # nothing skipped: consecutive dates of the schedule, and the one after is not due yet
-    assert all(schedule.next_after(a) == b for a, b in zip(due, due[1:], strict=False))
+    assert all(schedule.next_after(a) == b for a, b in itertools.pairwise(due))
     following = schedule.next_after(due[-1]) if due else next_update
     assert update_instant(following, timezone) > now
