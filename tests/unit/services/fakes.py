@@ -1,0 +1,626 @@
+"""In-memory fakes of every port in services/ports.py, with the guarantees of the real adapters.
+
+They keep state in one `FakeData` and honour what storage/ promises: a ChangeBatch is written
+all or nothing; the account write holds only at `account_before.revision`, each status update
+and each delete only at the contact's `status_seq`; otherwise StaleWrite and nothing written.
+Emails are unique per account, case-insensitive (DuplicateEmail, nothing written). Pages hand
+out opaque cursors and refuse foreign ones with BadCursor. Every awaited call yields to the event
+loop once, so runs started together with asyncio.gather really interleave.
+
+`FakeChangeWriter.interfere` simulates another writer: the given coroutine runs inside the next
+conditional write, after the service read its state and before the write's conditions are
+checked, as a concurrent commit would land.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
+
+from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.alerts import TierAlert
+from marketing_contacts.domain.contacts import Contact, email_key
+from marketing_contacts.domain.creation import CreationSource
+from marketing_contacts.domain.errors import DomainError, ErrorCode
+from marketing_contacts.domain.filters import ContactFilter
+from marketing_contacts.domain.statuses import MarketingState, MarketingStatus
+from marketing_contacts.domain.tiers import TierChange
+from marketing_contacts.domain.update_dates import update_instant
+from marketing_contacts.domain.usage import UsageCounts
+from marketing_contacts.services.accounts import AccountOpening
+from marketing_contacts.services.callers import Caller
+from marketing_contacts.services.contacts import ContactDraft
+from marketing_contacts.services.ports import (
+    AlertRaised,
+    ApiToken,
+    BadCursor,
+    ChangeBatch,
+    Committed,
+    DuplicateEmail,
+    Event,
+    HistoryEntry,
+    Page,
+    StaleWrite,
+    Stored,
+)
+from marketing_contacts.services.registry import Services
+from marketing_contacts.services.wiring import Ports
+
+T = TypeVar("T")
+
+DEFAULT_NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
+
+#: the fields a status write owns; `update_fields` leaves them alone
+STATUS_FIELDS = frozenset(
+    {"state", "status_source", "status_changed_at", "pending_since", "status_seq"}
+)
+
+
+# ---------------------------------------------------------------- cursors
+
+
+def encode_cursor(kind: str, value: str) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
+
+
+def decode_cursor(kind: str, cursor: str) -> str:
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        raise BadCursor(cursor) from error
+    prefix, _, value = text.partition(":")
+    if prefix != kind or not value:
+        raise BadCursor(cursor)
+    return value
+
+
+def page_of(items: list[T], keys: list[str], kind: str, first: int) -> Page[T]:
+    return Page(
+        items[:first], [encode_cursor(kind, key) for key in keys[:first]], len(items) > first
+    )
+
+
+# ---------------------------------------------------------------- state
+
+
+@dataclass(frozen=True)
+class AppliedDate:
+    account_id: str
+    update_date: date
+    contacts_changed: int
+    at: datetime
+
+
+@dataclass
+class FakeData:
+    """Everything the fakes store; tests read it directly to check what was written."""
+
+    accounts: dict[str, Account] = field(default_factory=dict)
+    contacts: dict[str, Contact] = field(default_factory=dict)
+    history: list[HistoryEntry] = field(default_factory=list)
+    tier_changes: list[tuple[str, Stored[TierChange]]] = field(default_factory=list)
+    alerts: list[tuple[str, Stored[TierAlert]]] = field(default_factory=list)
+    tokens: list[ApiToken] = field(default_factory=list)
+    applied_dates: dict[tuple[str, date], AppliedDate] = field(default_factory=dict)
+    next_number: int = 0
+
+    def new_id(self) -> str:
+        """24 hex digits like an ObjectId; ids sort in creation order."""
+        self.next_number += 1
+        return f"{self.next_number:024x}"
+
+
+async def _yield() -> None:
+    """Let other tasks run, as real I/O would."""
+    await asyncio.sleep(0)
+
+
+# ---------------------------------------------------------------- ports
+
+
+@dataclass
+class FakeClock:
+    at: datetime = DEFAULT_NOW
+
+    def now(self) -> datetime:
+        return self.at
+
+    def set(self, at: datetime) -> None:
+        self.at = at
+
+    def advance(self, **delta: float) -> None:
+        self.at += timedelta(**delta)
+
+
+@dataclass
+class FakeAccountStore:
+    data: FakeData
+
+    async def get(self, account_id: str) -> Account | None:
+        await _yield()
+        return self.data.accounts.get(account_id)
+
+    async def insert(self, account: Account) -> None:
+        await _yield()
+        if account.id in self.data.accounts:
+            raise ValueError(f"account {account.id} exists")
+        self.data.accounts[account.id] = account
+
+    async def replace_settings(self, before: Account, after: Account) -> None:
+        await _yield()
+        stored = self.data.accounts.get(before.id)
+        if stored is None or stored.revision != before.revision:
+            raise StaleWrite(before.id)
+        self.data.accounts[before.id] = replace(
+            stored,
+            name=after.name,
+            timezone=after.timezone,
+            upgrade_policy=after.upgrade_policy,
+            alert_thresholds=after.alert_thresholds,
+            revision=after.revision,
+        )
+
+    async def due_for_update(self, now: datetime) -> list[str]:
+        await _yield()
+        return [
+            a.id
+            for a in self.data.accounts.values()
+            if update_instant(a.next_update_date, a.timezone) <= now
+        ]
+
+    async def all_ids(self) -> list[str]:
+        await _yield()
+        return list(self.data.accounts)
+
+
+@dataclass
+class FakeContactStore:
+    data: FakeData
+
+    def _of(self, account_id: str) -> list[Contact]:
+        return sorted(
+            (c for c in self.data.contacts.values() if c.account_id == account_id),
+            key=lambda c: c.id,
+        )
+
+    async def get(self, account_id: str, contact_id: str) -> Contact | None:
+        await _yield()
+        contact = self.data.contacts.get(contact_id)
+        return contact if contact is not None and contact.account_id == account_id else None
+
+    async def get_many(self, account_id: str, contact_ids: Sequence[str]) -> list[Contact]:
+        await _yield()
+        wanted = set(contact_ids)
+        return [c for c in self._of(account_id) if c.id in wanted]
+
+    async def page(
+        self, account_id: str, where: ContactFilter, first: int, after: str | None
+    ) -> Page[Contact]:
+        await _yield()
+        after_id = None if after is None else decode_cursor("contact", after)
+        items = [
+            c
+            for c in self._of(account_id)
+            if where.matches(c) and (after_id is None or c.id > after_id)
+        ]
+        return page_of(items, [c.id for c in items], "contact", first)
+
+    async def count(self, account_id: str, where: ContactFilter) -> int:
+        await _yield()
+        return sum(1 for c in self._of(account_id) if where.matches(c))
+
+    async def update_fields(self, before: Contact, after: Contact) -> None:
+        """The non-status fields that differ, onto the stored contact (no status condition)."""
+        await _yield()
+        stored = self.data.contacts.get(after.id)
+        if stored is None or stored.account_id != after.account_id:
+            return
+        changed = {
+            f.name: getattr(after, f.name)
+            for f in fields(Contact)
+            if f.name not in STATUS_FIELDS and getattr(before, f.name) != getattr(after, f.name)
+        }
+        edited = replace(stored, **changed)
+        contacts = dict(self.data.contacts)
+        contacts[edited.id] = edited
+        check_unique_emails(contacts, [edited])
+        self.data.contacts = contacts
+
+    async def pending_before(self, account_id: str, instant: datetime, limit: int) -> list[Contact]:
+        await _yield()
+        return [
+            c
+            for c in self._of(account_id)
+            if c.state is MarketingState.MARKETING_UNTIL_NEXT_UPDATE
+            and c.pending_since is not None
+            and c.pending_since < instant
+        ][:limit]
+
+    def new_id(self) -> str:
+        return self.data.new_id()
+
+
+def check_unique_emails(contacts: dict[str, Contact], written: Sequence[Contact]) -> None:
+    """C8: DuplicateEmail if a written contact's address is another's in the same account."""
+    for contact in written:
+        key = email_key(contact.email)
+        if key is None:
+            continue
+        for other in contacts.values():
+            if (
+                other.id != contact.id
+                and other.account_id == contact.account_id
+                and email_key(other.email) == key
+            ):
+                raise DuplicateEmail(contact.email)
+
+
+Interference = Callable[[], Awaitable[object]]
+
+
+@dataclass
+class FakeChangeWriter:
+    data: FakeData
+    #: run one each before the next conditional writes (another writer landing in between)
+    interferences: list[Interference] = field(default_factory=list)
+    #: run before every conditional write while set
+    always: Interference | None = None
+    #: how many conditional writes found their condition broken (observed, not asserted on)
+    stale_writes: int = 0
+    _interfering: bool = False
+
+    def interfere(self, *actions: Interference) -> None:
+        self.interferences.extend(actions)
+
+    async def _interfere(self) -> None:
+        await _yield()
+        if self._interfering:
+            return
+        action = self.interferences.pop(0) if self.interferences else self.always
+        if action is None:
+            return
+        self._interfering = True
+        try:
+            await action()
+        finally:
+            self._interfering = False
+
+    def _stale(self, reason: str) -> StaleWrite:
+        self.stale_writes += 1
+        return StaleWrite(reason)
+
+    async def commit(self, batch: ChangeBatch) -> Committed:
+        await self._interfere()
+        data = self.data
+        account_id = batch.account_before.id
+        stored = data.accounts.get(account_id)
+        if stored is None or stored.revision != batch.account_before.revision:
+            raise self._stale(f"account {account_id} moved past {batch.account_before.revision}")
+        for update in batch.status_updates:
+            current = data.contacts.get(update.before.id)
+            if (
+                current is None
+                or current.account_id != update.before.account_id
+                or current.status_seq != update.before.status_seq
+            ):
+                raise self._stale(f"contact {update.before.id} changed")
+        for gone in batch.deleted:
+            current = data.contacts.get(gone.id)
+            if (
+                current is None
+                or current.account_id != gone.account_id
+                or current.status_seq != gone.status_seq
+            ):
+                raise self._stale(f"contact {gone.id} changed or went")
+        contacts = dict(data.contacts)
+        for created in batch.created:
+            if created.id in contacts:
+                raise ValueError(f"contact {created.id} exists")
+            contacts[created.id] = created
+        written = list(batch.created)
+        for update in batch.status_updates:
+            current = contacts[update.before.id]
+            diff = {
+                f.name: getattr(update.after, f.name)
+                for f in fields(Contact)
+                if getattr(update.before, f.name) != getattr(update.after, f.name)
+            }
+            contacts[current.id] = replace(current, **diff)
+            written.append(contacts[current.id])
+        for gone in batch.deleted:
+            del contacts[gone.id]
+        check_unique_emails(contacts, written)
+        # every condition holds: write it all
+        data.contacts = contacts
+        data.accounts[account_id] = batch.account_after
+        data.history.extend(batch.history)
+        tier_change = None
+        if batch.tier_change is not None:
+            tier_change = Stored(data.new_id(), batch.tier_change)
+            data.tier_changes.append((account_id, tier_change))
+        alerts = tuple(Stored(data.new_id(), alert) for alert in batch.alerts)
+        data.alerts.extend((account_id, alert) for alert in alerts)
+        return Committed(tier_change=tier_change, alerts=alerts)
+
+    async def read_counts(self, account_id: str) -> tuple[Account, UsageCounts] | None:
+        await _yield()
+        account = self.data.accounts.get(account_id)
+        if account is None:
+            return None
+        states = [c.state for c in self.data.contacts.values() if c.account_id == account_id]
+        return account, UsageCounts.of(states)
+
+    async def repair_counts(self, before: Account, actual: UsageCounts) -> None:
+        await self._interfere()
+        stored = self.data.accounts.get(before.id)
+        if stored is None or stored.revision != before.revision:
+            raise self._stale(before.id)
+        self.data.accounts[before.id] = replace(stored, counts=actual, revision=before.revision + 1)
+
+    async def record_update_date(
+        self, before: Account, after: Account, applied: date, contacts_changed: int, at: datetime
+    ) -> bool:
+        await self._interfere()
+        key = (before.id, applied)
+        if key in self.data.applied_dates:
+            return False
+        stored = self.data.accounts.get(before.id)
+        if stored is None or stored.revision != before.revision:
+            raise self._stale(before.id)
+        self.data.accounts[before.id] = after
+        self.data.applied_dates[key] = AppliedDate(before.id, applied, contacts_changed, at)
+        return True
+
+
+@dataclass
+class FakeHistoryStore:
+    data: FakeData
+
+    async def page(
+        self, account_id: str, contact_id: str, first: int, after: str | None
+    ) -> Page[HistoryEntry]:
+        await _yield()
+        before_seq = None
+        if after is not None:
+            value = decode_cursor("history", after)
+            if not value.isdigit():
+                raise BadCursor(after)
+            before_seq = int(value)
+        items = sorted(
+            (
+                e
+                for e in self.data.history
+                if e.account_id == account_id
+                and e.contact_id == contact_id
+                and (before_seq is None or e.seq < before_seq)
+            ),
+            key=lambda e: e.seq,
+            reverse=True,
+        )
+        return page_of(items, [str(e.seq) for e in items], "history", first)
+
+
+@dataclass
+class FakeTierRecords:
+    data: FakeData
+
+    async def tier_changes(
+        self, account_id: str, first: int, after: str | None
+    ) -> Page[Stored[TierChange]]:
+        await _yield()
+        return newest_first(self.data.tier_changes, "tier_change", account_id, first, after)
+
+    async def alerts(
+        self, account_id: str, first: int, after: str | None
+    ) -> Page[Stored[TierAlert]]:
+        await _yield()
+        return newest_first(self.data.alerts, "alert", account_id, first, after)
+
+
+def newest_first(
+    records: list[tuple[str, Stored[T]]], kind: str, account_id: str, first: int, after: str | None
+) -> Page[Stored[T]]:
+    before_id = None if after is None else decode_cursor(kind, after)
+    items = sorted(
+        (
+            stored
+            for owner, stored in records
+            if owner == account_id and (before_id is None or stored.id < before_id)
+        ),
+        key=lambda stored: stored.id,
+        reverse=True,
+    )
+    return page_of(items, [stored.id for stored in items], kind, first)
+
+
+@dataclass
+class FakeTokenStore:
+    data: FakeData
+
+    async def insert(self, token: ApiToken) -> None:
+        await _yield()
+        if any(t.secret_hash == token.secret_hash for t in self.data.tokens):
+            raise ValueError("secret hash exists")
+        self.data.tokens.append(token)
+
+    async def find_by_hash(self, secret_hash: str) -> ApiToken | None:
+        await _yield()
+        return next((t for t in self.data.tokens if t.secret_hash == secret_hash), None)
+
+
+@dataclass(frozen=True)
+class Published:
+    """One publish call, with what was stored when it happened."""
+
+    account_id: str
+    events: list[Event]
+    #: ids of the account's alerts stored at the moment of publishing
+    stored_alert_ids: frozenset[str]
+
+
+@dataclass
+class FakePublisher:
+    data: FakeData
+    published: list[Published] = field(default_factory=list)
+    #: when set, every publish raises it (a broker that is down)
+    failure: Exception | None = None
+
+    async def publish(self, account_id: str, events: Sequence[Event]) -> None:
+        await _yield()
+        if self.failure is not None:
+            raise self.failure
+        stored = frozenset(alert.id for owner, alert in self.data.alerts if owner == account_id)
+        self.published.append(Published(account_id, list(events), stored))
+
+
+# ---------------------------------------------------------------- the world
+
+
+@dataclass
+class FakeWorld:
+    data: FakeData
+    clock: FakeClock
+    accounts: FakeAccountStore
+    contacts: FakeContactStore
+    writer: FakeChangeWriter
+    history: FakeHistoryStore
+    tier_records: FakeTierRecords
+    tokens: FakeTokenStore
+    events: FakePublisher
+
+    def ports(self) -> Ports:
+        return Ports(
+            accounts=self.accounts,
+            contacts=self.contacts,
+            writer=self.writer,
+            history=self.history,
+            tier_records=self.tier_records,
+            tokens=self.tokens,
+            events=self.events,
+            clock=self.clock,
+        )
+
+    def account(self, account_id: str) -> Account:
+        return self.data.accounts[account_id]
+
+    def contact(self, contact_id: str) -> Contact:
+        return self.data.contacts[contact_id]
+
+    def contacts_of(self, account_id: str) -> list[Contact]:
+        return sorted(
+            (c for c in self.data.contacts.values() if c.account_id == account_id),
+            key=lambda c: c.id,
+        )
+
+    def history_of(self, contact_id: str) -> list[HistoryEntry]:
+        """Oldest first."""
+        return sorted(
+            (e for e in self.data.history if e.contact_id == contact_id), key=lambda e: e.seq
+        )
+
+    def alerts_of(self, account_id: str) -> list[TierAlert]:
+        """Oldest first."""
+        return [alert.item for owner, alert in self.data.alerts if owner == account_id]
+
+    def tier_changes_of(self, account_id: str) -> list[TierChange]:
+        return [change.item for owner, change in self.data.tier_changes if owner == account_id]
+
+    def published_to(self, account_id: str) -> list[Published]:
+        return [p for p in self.events.published if p.account_id == account_id]
+
+    def raised_alerts(self, account_id: str) -> list[Stored[TierAlert]]:
+        return [
+            event.alert
+            for p in self.published_to(account_id)
+            for event in p.events
+            if isinstance(event, AlertRaised)
+        ]
+
+    def recount(self, account_id: str) -> UsageCounts:
+        return UsageCounts.of([c.state for c in self.contacts_of(account_id)])
+
+    def tamper_counts(self, account_id: str, counts: UsageCounts) -> None:
+        """Counters that drifted (a bug or a crash elsewhere), without a revision bump."""
+        self.data.accounts[account_id] = replace(self.account(account_id), counts=counts)
+
+    def snapshot(self) -> tuple[object, ...]:
+        """Everything stored, to prove that a refused request wrote nothing."""
+        data = self.data
+        return (
+            dict(data.accounts),
+            dict(data.contacts),
+            list(data.history),
+            list(data.tier_changes),
+            list(data.alerts),
+            dict(data.applied_dates),
+        )
+
+
+def fake_world(now: datetime = DEFAULT_NOW) -> FakeWorld:
+    data = FakeData()
+    return FakeWorld(
+        data=data,
+        clock=FakeClock(now),
+        accounts=FakeAccountStore(data),
+        contacts=FakeContactStore(data),
+        writer=FakeChangeWriter(data),
+        history=FakeHistoryStore(data),
+        tier_records=FakeTierRecords(data),
+        tokens=FakeTokenStore(data),
+        events=FakePublisher(data),
+    )
+
+
+def fake_services(now: datetime = DEFAULT_NOW) -> tuple[Services, FakeWorld]:
+    world = fake_world(now)
+    return Services.over(world.ports()), world
+
+
+async def open_account(
+    services: Services, opening: AccountOpening | None = None, *, marketing_access: bool = True
+) -> Caller:
+    """Open an account and issue a token for it; the caller that token authenticates."""
+    account = await services.accounts.open(opening or AccountOpening(name="Acme"))
+    return await caller_for(services, account.id, marketing_access=marketing_access)
+
+
+async def caller_for(services: Services, account_id: str, *, marketing_access: bool) -> Caller:
+    _, secret = await services.tokens.issue(account_id, "tests", marketing_access=marketing_access)
+    caller = await services.tokens.authenticate(secret)
+    assert caller is not None
+    return caller
+
+
+# ---------------------------------------------------------------- helpers for the tests
+
+
+def codes_and_fields(error: BaseException) -> list[tuple[ErrorCode, tuple[str, ...]]]:
+    """What a DomainError refused, as (code, field) pairs."""
+    assert isinstance(error, DomainError), error
+    return [(e.code, e.field) for e in error.errors]
+
+
+async def make_contacts(
+    services: Services,
+    caller: Caller,
+    count: int,
+    status: MarketingStatus = MarketingStatus.NON_MARKETING,
+    prefix: str = "person",
+) -> list[Contact]:
+    """`count` contacts created by the API in `status`, with emails prefix-<i>@example.com."""
+    return [
+        await services.contacts.create(
+            caller,
+            ContactDraft(
+                created_via=CreationSource.API,
+                marketing_status=status,
+                email=f"{prefix}-{i}@example.com",
+            ),
+        )
+        for i in range(count)
+    ]
