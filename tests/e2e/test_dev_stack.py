@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -179,8 +180,16 @@ def test_dev_serves_then_stops_every_child_on_sigterm(dev_run: DevRun) -> None:
     assert sum("marketing_contacts serve" in line for line in command_lines) == 1, command_lines
     assert sum("marketing_contacts worker" in line for line in command_lines) == 1, command_lines
     output = dev_run.log.read_text()
-    assert "token: " in output
     assert f"http://127.0.0.1:{dev_run.api_port}/graphql" in output
+    token = re.search(r"token: (\S+)", output)
+    assert token is not None, output
+    answer = httpx.post(
+        f"http://127.0.0.1:{dev_run.api_port}/graphql",
+        json={"query": "{ usage { marketingContacts } }"},
+        headers={"Authorization": f"Bearer {token.group(1)}"},
+        timeout=10,
+    )
+    assert answer.json() == {"data": {"usage": {"marketingContacts": 0}}}
 
     dev_run.process.send_signal(signal.SIGTERM)
     exit_code = dev_run.process.wait(timeout=SHUTDOWN_TIMEOUT_SECONDS)

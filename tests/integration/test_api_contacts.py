@@ -256,3 +256,19 @@ async def test_account_settings_update_and_validation(runtime: Runtime) -> None:
         ]
     account = await client.execute("{ account { name alertThresholds } }")
     assert account["account"] == {"name": "Renamed", "alertThresholds": [50, 90]}
+
+
+async def test_indexes_for_the_queries_exist_after_start(runtime: Runtime) -> None:
+    contacts = await runtime.mongo["contacts"].index_information()
+    email = next(spec for spec in contacts.values() if ("email_key", 1) in spec["key"])
+    assert email["unique"] is True
+    assert email["partialFilterExpression"] == {"email_key": {"$type": "string"}}
+    assert any(
+        spec["key"] == [("account_id", 1), ("state", 1), ("_id", 1)] for spec in contacts.values()
+    )
+    history = await runtime.mongo["status_history"].index_information()
+    assert any(spec.get("unique") and ("seq", -1) in spec["key"] for spec in history.values())
+    tokens = await runtime.mongo["tokens"].index_information()
+    assert any(
+        spec.get("unique") and spec["key"] == [("secret_hash", 1)] for spec in tokens.values()
+    )
