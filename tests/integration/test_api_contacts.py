@@ -272,3 +272,15 @@ async def test_indexes_for_the_queries_exist_after_start(runtime: Runtime) -> No
     assert any(
         spec.get("unique") and spec["key"] == [("secret_hash", 1)] for spec in tokens.values()
     )
+
+
+async def test_a_filter_without_created_via_selects_contacts_of_every_source(
+    runtime: Runtime,
+) -> None:
+    client = await open_client(runtime.services)
+    await create(client, email="f@example.com", createdVia="FORM")
+    await create(client, email="i@example.com", createdVia="IMPORT", marketingStatus="MARKETING")
+    marketing = await client.execute(PAGE, filter={"marketingStatus": "MARKETING"})
+    assert marketing["contacts"]["totalCount"] == 2
+    by_source = await client.execute(PAGE, filter={"createdVia": "FORM"})
+    assert [e["node"]["email"] for e in by_source["contacts"]["edges"]] == ["f@example.com"]

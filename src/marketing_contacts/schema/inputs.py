@@ -41,7 +41,7 @@ class ContactFilterInput:
             email_domain=self.email_domain,
             lifecycle_stage=self.lifecycle_stage,
             owner_id=self.owner_id,
-            created_via=self.created_via or CreationSource.API,
+            created_via=self.created_via,
             created_after=self.created_after,
             created_before=self.created_before,
             email_hard_bounced=self.email_hard_bounced,
