@@ -121,4 +121,4 @@ class AccountService:
             await self.ports.accounts.replace_settings(before, after)
             return after
 
-        return await retrying(attempt)
+        return await retrying(attempt, lock=self.ports.account_lock(caller.account_id))

@@ -149,7 +149,7 @@ class ContactService:
                 raise duplicate_email(email) from error
             return contact
 
-        return await retrying(attempt)
+        return await retrying(attempt, lock=self.ports.account_lock(caller.account_id))
 
     async def update(self, caller: Caller, contact_id: str, edit: ContactEdit) -> Contact:
         changes = dict(edit.changes)
@@ -192,7 +192,7 @@ class ContactService:
             except DuplicateEmail as error:
                 raise duplicate_email(changes.get("email")) from error
 
-        return await retrying(attempt)
+        return await retrying(attempt, lock=self.ports.account_lock(caller.account_id))
 
     async def delete(self, caller: Caller, contact_id: str) -> str:
         """S2: a deleted marketing contact leaves the count at once."""
@@ -209,7 +209,7 @@ class ContactService:
             )
             return contact.id
 
-        return await retrying(attempt)
+        return await retrying(attempt, lock=self.ports.account_lock(caller.account_id))
 
     async def history(
         self, caller: Caller, contact_id: str, first: int, after: str | None

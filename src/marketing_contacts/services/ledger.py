@@ -27,8 +27,18 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 40
 
 
-async def retrying(attempt: Callable[[], Awaitable[T]], attempts: int = MAX_ATTEMPTS) -> T:
-    """Run `attempt` until its conditional writes hold; each try re-reads and decides again."""
+async def retrying(
+    attempt: Callable[[], Awaitable[T]],
+    attempts: int = MAX_ATTEMPTS,
+    lock: asyncio.Lock | None = None,
+) -> T:
+    """Run `attempt` until its conditional writes hold; each try re-reads and decides again.
+
+    With `lock` (the account's, in this process) the attempts of this process's writers run
+    one at a time, so only writers in other processes make an attempt stale."""
+    if lock is not None:
+        async with lock:
+            return await retrying(attempt, attempts)
     for number in range(attempts):
         try:
             return await attempt()

@@ -94,13 +94,15 @@ class StatusService:
         check_claimable_source(source_type)
         ids = list(dict.fromkeys(contact_ids))
         source = source_for(caller, source_type, source_id)
-        account = await self.ports.account(caller.account_id)
-        check_status_permission(
-            target, source_type, marketing_access=caller.marketing_access, edition=account.edition
-        )
 
         async def attempt() -> StatusResult:
             account = await self.ports.account(caller.account_id)
+            check_status_permission(
+                target,
+                source_type,
+                marketing_access=caller.marketing_access,
+                edition=account.edition,
+            )
             found = {c.id: c for c in await self.ports.contacts.get_many(account.id, ids)}
             missing = [
                 UserError(
@@ -128,4 +130,4 @@ class StatusService:
                 usage=change.account.usage,
             )
 
-        return await retrying(attempt)
+        return await retrying(attempt, lock=self.ports.account_lock(caller.account_id))

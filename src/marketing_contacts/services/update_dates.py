@@ -64,7 +64,10 @@ class UpdateDateService:
         starts = update_instant(update_date, account.timezone)
         source = StatusSource(StatusSourceType.UPDATE_DATE, update_date.isoformat())
         changed = 0
-        while flipped := await retrying(lambda: self._flip_chunk(account_id, starts, source)):
+        lock = self.ports.account_lock(account_id)
+        while flipped := await retrying(
+            lambda: self._flip_chunk(account_id, starts, source), lock=lock
+        ):
             changed += flipped
 
         async def finish() -> bool:
@@ -79,7 +82,9 @@ class UpdateDateService:
                 self.ports.clock.now(),
             )
 
-        return AppliedUpdateDate(account_id, update_date, changed, await retrying(finish))
+        return AppliedUpdateDate(
+            account_id, update_date, changed, await retrying(finish, lock=lock)
+        )
 
     async def _flip_chunk(self, account_id: str, starts: datetime, source: StatusSource) -> int:
         pending = await self.ports.contacts.pending_before(account_id, starts, self.chunk)

@@ -41,7 +41,7 @@ class UsageService:
                 await self.ports.writer.repair_counts(account, actual)
             return Reconciliation(account_id, account.counts, actual)
 
-        return await retrying(attempt)
+        return await retrying(attempt, lock=self.ports.account_lock(account_id))
 
     async def reconcile_all(self) -> list[Reconciliation]:
         return [await self.reconcile(one) for one in await self.ports.accounts.all_ids()]

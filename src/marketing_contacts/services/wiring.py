@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.errors import ErrorCode, refuse
@@ -29,6 +30,12 @@ class Ports:
     tokens: TokenStore
     events: EventPublisher
     clock: Clock
+    #: one lock per account in this process: writers here queue instead of racing each other
+    #: through optimistic retries (writers in other processes still race, and retry)
+    account_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def account_lock(self, account_id: str) -> asyncio.Lock:
+        return self.account_locks.setdefault(account_id, asyncio.Lock())
 
     @property
     def ledger(self) -> Ledger:

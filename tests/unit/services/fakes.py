@@ -505,6 +505,11 @@ class FakeWorld:
             clock=self.clock,
         )
 
+    def another_process(self) -> Services:
+        """The services of another API or worker process over the same data: its own ports,
+        so its own per-account locks; its writes race this process's through the guards."""
+        return Services.over(self.ports())
+
     def account(self, account_id: str) -> Account:
         return self.data.accounts[account_id]
 

@@ -55,12 +55,14 @@ async def opened(
     return services, world, caller
 
 
-def another_writer_renames(services: Services, caller: Caller) -> Interference:
-    """A concurrent settings write: it bumps the account's revision and nothing else."""
+def another_writer_renames(world: FakeWorld, caller: Caller) -> Interference:
+    """A concurrent settings write from another process: it bumps the account's revision and
+    nothing else."""
     renames = iter(range(1_000_000))
+    elsewhere = world.another_process()
 
     async def rename() -> object:
-        return await services.accounts.update_settings(
+        return await elsewhere.accounts.update_settings(
             caller, AccountSettings(name=f"Renamed {next(renames)}")
         )
 
@@ -71,8 +73,10 @@ async def test_retrying_a_stale_write_decides_again_with_exact_counts() -> None:
     services, world, caller = await opened()
     a, b = await make_contacts(services, caller, 2)
 
+    elsewhere = world.another_process()
+
     async def another_writer_creates_a_marketing_contact() -> object:
-        return await services.contacts.create(
+        return await elsewhere.contacts.create(
             caller, ContactDraft(email="concurrent@example.com", marketing_status=MARKETING)
         )
 
@@ -98,8 +102,10 @@ async def test_retrying_when_another_writer_changed_the_same_contact_first() -> 
     services, world, caller = await opened()
     a, b = await make_contacts(services, caller, 2)
 
+    elsewhere = world.another_process()
+
     async def another_writer_sets_a() -> object:
-        return await services.statuses.set_marketing_status(caller, [a.id], MARKETING)
+        return await elsewhere.statuses.set_marketing_status(caller, [a.id], MARKETING)
 
     world.writer.interfere(another_writer_sets_a)
     result = await services.statuses.set_marketing_status(caller, [a.id, b.id], MARKETING)
@@ -113,8 +119,10 @@ async def test_retrying_a_delete_that_met_a_concurrent_status_change() -> None:
     services, world, caller = await opened()
     a, _b = await make_contacts(services, caller, 2)
 
+    elsewhere = world.another_process()
+
     async def another_writer_sets_a() -> object:
-        return await services.statuses.set_marketing_status(caller, [a.id], MARKETING)
+        return await elsewhere.statuses.set_marketing_status(caller, [a.id], MARKETING)
 
     world.writer.interfere(another_writer_sets_a)
     await services.contacts.delete(caller, a.id)
@@ -127,7 +135,7 @@ async def test_retrying_gives_conflict_when_the_account_keeps_changing(no_backof
     a, b = await make_contacts(services, caller, 2)
     contacts_before = dict(world.data.contacts)
     history_before = list(world.data.history)
-    world.writer.always = another_writer_renames(services, caller)
+    world.writer.always = another_writer_renames(world, caller)
     stale = world.writer.stale_writes
 
     with pytest.raises(DomainError) as refused:
@@ -182,7 +190,7 @@ async def test_retrying_returns_the_first_success_and_lets_other_errors_through(
 
 async def test_u4_recording_the_date_is_retried_when_the_account_moved() -> None:
     services, world, caller = await opened()
-    world.writer.interfere(another_writer_renames(services, caller))
+    world.writer.interfere(another_writer_renames(world, caller))
     world.clock.set(datetime(2025, 2, 1, 1, tzinfo=UTC))
     stale = world.writer.stale_writes
     applied = await services.update_dates.apply_due(world.clock.now())
@@ -193,17 +201,33 @@ async def test_u4_recording_the_date_is_retried_when_the_account_moved() -> None
     assert account.name == "Renamed 0"  # the other writer's change is kept
 
 
-async def test_concurrent_writers_keep_the_counts_exact() -> None:
+async def test_concurrent_writers_of_two_processes_keep_the_counts_exact() -> None:
     services, world, caller = await opened()
+    elsewhere = world.another_process()
     contacts = await make_contacts(services, caller, 12)
     await asyncio.gather(
-        *(services.statuses.set_marketing_status(caller, [c.id], MARKETING) for c in contacts),
+        *(
+            (services if i % 2 else elsewhere).statuses.set_marketing_status(
+                caller, [c.id], MARKETING
+            )
+            for i, c in enumerate(contacts)
+        ),
         services.contacts.create(caller, ContactDraft(email="x@example.com")),
     )
     account = world.account(caller.account_id)
     assert account.counts == world.recount(caller.account_id) == UsageCounts(12, 0, 13)
     assert account.tier_limit == 12
     assert world.writer.stale_writes > 0  # they did meet
+
+
+async def test_writers_of_one_process_queue_on_the_account_instead_of_retrying() -> None:
+    services, world, caller = await opened()
+    contacts = await make_contacts(services, caller, 12)
+    await asyncio.gather(
+        *(services.statuses.set_marketing_status(caller, [c.id], MARKETING) for c in contacts)
+    )
+    assert world.account(caller.account_id).counts == UsageCounts(12, 0, 12)
+    assert world.writer.stale_writes == 0
 
 
 async def test_t6_two_concurrent_writers_never_overshoot_a_blocked_tier() -> None:

@@ -211,8 +211,10 @@ async def test_u4_a_pending_contact_set_marketing_during_the_run_stays_marketing
     first, second = await make_pending(services, caller, 2, "p")
     world.clock.set(datetime(2025, 2, 1, 6, 0, tzinfo=UTC))
 
+    elsewhere = world.another_process()
+
     async def user_sets_first_marketing_again() -> object:
-        return await services.statuses.set_marketing_status(caller, [first], MARKETING)
+        return await elsewhere.statuses.set_marketing_status(caller, [first], MARKETING)
 
     world.writer.interfere(user_sets_first_marketing_again)
     stale = world.writer.stale_writes

@@ -67,8 +67,10 @@ async def test_t1_reconcile_retries_when_the_account_moves_between_read_and_repa
     (contact,) = await make_contacts(services, caller, 1)
     world.tamper_counts(caller.account_id, UsageCounts(5, 5, 5))
 
+    elsewhere = world.another_process()
+
     async def another_writer() -> object:
-        return await services.statuses.set_marketing_status(caller, [contact.id], MARKETING)
+        return await elsewhere.statuses.set_marketing_status(caller, [contact.id], MARKETING)
 
     world.writer.interfere(another_writer)
     await services.usage.reconcile(caller.account_id)
