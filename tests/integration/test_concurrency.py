@@ -191,9 +191,9 @@ class Tally:
         self.outcomes[kind if not errors else f"{kind}:{errors[0]['code']}"] += 1
 
 
-#: 2,000 changes took ~96 s on SecantusDB (CPU-bound on two cores, every write of the account
-#: serialises on its revision); 1,000 keep the test under a minute with the same 20 writers.
-CHANGES = 1_000
+#: 20 writers on two clients (two "processes"); ~30 s on SecantusDB on two cores, since every
+#: write of the account serialises on its revision.
+CHANGES = 2_000
 WRITERS = 20
 SEED_CONTACTS = 100
 
