@@ -14,6 +14,7 @@ from marketing_contacts.domain.statuses import (
     MarketingStatus,
     StatusChange,
     StatusSource,
+    StatusSourceType,
     decide_status_change,
     state_after_update_date,
 )
@@ -158,3 +159,15 @@ def apply_update_date_to(
     if contact.pending_since >= update_date_starts:
         return None
     return move_to(contact, to_state, source, update_date_starts)
+
+
+def apply_form_submission(
+    contact: Contact, form_sets_marketing: bool, form_id: str, at: datetime
+) -> StatusUpdate | None:
+    """D3: a form whose setting is on turns an existing non-marketing or pending submitter into
+    MARKETING (source FORM), whatever created it; with the setting off the status stays."""
+    if not form_sets_marketing:
+        return None
+    return change_status(
+        contact, MarketingStatus.MARKETING, StatusSource(StatusSourceType.FORM, form_id), at
+    )
