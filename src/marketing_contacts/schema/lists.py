@@ -1,0 +1,164 @@
+"""Static lists of contacts: their type, queries and mutations (merged into the roots by build.py).
+
+A list's `size` is counted only when a client asks for it, and a page of lists counts all its
+sizes in one read (a DataLoader per page), not one count per list (design principle 7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from functools import partial
+
+import strawberry
+from strawberry.dataloader import DataLoader
+
+from marketing_contacts.schema.context import Info
+from marketing_contacts.schema.errors import UserError
+from marketing_contacts.schema.mutation import attempt
+from marketing_contacts.schema.types import PageInfo
+from marketing_contacts.services.callers import Caller
+from marketing_contacts.services.lists import ContactList as DomainContactList
+from marketing_contacts.services.lists import ListService
+
+
+@strawberry.type(description="A static list: the contacts added to it, until they are removed.")
+class ContactList:
+    id: strawberry.ID
+    name: str
+    created_at: datetime
+    #: counts the members when a client asks for size
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many contacts are in the list.")
+    async def size(self) -> int:
+        return await self.count()
+
+    @classmethod
+    def of(
+        cls, contact_list: DomainContactList, count: Callable[[], Awaitable[int]]
+    ) -> ContactList:
+        return cls(
+            id=strawberry.ID(contact_list.id),
+            name=contact_list.name,
+            created_at=contact_list.created_at,
+            count=count,
+        )
+
+    @classmethod
+    def alone(cls, info: Info, contact_list: DomainContactList) -> ContactList:
+        """One list, counted by itself."""
+        lists, caller = info.context.services.lists, info.context.caller
+        return cls.of(contact_list, lambda: lists.size(caller, contact_list.id))
+
+
+def page_sizes(lists: ListService, caller: Caller) -> DataLoader[str, int]:
+    """Sizes of the lists of one page, read together on the first ask."""
+
+    async def load(list_ids: Sequence[str]) -> list[int]:
+        sizes = await lists.sizes(caller, list_ids)
+        return [sizes[list_id] for list_id in list_ids]
+
+    return DataLoader(load_fn=load)
+
+
+@strawberry.type
+class ContactListEdge:
+    cursor: str
+    node: ContactList
+
+
+@strawberry.type
+class ContactListConnection:
+    edges: list[ContactListEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class ContactListPayload:
+    contact_list: ContactList | None = strawberry.field(name="list")
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class DeleteContactListPayload:
+    deleted_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+
+def _payload(info: Info, result: DomainContactList | list[UserError]) -> ContactListPayload:
+    if isinstance(result, list):
+        return ContactListPayload(contact_list=None, user_errors=result)
+    return ContactListPayload(contact_list=ContactList.alone(info, result), user_errors=[])
+
+
+def _ids(contact_ids: Sequence[strawberry.ID]) -> list[str]:
+    return [str(cid) for cid in contact_ids]
+
+
+@strawberry.type
+class ListQueries:
+    @strawberry.field(name="list", description="Null when no list of the caller's has this id.")
+    async def contact_list(self, info: Info, id: strawberry.ID) -> ContactList | None:
+        found = await info.context.services.lists.get(info.context.caller, str(id))
+        return None if found is None else ContactList.alone(info, found)
+
+    @strawberry.field(description="Newest first; first: 1 to 200.")
+    async def lists(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> ContactListConnection:
+        lists, caller = info.context.services.lists, info.context.caller
+        page = await lists.page(caller, 20 if first is None else first, after)
+        sizes = page_sizes(lists, caller)
+        edges = [
+            ContactListEdge(cursor=cursor, node=ContactList.of(item, partial(sizes.load, item.id)))
+            for item, cursor in zip(page.items, page.cursors, strict=True)
+        ]
+        return ContactListConnection(edges=edges, page_info=PageInfo.of(page))
+
+
+@strawberry.type
+class ListMutations:
+    @strawberry.mutation(
+        description="A static list of the caller's contacts; at most 10,000 contact ids, each a "
+        "contact of the account, else nothing is created."
+    )
+    async def create_list(
+        self,
+        info: Info,
+        name: str,
+        contact_ids: list[strawberry.ID] = [],  # noqa: B006 (a GraphQL default, never mutated)
+    ) -> ContactListPayload:
+        ctx = info.context
+        result = await attempt(ctx.services.lists.create(ctx.caller, name, _ids(contact_ids)))
+        return _payload(info, result)
+
+    @strawberry.mutation(
+        description="Contacts already in the list stay; at most 10,000 ids, all or nothing."
+    )
+    async def add_contacts_to_list(
+        self, info: Info, list_id: strawberry.ID, contact_ids: list[strawberry.ID]
+    ) -> ContactListPayload:
+        ctx = info.context
+        result = await attempt(ctx.services.lists.add(ctx.caller, str(list_id), _ids(contact_ids)))
+        return _payload(info, result)
+
+    @strawberry.mutation(
+        description="Contacts not in the list are ignored; at most 10,000 ids, all or nothing."
+    )
+    async def remove_contacts_from_list(
+        self, info: Info, list_id: strawberry.ID, contact_ids: list[strawberry.ID]
+    ) -> ContactListPayload:
+        ctx = info.context
+        result = await attempt(
+            ctx.services.lists.remove(ctx.caller, str(list_id), _ids(contact_ids))
+        )
+        return _payload(info, result)
+
+    @strawberry.mutation(description="Deletes the list and every contact's membership of it.")
+    async def delete_list(self, info: Info, id: strawberry.ID) -> DeleteContactListPayload:
+        ctx = info.context
+        result = await attempt(ctx.services.lists.delete(ctx.caller, str(id)))
+        if isinstance(result, list):
+            return DeleteContactListPayload(deleted_id=None, user_errors=result)
+        return DeleteContactListPayload(deleted_id=strawberry.ID(result), user_errors=[])

@@ -1,0 +1,195 @@
+"""Static lists of contacts: named sets of one account's contacts (B1 selections by list).
+
+Membership is stored on the contact (its `list_ids`), so `ContactFilter.list_id` and bulk
+selections by list read the contacts collection alone. Changing membership never touches a
+contact's marketing status or the account's counts.
+
+Deleting a list while another request adds to it must not leave contacts that name a deleted
+list. So an add re-reads the list after writing and takes its members back out if the list has
+gone meanwhile, and a delete pulls the membership, deletes the list, then pulls once more: an add
+that read the list before it was deleted wrote before its re-read, so before the second pull.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from marketing_contacts.domain.errors import DomainError, ErrorCode, UserError, refuse
+from marketing_contacts.services.callers import Caller
+from marketing_contacts.services.paging import paged
+from marketing_contacts.services.ports import Page
+
+if TYPE_CHECKING:  # wiring.py imports ListStore from here
+    from marketing_contacts.services.wiring import Ports
+
+MAX_NAME_LENGTH = 200
+#: distinct contact ids per createList, addContactsToList or removeContactsFromList
+MAX_LIST_CHANGE = 10_000
+
+
+@dataclass(frozen=True)
+class ContactList:
+    id: str
+    account_id: str
+    name: str
+    created_at: datetime
+
+
+class ListStore(Protocol):
+    async def insert(self, contact_list: ContactList) -> None: ...
+
+    async def get(self, account_id: str, list_id: str) -> ContactList | None: ...
+
+    async def page(self, account_id: str, first: int, after: str | None) -> Page[ContactList]:
+        """Newest first."""
+        ...
+
+    async def delete(self, account_id: str, list_id: str) -> bool:
+        """Remove the list itself (not its membership); False if it was not there."""
+        ...
+
+    async def size(self, account_id: str, list_id: str) -> int:
+        """How many contacts of the account are members."""
+        ...
+
+    async def sizes(self, account_id: str, list_ids: Sequence[str]) -> dict[str, int]:
+        """The sizes of several lists in one read (a page of lists); absent ids count 0."""
+        ...
+
+    async def add_members(self, account_id: str, list_id: str, contact_ids: Sequence[str]) -> int:
+        """Make the account's contacts among `contact_ids` members; how many were not yet."""
+        ...
+
+    async def remove_members(
+        self, account_id: str, list_id: str, contact_ids: Sequence[str]
+    ) -> int:
+        """Take the account's contacts among `contact_ids` out; how many were members."""
+        ...
+
+    async def drop_membership(self, account_id: str, list_id: str) -> int:
+        """Take every contact of the account out of the list; how many were members."""
+        ...
+
+
+def check_name(name: str) -> str:
+    stripped = name.strip()
+    if not 1 <= len(stripped) <= MAX_NAME_LENGTH:
+        raise refuse(
+            ErrorCode.INVALID, f"a list name has 1 to {MAX_NAME_LENGTH} characters", "name"
+        )
+    return stripped
+
+
+def distinct_ids(contact_ids: Sequence[str]) -> list[str]:
+    """The ids in their first order, each once; TOO_MANY past MAX_LIST_CHANGE."""
+    ids = list(dict.fromkeys(contact_ids))
+    if len(ids) > MAX_LIST_CHANGE:
+        raise refuse(
+            ErrorCode.TOO_MANY,
+            f"at most {MAX_LIST_CHANGE} contacts per call; send the rest in further calls",
+            "contactIds",
+        )
+    return ids
+
+
+class ListService:
+    def __init__(self, ports: Ports, lists: ListStore | None = None) -> None:
+        self.ports = ports
+        self.lists = ports.lists if lists is None else lists
+
+    async def get(self, caller: Caller, list_id: str) -> ContactList | None:
+        return await self.lists.get(caller.account_id, list_id)
+
+    async def page(self, caller: Caller, first: int, after: str | None) -> Page[ContactList]:
+        return await paged(first, self.lists.page(caller.account_id, first, after))
+
+    async def size(self, caller: Caller, list_id: str) -> int:
+        return await self.lists.size(caller.account_id, list_id)
+
+    async def sizes(self, caller: Caller, list_ids: Sequence[str]) -> dict[str, int]:
+        return await self.lists.sizes(caller.account_id, list_ids)
+
+    async def create(
+        self, caller: Caller, name: str, contact_ids: Sequence[str] = ()
+    ) -> ContactList:
+        """A new list of the caller's account with these members; nothing if one is not found."""
+        stripped = check_name(name)
+        ids = distinct_ids(contact_ids)
+        await self._check_contacts(caller, contact_ids, ids)
+        contact_list = ContactList(
+            id=self.ports.contacts.new_id(),
+            account_id=caller.account_id,
+            name=stripped,
+            created_at=self.ports.clock.now(),
+        )
+        await self.lists.insert(contact_list)
+        if ids:
+            await self.lists.add_members(caller.account_id, contact_list.id, ids)
+        return contact_list
+
+    async def add(self, caller: Caller, list_id: str, contact_ids: Sequence[str]) -> ContactList:
+        """Members already in the list stay as they are; nothing changes if one is not found."""
+        ids = distinct_ids(contact_ids)
+        contact_list = await self._existing(caller, list_id, "listId")
+        await self._check_contacts(caller, contact_ids, ids)
+        if not ids:
+            return contact_list
+        await self.lists.add_members(caller.account_id, list_id, ids)
+        if await self.lists.get(caller.account_id, list_id) is None:
+            # deleted while we wrote: take back what we added, as the delete would have
+            await self.lists.remove_members(caller.account_id, list_id, ids)
+            raise self._not_found(list_id, "listId")
+        return contact_list
+
+    async def remove(self, caller: Caller, list_id: str, contact_ids: Sequence[str]) -> ContactList:
+        """Contacts that are not members stay out; nothing changes if one is not found."""
+        ids = distinct_ids(contact_ids)
+        contact_list = await self._existing(caller, list_id, "listId")
+        await self._check_contacts(caller, contact_ids, ids)
+        if ids:
+            await self.lists.remove_members(caller.account_id, list_id, ids)
+        return contact_list
+
+    async def delete(self, caller: Caller, list_id: str) -> str:
+        """The list and every contact's membership of it."""
+        await self._existing(caller, list_id, "id")
+        await self.lists.drop_membership(caller.account_id, list_id)
+        if not await self.lists.delete(caller.account_id, list_id):
+            raise self._not_found(list_id, "id")  # another delete won
+        await self.lists.drop_membership(caller.account_id, list_id)
+        return list_id
+
+    async def _existing(self, caller: Caller, list_id: str, field: str) -> ContactList:
+        contact_list = await self.lists.get(caller.account_id, list_id)
+        if contact_list is None:
+            raise self._not_found(list_id, field)
+        return contact_list
+
+    @staticmethod
+    def _not_found(list_id: str, field: str) -> DomainError:
+        return refuse(ErrorCode.NOT_FOUND, f"list {list_id} does not exist", field)
+
+    async def _check_contacts(
+        self, caller: Caller, contact_ids: Sequence[str], ids: Sequence[str]
+    ) -> None:
+        """NOT_FOUND at each id (its first index) that is no contact of the caller's account."""
+        if not ids:
+            return
+        found = {c.id for c in await self.ports.contacts.get_many(caller.account_id, ids)}
+        first_index: dict[str, int] = {}
+        for index, cid in enumerate(contact_ids):
+            first_index.setdefault(cid, index)
+        missing = [
+            UserError(
+                ErrorCode.NOT_FOUND,
+                f"contact {cid} does not exist",
+                ("contactIds", str(first_index[cid])),
+            )
+            for cid in ids
+            if cid not in found
+        ]
+        if missing:
+            raise DomainError(*missing)
