@@ -34,9 +34,7 @@ from bson import ObjectId
 from pymongo import UpdateOne, monitoring
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
-from redis.asyncio import Redis
 
-from marketing_contacts.clock import SystemClock
 from marketing_contacts.devstack import (
     IN_MEMORY,
     MongoServer,
@@ -45,20 +43,19 @@ from marketing_contacts.devstack import (
     start_redis,
 )
 from marketing_contacts.domain.statuses import MarketingStatus
-from marketing_contacts.events.publisher import RedisEventPublisher
 from marketing_contacts.processes import free_port
+from marketing_contacts.runtime import open_runtime
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.registry import Services
+from marketing_contacts.settings import Settings
 from marketing_contacts.storage.database import (
     ACCOUNTS,
     CONTACTS,
     STATUS_HISTORY,
     Mongo,
-    connect,
 )
-from marketing_contacts.storage.wiring import mongo_ports, prepare
 
 CONTACTS_PER_ACCOUNT = 300
 BATCH_SIZES = (1, 10, 100)
@@ -222,11 +219,11 @@ async def open_account(services: Services, name: str) -> tuple[Caller, list[str]
 
 async def run(mongo_uri: str, redis_url: str) -> None:
     counter = CommandCounter()
-    mongo = connect(mongo_uri, "bench_status_changes", event_listeners=[counter])
-    redis = Redis.from_url(redis_url)
-    try:
-        await prepare(mongo)
-        services = Services.over(mongo_ports(mongo, RedisEventPublisher(redis), SystemClock()))
+    settings = Settings(
+        mongodb_uri=mongo_uri, mongodb_database="bench_status_changes", redis_url=redis_url
+    )
+    async with open_runtime(settings, event_listeners=[counter]) as runtime:
+        mongo, services = runtime.mongo, runtime.services
         print(f"creating 2 accounts of {CONTACTS_PER_ACCOUNT} contacts ...", flush=True)
         caller, service_ids = await open_account(services, "service")
         raw_caller, raw_ids = await open_account(services, "raw")
@@ -252,9 +249,6 @@ async def run(mongo_uri: str, redis_url: str) -> None:
         if counter.failures:
             print(f"note: {counter.failures} commands failed during the measured calls")
         print_table(rows)
-    finally:
-        await redis.aclose()
-        await mongo.client.close()
 
 
 def print_table(rows: list[tuple[int, Measured, Measured]]) -> None:

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 
-from redis.asyncio import Redis
+from arq.connections import ArqRedis
 
 from marketing_contacts.clock import SystemClock
 from marketing_contacts.events.publisher import RedisEventPublisher
+from marketing_contacts.jobs.arq_queue import ArqJobQueue
+from marketing_contacts.services.bulk_runner import BulkRunnerSettings
 from marketing_contacts.services.ports import Clock
 from marketing_contacts.services.registry import Services
 from marketing_contacts.settings import Settings
@@ -21,19 +25,27 @@ from marketing_contacts.storage.wiring import mongo_ports, prepare
 class Runtime:
     settings: Settings
     mongo: Mongo
-    redis: Redis
+    redis: ArqRedis
     services: Services
 
 
 @asynccontextmanager
-async def open_runtime(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Runtime]:
-    """Connect, create the indexes, and close everything on the way out."""
-    mongo = connect(settings.mongodb_uri, settings.mongodb_database)
-    redis = Redis.from_url(settings.redis_url)
+async def open_runtime(
+    settings: Settings, clock: Clock | None = None, **mongo_options: Any
+) -> AsyncIterator[Runtime]:
+    """Connect, create the indexes, and close everything on the way out. `mongo_options` go to
+    the MongoDB client (benchmarks pass command listeners)."""
+    mongo = connect(settings.mongodb_uri, settings.mongodb_database, **mongo_options)
+    redis = ArqRedis.from_url(settings.redis_url)
     try:
         await prepare(mongo)
-        ports = mongo_ports(mongo, RedisEventPublisher(redis), clock or SystemClock())
-        yield Runtime(settings, mongo, redis, Services.over(ports))
+        ports = mongo_ports(
+            mongo, RedisEventPublisher(redis), ArqJobQueue(redis), clock or SystemClock()
+        )
+        bulk = BulkRunnerSettings(
+            chunk=settings.bulk_chunk_size, lease=timedelta(seconds=settings.bulk_lease_seconds)
+        )
+        yield Runtime(settings, mongo, redis, Services.over(ports, bulk))
     finally:
         await redis.aclose()
         await mongo.client.close()

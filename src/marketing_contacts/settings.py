@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     var_dir: Path = Path("./var")
     update_date_interval_minutes: int = Field(default=5, ge=1)
     bulk_chunk_size: int = Field(default=500, ge=1)
+    # a worker holds a bulk operation this long past its last chunk; then another may resume it
+    bulk_lease_seconds: float = Field(default=60, gt=0)
     # Ports of the local servers that `marketing-contacts dev` starts (DEV_MONGO_PORT, ...).
     dev_mongo_port: int = Field(default=27017, ge=1, le=65535)
     dev_redis_port: int = Field(default=6379, ge=1, le=65535)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from marketing_contacts.schema.bulk import BulkMutations, BulkQueries
 from marketing_contacts.schema.errors import ClientErrors
+from marketing_contacts.schema.lists import ListMutations, ListQueries
 from marketing_contacts.schema.mutation import Mutation
 from marketing_contacts.schema.query import Query
 
@@ -20,7 +23,11 @@ class Schema(strawberry.Schema):
 
 
 def build_schema() -> strawberry.Schema:
-    return Schema(query=Query, mutation=Mutation, extensions=[ClientErrors])
+    return Schema(
+        query=merge_types("Query", (Query, ListQueries, BulkQueries)),
+        mutation=merge_types("Mutation", (Mutation, ListMutations, BulkMutations)),
+        extensions=[ClientErrors],
+    )
 
 
 schema = build_schema()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from marketing_contacts.domain.alerts import TierAlertKind
+from marketing_contacts.domain.bulk import BulkOperationStatus
 from marketing_contacts.domain.contacts import LifecycleStage
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.errors import ErrorCode
@@ -29,3 +30,4 @@ UpgradePolicyEnum = strawberry.enum(UpgradePolicy, name="UpgradePolicy")
 LifecycleStageEnum = strawberry.enum(LifecycleStage, name="LifecycleStage")
 TierAlertKindEnum = strawberry.enum(TierAlertKind, name="TierAlertKind")
 ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode")
+BulkOperationStatusEnum = strawberry.enum(BulkOperationStatus, name="BulkOperationStatus")

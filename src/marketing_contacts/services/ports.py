@@ -9,9 +9,15 @@ from typing import Generic, Protocol, TypeVar
 
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.alerts import TierAlert
+from marketing_contacts.domain.bulk import (
+    BulkOperation,
+    BulkOperationStatus,
+    BulkProgress,
+    Selection,
+)
 from marketing_contacts.domain.contacts import Contact, StatusUpdate
 from marketing_contacts.domain.filters import ContactFilter
-from marketing_contacts.domain.statuses import StatusChange
+from marketing_contacts.domain.statuses import MarketingState, StatusChange
 from marketing_contacts.domain.tiers import TierChange
 from marketing_contacts.domain.usage import Usage, UsageCounts
 
@@ -58,6 +64,18 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class BulkChunk:
+    """A chunk of a bulk operation, committed with its contacts' changes: every contact of the
+    chunk loses the operation's tag, the operation's progress moves on and its lease renews,
+    all only while the operation is still RUNNING."""
+
+    operation_id: str
+    contact_ids: tuple[str, ...]
+    progress: BulkProgress
+    lease_until: datetime
+
+
+@dataclass(frozen=True)
 class ChangeBatch:
     """Everything one decision writes, atomically and conditionally (design principle 3).
 
@@ -74,6 +92,7 @@ class ChangeBatch:
     history: tuple[HistoryEntry, ...] = ()
     tier_change: TierChange | None = None
     alerts: tuple[TierAlert, ...] = ()
+    bulk: BulkChunk | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +204,83 @@ class TierRecords(Protocol):
     async def alerts(
         self, account_id: str, first: int, after: str | None
     ) -> Page[Stored[TierAlert]]: ...
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """B5: a key a client sent with an input, held for 24 hours."""
+
+    key: str
+    input_hash: str
+    operation_id: str
+    expires_at: datetime
+
+
+class BulkStore(Protocol):
+    async def insert(
+        self, operation: BulkOperation, key: IdempotencyKey | None
+    ) -> IdempotencyKey | None:
+        """Persist a QUEUED operation; with a key already held (and not expired), persist
+        nothing and return the key as held."""
+        ...
+
+    async def get(self, account_id: str, operation_id: str) -> BulkOperation | None: ...
+
+    async def load(self, operation_id: str) -> BulkOperation | None: ...
+
+    async def page(self, account_id: str, first: int, after: str | None) -> Page[BulkOperation]:
+        """Newest first."""
+        ...
+
+    async def count_by_state(
+        self, account_id: str, selection: Selection, created_until: datetime | None = None
+    ) -> dict[MarketingState, int]: ...
+
+    async def claim(
+        self, operation_id: str, owner: str, now: datetime, lease_until: datetime
+    ) -> BulkOperation | None:
+        """Take a QUEUED operation, a RUNNING one whose lease ran out, or one this owner holds;
+        it is RUNNING afterwards. None when another worker holds it or it has finished."""
+        ...
+
+    async def resolve(self, operation: BulkOperation) -> BulkOperation:
+        """B1: tag the selection's contacts (created by the start) and record `matched`."""
+        ...
+
+    async def tagged(self, operation: BulkOperation, limit: int) -> list[Contact]:
+        """The next contacts still tagged with the operation, in id order."""
+        ...
+
+    async def finish(
+        self,
+        operation: BulkOperation,
+        status: BulkOperationStatus,
+        progress: BulkProgress,
+        now: datetime,
+        failure: str | None = None,
+    ) -> BulkOperation | None:
+        """End a RUNNING or QUEUED operation; None if it had ended already."""
+        ...
+
+    async def cancel(
+        self, account_id: str, operation_id: str, now: datetime
+    ) -> BulkOperation | None:
+        """CANCELLED if QUEUED or RUNNING; None otherwise."""
+        ...
+
+    async def release_tags(self, operation_id: str) -> None: ...
+
+    async def stale(self, queued_before: datetime, now: datetime) -> list[BulkOperation]:
+        """QUEUED operations persisted before `queued_before`, RUNNING ones whose lease ran out."""
+        ...
+
+    async def mark_enqueued(self, operation_id: str) -> int:
+        """Count one more hand-over to the job queue; returns the new count."""
+        ...
+
+
+class JobQueue(Protocol):
+    async def enqueue_bulk_operation(self, operation_id: str, attempt: int) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from marketing_contacts.services.accounts import AccountService
+from marketing_contacts.services.bulk import BulkService
+from marketing_contacts.services.bulk_runner import BulkRunner, BulkRunnerSettings
 from marketing_contacts.services.contacts import ContactService
+from marketing_contacts.services.lists import ListService
 from marketing_contacts.services.statuses import StatusService
 from marketing_contacts.services.tokens import TokenService
 from marketing_contacts.services.update_dates import UpdateDateService
@@ -17,18 +20,24 @@ from marketing_contacts.services.wiring import Ports
 class Services:
     ports: Ports
     accounts: AccountService
+    bulk: BulkService
+    bulk_runner: BulkRunner
     contacts: ContactService
+    lists: ListService
     statuses: StatusService
     tokens: TokenService
     update_dates: UpdateDateService
     usage: UsageService
 
     @classmethod
-    def over(cls, ports: Ports) -> Services:
+    def over(cls, ports: Ports, bulk: BulkRunnerSettings | None = None) -> Services:
         return cls(
             ports=ports,
             accounts=AccountService(ports),
+            bulk=BulkService(ports),
+            bulk_runner=BulkRunner(ports, bulk),
             contacts=ContactService(ports),
+            lists=ListService(ports),
             statuses=StatusService(ports),
             tokens=TokenService(ports),
             update_dates=UpdateDateService(ports),

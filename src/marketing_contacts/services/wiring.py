@@ -8,13 +8,16 @@ from dataclasses import dataclass, field
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.errors import ErrorCode, refuse
 from marketing_contacts.services.ledger import Ledger
+from marketing_contacts.services.lists import ListStore
 from marketing_contacts.services.ports import (
     AccountStore,
+    BulkStore,
     ChangeWriter,
     Clock,
     ContactStore,
     EventPublisher,
     HistoryStore,
+    JobQueue,
     TierRecords,
     TokenStore,
 )
@@ -28,7 +31,10 @@ class Ports:
     history: HistoryStore
     tier_records: TierRecords
     tokens: TokenStore
+    lists: ListStore
     events: EventPublisher
+    bulk: BulkStore
+    jobs: JobQueue
     clock: Clock
     #: one lock per account in this process: writers here queue instead of racing each other
     #: through optimistic retries (writers in other processes still race, and retry)

@@ -18,6 +18,9 @@ TIER_CHANGES = "tier_changes"
 ALERTS = "alerts"
 TOKENS = "tokens"
 UPDATE_DATES = "update_dates"
+LISTS = "lists"
+BULK_OPERATIONS = "bulk_operations"
+IDEMPOTENCY_KEYS = "idempotency_keys"
 
 
 class Mongo:

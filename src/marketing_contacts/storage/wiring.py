@@ -6,15 +6,33 @@ from collections.abc import Sequence
 
 from pymongo import IndexModel
 
-from marketing_contacts.services.ports import Clock, EventPublisher
+from marketing_contacts.services.ports import Clock, EventPublisher, JobQueue
 from marketing_contacts.services.wiring import Ports
-from marketing_contacts.storage import accounts, contacts, history, tier_records, tokens, writer
+from marketing_contacts.storage import (
+    accounts,
+    bulk_operations,
+    contacts,
+    history,
+    lists,
+    tier_records,
+    tokens,
+    writer,
+)
 from marketing_contacts.storage.database import Mongo, ensure_indexes
 
 
 def all_indexes() -> dict[str, Sequence[IndexModel]]:
     indexes: dict[str, list[IndexModel]] = {}
-    for module in (accounts, contacts, history, tier_records, tokens, writer):
+    for module in (
+        accounts,
+        bulk_operations,
+        contacts,
+        history,
+        lists,
+        tier_records,
+        tokens,
+        writer,
+    ):
         for collection, models in module.INDEXES.items():
             indexes.setdefault(collection, []).extend(models)
     return dict(indexes)
@@ -25,7 +43,7 @@ async def prepare(mongo: Mongo) -> None:
     await ensure_indexes(mongo, all_indexes())
 
 
-def mongo_ports(mongo: Mongo, events: EventPublisher, clock: Clock) -> Ports:
+def mongo_ports(mongo: Mongo, events: EventPublisher, jobs: JobQueue, clock: Clock) -> Ports:
     return Ports(
         accounts=accounts.MongoAccountStore(mongo),
         contacts=contacts.MongoContactStore(mongo),
@@ -33,6 +51,9 @@ def mongo_ports(mongo: Mongo, events: EventPublisher, clock: Clock) -> Ports:
         history=history.MongoHistoryStore(mongo),
         tier_records=tier_records.MongoTierRecords(mongo),
         tokens=tokens.MongoTokenStore(mongo),
+        lists=lists.MongoListStore(mongo),
         events=events,
+        bulk=bulk_operations.MongoBulkStore(mongo),
+        jobs=jobs,
         clock=clock,
     )

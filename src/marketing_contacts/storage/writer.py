@@ -21,16 +21,20 @@ from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.bulk import BulkOperationStatus
 from marketing_contacts.domain.contacts import Contact, StatusUpdate
 from marketing_contacts.domain.statuses import MarketingState
 from marketing_contacts.domain.usage import UsageCounts
 from marketing_contacts.services.ports import (
+    BulkChunk,
     ChangeBatch,
     Committed,
     DuplicateEmail,
     StaleWrite,
     Stored,
 )
+from marketing_contacts.storage.bulk_codec import progress_increments
+from marketing_contacts.storage.bulk_operations import TAG
 from marketing_contacts.storage.codec import (
     account_from,
     account_state_doc,
@@ -44,6 +48,7 @@ from marketing_contacts.storage.codec import (
 from marketing_contacts.storage.database import (
     ACCOUNTS,
     ALERTS,
+    BULK_OPERATIONS,
     CONTACTS,
     STATUS_HISTORY,
     TIER_CHANGES,
@@ -109,12 +114,15 @@ class MongoChangeWriter:
         )
         alert_docs = [alert_doc(account_id, alert) for alert in batch.alerts]
         async with self._transaction() as session:
-            await self._write_account(batch.account_before, batch.account_after, session)
+            if batch.account_after is not batch.account_before:
+                await self._write_account(batch.account_before, batch.account_after, session)
             if batch.created:
                 await self.mongo[CONTACTS].insert_many(
                     [contact_doc(c) for c in batch.created], session=session
                 )
-            await self._update_statuses(batch.status_updates, session)
+            await self._update_statuses(batch.status_updates, batch.bulk, session)
+            if batch.bulk is not None:
+                await self._advance_bulk(batch, session)
             await self._delete(batch.deleted, session)
             if batch.history:
                 await self.mongo[STATUS_HISTORY].insert_many(
@@ -148,24 +156,49 @@ class MongoChangeWriter:
             raise StaleWrite(f"account {before.id} moved past revision {before.revision}")
 
     async def _update_statuses(
-        self, updates: Sequence[StatusUpdate], session: AsyncClientSession
+        self, updates: Sequence[StatusUpdate], bulk: BulkChunk | None, session: AsyncClientSession
     ) -> None:
         if not updates:
             return
+        tagged = {} if bulk is None else {TAG: bulk.operation_id}
+        untag = {} if bulk is None else {"$pull": {TAG: bulk.operation_id}}
         operations = [
             UpdateOne(
                 {
                     "_id": oid(u.before.id),
                     "account_id": oid(u.before.account_id),
                     "status_seq": u.before.status_seq,
+                    **tagged,
                 },
-                {"$set": contact_diff(u.before, u.after)},
+                {"$set": contact_diff(u.before, u.after), **untag},
             )
             for u in updates
         ]
         result = await self.mongo[CONTACTS].bulk_write(operations, session=session)
         if result.matched_count != len(operations):
             raise StaleWrite("a contact's status changed since it was read")
+
+    async def _advance_bulk(self, batch: ChangeBatch, session: AsyncClientSession) -> None:
+        """The chunk's other contacts lose their tag; the operation records the chunk."""
+        bulk = batch.bulk
+        assert bulk is not None
+        updated = {u.before.id for u in batch.status_updates}
+        rest = [cid for cid in bulk.contact_ids if cid not in updated]
+        if rest:
+            result = await self.mongo[CONTACTS].update_many(
+                {"_id": {"$in": [oid(cid) for cid in rest]}, TAG: bulk.operation_id},
+                {"$pull": {TAG: bulk.operation_id}},
+                session=session,
+            )
+            if result.modified_count != len(rest):
+                raise StaleWrite("a contact of the chunk was taken by another run")
+        result = await self.mongo[BULK_OPERATIONS].update_one(
+            {"_id": oid(bulk.operation_id), "status": BulkOperationStatus.RUNNING.value},
+            {"$inc": progress_increments(bulk.progress), "$set": {"lease_until": bulk.lease_until}},
+            session=session,
+        )
+        if result.matched_count != 1:
+            raise StaleWrite(f"operation {bulk.operation_id} is no longer running")
 
     async def _delete(self, contacts: Sequence[Contact], session: AsyncClientSession) -> None:
         if not contacts:

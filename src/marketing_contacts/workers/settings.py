@@ -8,12 +8,18 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any
 
-from arq import cron
+from arq import Retry, cron
 from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.typing import StartupShutdown, WorkerCoroutine
-from arq.worker import Function
+from arq.worker import Function, func
+from pymongo.errors import ConnectionFailure as PyMongoConnectionFailure
+from pymongo.errors import ExecutionTimeout as PyMongoExecutionTimeout
+from pymongo.errors import NotPrimaryError as PyMongoNotPrimary
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from marketing_contacts.jobs.arq_queue import RUN_BULK_OPERATION
 from marketing_contacts.runtime import Runtime, open_runtime
 from marketing_contacts.settings import get_settings
 
@@ -63,13 +69,54 @@ async def reconcile_usage(ctx: Ctx) -> int:
     return sum(result.drifted for result in results)
 
 
+#: failures worth retrying: the database or Redis briefly away, a timeout, a lost primary
+TRANSIENT = (
+    PyMongoConnectionFailure,
+    PyMongoNotPrimary,
+    PyMongoExecutionTimeout,
+    RedisConnectionError,
+    RedisTimeoutError,
+    TimeoutError,
+    ConnectionError,
+)
+MAX_TRIES = 8
+
+
+async def run_bulk_operation(ctx: Ctx, operation_id: str) -> str:
+    """B4: apply a bulk operation; transient failures retry with backoff, permanent ones end
+    it FAILED with the reason, never a silent stop."""
+    runner = runtime_of(ctx).services.bulk_runner
+    owner = str(ctx.get("job_id", operation_id))
+    try:
+        operation = await runner.run(operation_id, owner)
+    except TRANSIENT as error:
+        tries = int(ctx.get("job_try", 1))
+        log.warning("bulk operation %s: transient failure (try %d): %r", operation_id, tries, error)
+        raise Retry(defer=min(2**tries, 60)) from error
+    except Exception as error:
+        log.exception("bulk operation %s failed", operation_id)
+        await runner.fail(operation_id, f"{type(error).__name__}: {error}")
+        return "FAILED"
+    return "HELD ELSEWHERE" if operation is None else operation.status.value
+
+
+async def sweep_bulk_operations(ctx: Ctx) -> int:
+    """B4/principle 5: enqueue operations persisted but never queued, or left by a dead worker."""
+    return len(await runtime_of(ctx).services.bulk_runner.sweep())
+
+
 def _every(minutes: int) -> set[int]:
     return set(range(0, 60, minutes))
 
 
 class WorkerSettings:
     redis_settings = RedisSettings.from_dsn(get_settings().redis_url)
-    functions: Sequence[WorkerCoroutine | Function] = [apply_update_dates, reconcile_usage]
+    functions: Sequence[WorkerCoroutine | Function] = [
+        func(run_bulk_operation, name=RUN_BULK_OPERATION, max_tries=MAX_TRIES),
+        apply_update_dates,
+        reconcile_usage,
+        sweep_bulk_operations,
+    ]
     cron_jobs: Sequence[CronJob] | None = [
         cron(
             apply_update_dates,
@@ -78,6 +125,7 @@ class WorkerSettings:
             run_at_startup=True,
         ),
         cron(reconcile_usage, hour={3}, minute={17}, unique=True),
+        cron(sweep_bulk_operations, second={0}, unique=True, run_at_startup=True),
     ]
     on_startup: StartupShutdown | None = startup
     on_shutdown: StartupShutdown | None = shutdown

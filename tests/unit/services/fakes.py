@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.alerts import TierAlert
+from marketing_contacts.domain.bulk import BulkOperation, BulkOperationStatus
 from marketing_contacts.domain.contacts import Contact, email_key
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.errors import DomainError, ErrorCode
@@ -35,6 +36,7 @@ from marketing_contacts.domain.usage import UsageCounts
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft
+from marketing_contacts.services.lists import ContactList
 from marketing_contacts.services.ports import (
     AlertRaised,
     ApiToken,
@@ -44,12 +46,14 @@ from marketing_contacts.services.ports import (
     DuplicateEmail,
     Event,
     HistoryEntry,
+    IdempotencyKey,
     Page,
     StaleWrite,
     Stored,
 )
 from marketing_contacts.services.registry import Services
 from marketing_contacts.services.wiring import Ports
+from tests.unit.services.fake_bulk import FakeBulkStore, FakeJobQueue, add_progress
 
 T = TypeVar("T")
 
@@ -106,7 +110,12 @@ class FakeData:
     tier_changes: list[tuple[str, Stored[TierChange]]] = field(default_factory=list)
     alerts: list[tuple[str, Stored[TierAlert]]] = field(default_factory=list)
     tokens: list[ApiToken] = field(default_factory=list)
+    lists: dict[str, ContactList] = field(default_factory=dict)
     applied_dates: dict[tuple[str, date], AppliedDate] = field(default_factory=dict)
+    operations: dict[str, BulkOperation] = field(default_factory=dict)
+    #: contacts still to do, per bulk operation
+    tags: dict[str, set[str]] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], IdempotencyKey] = field(default_factory=dict)
     next_number: int = 0
 
     def new_id(self) -> str:
@@ -309,6 +318,13 @@ class FakeChangeWriter:
                 or current.status_seq != update.before.status_seq
             ):
                 raise self._stale(f"contact {update.before.id} changed")
+        if batch.bulk is not None:
+            chunk = batch.bulk
+            operation = data.operations.get(chunk.operation_id)
+            if operation is None or operation.status is not BulkOperationStatus.RUNNING:
+                raise self._stale(f"operation {chunk.operation_id} is not running")
+            if not set(chunk.contact_ids) <= data.tags.get(chunk.operation_id, set()):
+                raise self._stale("a contact of the chunk was taken by another run")
         for gone in batch.deleted:
             current = data.contacts.get(gone.id)
             if (
@@ -339,6 +355,15 @@ class FakeChangeWriter:
         data.contacts = contacts
         data.accounts[account_id] = batch.account_after
         data.history.extend(batch.history)
+        if batch.bulk is not None:
+            chunk = batch.bulk
+            data.tags[chunk.operation_id] -= set(chunk.contact_ids)
+            operation = data.operations[chunk.operation_id]
+            data.operations[chunk.operation_id] = replace(
+                operation,
+                progress=add_progress(operation.progress, chunk.progress),
+                lease_until=chunk.lease_until,
+            )
         tier_change = None
         if batch.tier_change is not None:
             tier_change = Stored(data.new_id(), batch.tier_change)
@@ -453,6 +478,89 @@ class FakeTokenStore:
         return next((t for t in self.data.tokens if t.secret_hash == secret_hash), None)
 
 
+@dataclass
+class FakeListStore:
+    """Lists by id; membership on the contacts' `list_ids`, as the real store keeps it."""
+
+    data: FakeData
+
+    async def insert(self, contact_list: ContactList) -> None:
+        await _yield()
+        if contact_list.id in self.data.lists:
+            raise ValueError(f"list {contact_list.id} exists")
+        self.data.lists[contact_list.id] = contact_list
+
+    async def get(self, account_id: str, list_id: str) -> ContactList | None:
+        await _yield()
+        found = self.data.lists.get(list_id)
+        return found if found is not None and found.account_id == account_id else None
+
+    async def page(self, account_id: str, first: int, after: str | None) -> Page[ContactList]:
+        await _yield()
+        before_id = None if after is None else decode_cursor("list", after)
+        items = sorted(
+            (
+                item
+                for item in self.data.lists.values()
+                if item.account_id == account_id and (before_id is None or item.id < before_id)
+            ),
+            key=lambda item: item.id,
+            reverse=True,
+        )
+        return page_of(items, [item.id for item in items], "list", first)
+
+    async def delete(self, account_id: str, list_id: str) -> bool:
+        await _yield()
+        if await self.get(account_id, list_id) is None:
+            return False
+        del self.data.lists[list_id]
+        return True
+
+    async def size(self, account_id: str, list_id: str) -> int:
+        return (await self.sizes(account_id, [list_id]))[list_id]
+
+    async def sizes(self, account_id: str, list_ids: Sequence[str]) -> dict[str, int]:
+        await _yield()
+        members = [c.list_ids for c in self.data.contacts.values() if c.account_id == account_id]
+        return {list_id: sum(list_id in ids for ids in members) for list_id in list_ids}
+
+    async def add_members(self, account_id: str, list_id: str, contact_ids: Sequence[str]) -> int:
+        await _yield()
+        return self._change(account_id, set(contact_ids), lambda ids: ids | {list_id})
+
+    async def remove_members(
+        self, account_id: str, list_id: str, contact_ids: Sequence[str]
+    ) -> int:
+        await _yield()
+        return self._change(account_id, set(contact_ids), lambda ids: ids - {list_id})
+
+    async def drop_membership(self, account_id: str, list_id: str) -> int:
+        await _yield()
+        return self._change(account_id, None, lambda ids: ids - {list_id})
+
+    def _change(
+        self,
+        account_id: str,
+        contact_ids: set[str] | None,
+        change: Callable[[frozenset[str]], frozenset[str]],
+    ) -> int:
+        """Write `change` of `list_ids` onto the account's contacts (all when ids is None);
+        only that field: a status written meanwhile stays as written."""
+        changed = 0
+        contacts = dict(self.data.contacts)
+        for contact in self.data.contacts.values():
+            if contact.account_id != account_id:
+                continue
+            if contact_ids is not None and contact.id not in contact_ids:
+                continue
+            after = change(contact.list_ids)
+            if after != contact.list_ids:
+                contacts[contact.id] = replace(contact, list_ids=after)
+                changed += 1
+        self.data.contacts = contacts
+        return changed
+
+
 @dataclass(frozen=True)
 class Published:
     """One publish call, with what was stored when it happened."""
@@ -491,7 +599,10 @@ class FakeWorld:
     history: FakeHistoryStore
     tier_records: FakeTierRecords
     tokens: FakeTokenStore
+    lists: FakeListStore
     events: FakePublisher
+    bulk: FakeBulkStore
+    jobs: FakeJobQueue
 
     def ports(self) -> Ports:
         return Ports(
@@ -501,7 +612,10 @@ class FakeWorld:
             history=self.history,
             tier_records=self.tier_records,
             tokens=self.tokens,
+            lists=self.lists,
             events=self.events,
+            bulk=self.bulk,
+            jobs=self.jobs,
             clock=self.clock,
         )
 
@@ -563,6 +677,7 @@ class FakeWorld:
             list(data.tier_changes),
             list(data.alerts),
             dict(data.applied_dates),
+            dict(data.lists),
         )
 
 
@@ -577,7 +692,10 @@ def fake_world(now: datetime = DEFAULT_NOW) -> FakeWorld:
         history=FakeHistoryStore(data),
         tier_records=FakeTierRecords(data),
         tokens=FakeTokenStore(data),
+        lists=FakeListStore(data),
         events=FakePublisher(data),
+        bulk=FakeBulkStore(data),
+        jobs=FakeJobQueue(),
     )
 
 

@@ -1,0 +1,262 @@
+"""Bulk status changes (B1-B5): selections, previews, chunks and progress."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.changes import UsageChange, plan_usage_change
+from marketing_contacts.domain.contacts import Contact, StatusUpdate, change_status
+from marketing_contacts.domain.errors import ErrorCode, UserError, refuse
+from marketing_contacts.domain.filters import ContactFilter
+from marketing_contacts.domain.statuses import (
+    MarketingState,
+    MarketingStatus,
+    StatusSource,
+    StatusSourceType,
+)
+from marketing_contacts.domain.tiers import UpgradePolicy
+from marketing_contacts.domain.usage import Transition
+
+MAX_SELECTED_IDS = 10_000
+
+
+class BulkOperationStatus(StrEnum):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+    @property
+    def finished(self) -> bool:
+        return self in _FINISHED
+
+
+_FINISHED = frozenset(
+    {BulkOperationStatus.COMPLETED, BulkOperationStatus.FAILED, BulkOperationStatus.CANCELLED}
+)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """B1: exactly one of ids, filter, list or unengaged."""
+
+    ids: tuple[str, ...] | None = None
+    filter: ContactFilter | None = None
+    list_id: str | None = None
+    unengaged: bool | None = None
+
+    def __post_init__(self) -> None:
+        given = [v for v in (self.ids, self.filter, self.list_id, self.unengaged) if v is not None]
+        if len(given) != 1:
+            raise refuse(
+                ErrorCode.INVALID,
+                "a selection names exactly one of its fields",
+                "input",
+                "selection",
+            )
+        if self.ids is not None and len(self.ids) > MAX_SELECTED_IDS:
+            raise refuse(
+                ErrorCode.TOO_MANY,
+                f"a selection holds at most {MAX_SELECTED_IDS} ids",
+                "input",
+                "selection",
+                "ids",
+            )
+
+    def as_filter(self) -> ContactFilter:
+        """What the selection selects besides its ids (S6: unengaged means marketing ones)."""
+        if self.filter is not None:
+            return self.filter
+        if self.list_id is not None:
+            return ContactFilter(list_id=self.list_id)
+        if self.unengaged is not None:
+            return ContactFilter(
+                marketing_status=MarketingStatus.MARKETING if self.unengaged else None,
+                unengaged=self.unengaged,
+            )
+        return ContactFilter()
+
+    @property
+    def contact_ids(self) -> tuple[str, ...] | None:
+        return None if self.ids is None else tuple(dict.fromkeys(self.ids))
+
+
+@dataclass(frozen=True)
+class StatusChangePreview:
+    """B2: what a change would do, decided from the selection's contacts by state."""
+
+    matched: int
+    change_now: int
+    become_pending: int
+    unchanged: int
+    marketing_contacts_after: int
+    projected_after_next_update: int
+    tier_limit_after: int
+    would_upgrade: bool
+    would_be_blocked: bool
+
+
+def preview_status_change(
+    account: Account, selected: Mapping[MarketingState, int], target: MarketingStatus
+) -> StatusChangePreview:
+    n = selected.get(MarketingState.NON_MARKETING, 0)
+    m = selected.get(MarketingState.MARKETING, 0)
+    p = selected.get(MarketingState.MARKETING_UNTIL_NEXT_UPDATE, 0)
+    counts = account.counts
+    if target is MarketingStatus.MARKETING:
+        change_now, become_pending, unchanged = n + p, 0, m
+        wanted = counts.marketing + n
+        pending_after = counts.pending - p
+    else:
+        change_now, become_pending, unchanged = 0, m, n + p
+        wanted = counts.marketing
+        pending_after = counts.pending + m
+    blocked = account.upgrade_policy is UpgradePolicy.BLOCK and wanted > account.tier_limit
+    # T6: under BLOCK the operation applies what fits; the rest stays non-marketing
+    marketing_after = account.tier_limit if blocked else wanted
+    upgrade = account.upgrade_policy is UpgradePolicy.AUTO and wanted > account.tier_limit
+    return StatusChangePreview(
+        matched=n + m + p,
+        change_now=change_now,
+        become_pending=become_pending,
+        unchanged=unchanged,
+        marketing_contacts_after=marketing_after,
+        projected_after_next_update=marketing_after - pending_after,
+        tier_limit_after=account.ladder.limit_for(wanted) if upgrade else account.tier_limit,
+        would_upgrade=upgrade,
+        would_be_blocked=blocked,
+    )
+
+
+def check_confirmation(target: MarketingStatus, confirm_count: int | None, matched: int) -> None:
+    """B3: a bulk change to MARKETING names the number of contacts it matches."""
+    if target is MarketingStatus.MARKETING and confirm_count != matched:
+        raise refuse(
+            ErrorCode.CONFIRMATION_MISMATCH,
+            f"the selection matches {matched} contacts; confirmCount must say {matched}"
+            + ("" if confirm_count is None else f", not {confirm_count}"),
+            "input",
+            "confirmCount",
+        )
+
+
+@dataclass(frozen=True)
+class BulkProgress:
+    """The counters an operation records after every chunk."""
+
+    matched: int = 0
+    processed: int = 0
+    changed_now: int = 0
+    became_pending: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    #: contacts left unchanged, by the reason's code
+    failures: Mapping[ErrorCode, int] = field(default_factory=dict)
+
+    @property
+    def progress(self) -> float:
+        return 1.0 if self.matched == 0 else min(self.processed / self.matched, 1.0)
+
+    def errors(self) -> list[UserError]:
+        return [UserError(code, _failure_message(code, n)) for code, n in self.failures.items()]
+
+
+def _failure_message(code: ErrorCode, count: int) -> str:
+    if code is ErrorCode.TIER_LIMIT_REACHED:
+        return (
+            f"{count} contacts were left non-marketing: the tier is full and the account's "
+            "upgrade policy is BLOCK"
+        )
+    if code is ErrorCode.NOT_FOUND:
+        return f"{count} contacts were deleted before the operation reached them"
+    return f"{count} contacts were left unchanged ({code.value})"
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    """One chunk decided: the updates to write, the usage change, the progress it adds."""
+
+    updates: tuple[StatusUpdate, ...]
+    change: UsageChange
+    progress: BulkProgress
+
+
+def decide_chunk(
+    account: Account,
+    contacts: Sequence[Contact],
+    target: MarketingStatus,
+    operation_id: str,
+    now: datetime,
+) -> ChunkOutcome:
+    """B4: each contact by S2; under BLOCK what fits applies in order, the rest fails (T6)."""
+    source = StatusSource(StatusSourceType.BULK_OPERATION, operation_id)
+    decided = [u for c in contacts if (u := change_status(c, target, source, now))]
+    change = plan_usage_change(
+        account,
+        [Transition(u.before.id, u.before.state, u.after.state) for u in decided],
+        now,
+        partial=True,
+    )
+    refused = {t.contact_id for t in change.refused}
+    applied = tuple(u for u in decided if u.before.id not in refused)
+    pending = sum(u.after.state is MarketingState.MARKETING_UNTIL_NEXT_UPDATE for u in applied)
+    progress = BulkProgress(
+        processed=len(contacts),
+        changed_now=len(applied) - pending,
+        became_pending=pending,
+        unchanged=len(contacts) - len(decided),
+        failed=len(refused),
+        failures={ErrorCode.TIER_LIMIT_REACHED: len(refused)} if refused else {},
+    )
+    return ChunkOutcome(updates=applied, change=change, progress=progress)
+
+
+def with_missing(progress: BulkProgress) -> BulkProgress:
+    """At the end: contacts matched but gone before their chunk count as failed (NOT_FOUND)."""
+    missing = progress.matched - progress.processed
+    if missing <= 0:
+        return progress
+    failures = dict(progress.failures)
+    failures[ErrorCode.NOT_FOUND] = failures.get(ErrorCode.NOT_FOUND, 0) + missing
+    return replace(
+        progress, processed=progress.matched, failed=progress.failed + missing, failures=failures
+    )
+
+
+@dataclass(frozen=True)
+class BulkOperation:
+    """A queued status change over a selection, applied in the background (B4)."""
+
+    id: str
+    account_id: str
+    target: MarketingStatus
+    selection: Selection
+    status: BulkOperationStatus
+    created_at: datetime
+    requested_by: str
+    progress: BulkProgress = BulkProgress()
+    source_id: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    #: True once the selection was resolved (its contacts tagged with the operation's id)
+    resolved: bool = False
+    #: a worker holds the operation until then; past it, another may resume it
+    lease_until: datetime | None = None
+    #: times the operation was handed to the job queue
+    enqueued: int = 0
+    #: why it FAILED, when it did
+    failure: str | None = None
+
+
+def check_cancellable(operation: BulkOperation) -> None:
+    if operation.status.finished:
+        raise refuse(
+            ErrorCode.INVALID,
+            f"operation {operation.id} is {operation.status.value} and cannot be cancelled",
+            "id",
+        )

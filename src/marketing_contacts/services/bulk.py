@@ -1,0 +1,166 @@
+"""Bulk status changes, the client's side (B1-B3, B5): preview, start, cancel, read."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from marketing_contacts.domain.bulk import (
+    BulkOperation,
+    BulkOperationStatus,
+    BulkProgress,
+    Selection,
+    StatusChangePreview,
+    check_cancellable,
+    check_confirmation,
+    preview_status_change,
+)
+from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.filters import ContactFilter
+from marketing_contacts.domain.permissions import check_status_permission
+from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
+from marketing_contacts.services.callers import Caller
+from marketing_contacts.services.paging import paged
+from marketing_contacts.services.ports import IdempotencyKey, Page
+from marketing_contacts.services.wiring import Ports
+
+log = logging.getLogger(__name__)
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class BulkRequest:
+    selection: Selection
+    target: MarketingStatus
+    confirm_count: int | None = None
+    idempotency_key: str | None = None
+    source_id: str | None = None
+
+    def fingerprint(self) -> str:
+        """B5: what 'the same input' means, as a stable hash."""
+        selection = self.selection
+        body = {
+            "ids": None if selection.ids is None else list(selection.ids),
+            "filter": None if selection.filter is None else _filter_body(selection.filter),
+            "list_id": selection.list_id,
+            "unengaged": selection.unengaged,
+            "target": self.target.value,
+            "confirm_count": self.confirm_count,
+            "source_id": self.source_id,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _filter_body(where: ContactFilter) -> dict[str, str]:
+    return {k: str(v) for k, v in vars(where).items() if v is not None}
+
+
+class BulkService:
+    def __init__(self, ports: Ports) -> None:
+        self.ports = ports
+
+    async def preview(
+        self, caller: Caller, selection: Selection, target: MarketingStatus
+    ) -> StatusChangePreview:
+        await self._check_list(caller, selection)
+        account = await self.ports.account(caller.account_id)
+        selected = await self.ports.bulk.count_by_state(caller.account_id, selection)
+        return preview_status_change(account, selected, target)
+
+    async def start(self, caller: Caller, request: BulkRequest) -> BulkOperation:
+        """Persist the operation first, then enqueue it (a sweeper enqueues what this missed)."""
+        account = await self.ports.account(caller.account_id)
+        check_status_permission(
+            request.target,
+            StatusSourceType.BULK_OPERATION,
+            marketing_access=caller.marketing_access,
+            edition=account.edition,
+        )
+        preview = await self.preview(caller, request.selection, request.target)
+        check_confirmation(request.target, request.confirm_count, preview.matched)
+        now = self.ports.clock.now()
+        operation = BulkOperation(
+            id=self.ports.contacts.new_id(),
+            account_id=caller.account_id,
+            target=request.target,
+            selection=request.selection,
+            status=BulkOperationStatus.QUEUED,
+            created_at=now,
+            requested_by=caller.token_id,
+            progress=BulkProgress(matched=preview.matched),
+            source_id=request.source_id,
+        )
+        key = None
+        if request.idempotency_key is not None:
+            key = IdempotencyKey(
+                request.idempotency_key,
+                request.fingerprint(),
+                operation.id,
+                now + IDEMPOTENCY_WINDOW,
+            )
+        held = await self.ports.bulk.insert(operation, key)
+        if held is not None:
+            return await self._replay(caller, held, request)
+        await self.enqueue(operation)
+        return operation
+
+    async def enqueue(self, operation: BulkOperation) -> None:
+        """Hand the operation to the job queue; a failure leaves it QUEUED for the sweeper."""
+        try:
+            attempt = await self.ports.bulk.mark_enqueued(operation.id)
+            await self.ports.jobs.enqueue_bulk_operation(operation.id, attempt)
+        except Exception:
+            log.exception(
+                "enqueueing bulk operation %s failed; the sweeper will retry", operation.id
+            )
+
+    async def cancel(self, caller: Caller, operation_id: str) -> BulkOperation:
+        """Stops the operation after its current chunk; what was applied stays applied."""
+        cancelled = await self.ports.bulk.cancel(
+            caller.account_id, operation_id, self.ports.clock.now()
+        )
+        if cancelled is not None:
+            return cancelled
+        check_cancellable(await self._existing(caller, operation_id))
+        raise refuse(ErrorCode.CONFLICT, "the operation ended meanwhile", "id")
+
+    async def get(self, caller: Caller, operation_id: str) -> BulkOperation | None:
+        return await self.ports.bulk.get(caller.account_id, operation_id)
+
+    async def page(self, caller: Caller, first: int, after: str | None) -> Page[BulkOperation]:
+        return await paged(first, self.ports.bulk.page(caller.account_id, first, after))
+
+    async def _existing(self, caller: Caller, operation_id: str) -> BulkOperation:
+        operation = await self.get(caller, operation_id)
+        if operation is None:
+            raise refuse(ErrorCode.NOT_FOUND, f"operation {operation_id} does not exist", "id")
+        return operation
+
+    async def _replay(
+        self, caller: Caller, held: IdempotencyKey, request: BulkRequest
+    ) -> BulkOperation:
+        """B5: same key and input within 24 hours returns the same operation; other input is
+        a CONFLICT."""
+        if held.input_hash != request.fingerprint():
+            raise refuse(
+                ErrorCode.CONFLICT,
+                "this idempotency key was used with another input in the last 24 hours",
+                "input",
+                "idempotencyKey",
+            )
+        return await self._existing(caller, held.operation_id)
+
+    async def _check_list(self, caller: Caller, selection: Selection) -> None:
+        if selection.list_id is None:
+            return
+        if await self.ports.lists.get(caller.account_id, selection.list_id) is None:
+            raise refuse(
+                ErrorCode.NOT_FOUND,
+                f"list {selection.list_id} does not exist",
+                "input",
+                "selection",
+                "listId",
+            )

@@ -1,0 +1,120 @@
+"""Bulk status changes, the worker's side (B4): claim, resolve, apply in chunks, finish.
+
+Every step is safe to run twice or to be cut short: a chunk is one transaction that changes its
+contacts, untags them and advances the operation; a restarted run resumes from the contacts
+still tagged. A lease lets another worker take over an operation whose worker died.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from marketing_contacts.domain.bulk import (
+    BulkOperation,
+    BulkOperationStatus,
+    decide_chunk,
+    with_missing,
+)
+from marketing_contacts.services.bulk import BulkService
+from marketing_contacts.services.ledger import retrying
+from marketing_contacts.services.ports import BulkChunk
+from marketing_contacts.services.statuses import batch_for
+from marketing_contacts.services.wiring import Ports
+
+log = logging.getLogger(__name__)
+
+CHUNK = 500
+LEASE = timedelta(seconds=60)
+#: a QUEUED operation older than this was persisted but probably never enqueued
+ENQUEUE_GRACE = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class BulkRunnerSettings:
+    chunk: int = CHUNK
+    lease: timedelta = LEASE
+
+
+class BulkRunner:
+    def __init__(self, ports: Ports, settings: BulkRunnerSettings | None = None) -> None:
+        self.ports = ports
+        self.settings = settings or BulkRunnerSettings()
+
+    async def run(self, operation_id: str, owner: str) -> BulkOperation | None:
+        """Apply the operation to its end (or its cancellation); None if another holds it."""
+        now = self.ports.clock.now()
+        operation = await self.ports.bulk.claim(operation_id, owner, now, now + self.settings.lease)
+        if operation is None:
+            return None
+        if not operation.resolved:
+            operation = await self.ports.bulk.resolve(operation)
+        lock = self.ports.account_lock(operation.account_id)
+        while await retrying(lambda: self._chunk(operation_id), lock=lock):
+            pass
+        return await self._finish(operation_id)
+
+    async def fail(self, operation_id: str, reason: str) -> None:
+        """A permanent failure: the operation ends FAILED with a readable reason."""
+        operation = await self.ports.bulk.load(operation_id)
+        if operation is None:
+            return
+        await self.ports.bulk.finish(
+            operation,
+            BulkOperationStatus.FAILED,
+            operation.progress,
+            self.ports.clock.now(),
+            failure=reason,
+        )
+        await self.ports.bulk.release_tags(operation_id)
+
+    async def sweep(self) -> list[str]:
+        """Enqueue what was persisted but not queued, and what a dead worker left running."""
+        now = self.ports.clock.now()
+        stale = await self.ports.bulk.stale(now - ENQUEUE_GRACE, now)
+        queue = BulkService(self.ports)
+        for operation in stale:
+            log.warning(
+                "bulk operation %s is %s with no live worker: enqueueing it again",
+                operation.id,
+                operation.status.value,
+            )
+            await queue.enqueue(operation)
+        return [operation.id for operation in stale]
+
+    async def _chunk(self, operation_id: str) -> int:
+        """Apply the next chunk; 0 when nothing is left or the operation stopped."""
+        operation = await self.ports.bulk.load(operation_id)
+        if operation is None or operation.status is not BulkOperationStatus.RUNNING:
+            return 0
+        contacts = await self.ports.bulk.tagged(operation, self.settings.chunk)
+        if not contacts:
+            return 0
+        account = await self.ports.account(operation.account_id)
+        now = self.ports.clock.now()
+        outcome = decide_chunk(account, contacts, operation.target, operation.id, now)
+        chunk = BulkChunk(
+            operation_id=operation.id,
+            contact_ids=tuple(c.id for c in contacts),
+            progress=outcome.progress,
+            lease_until=now + self.settings.lease,
+        )
+        batch = replace(batch_for(account, outcome.change, outcome.updates), bulk=chunk)
+        await self.ports.ledger.commit(batch)
+        return len(contacts)
+
+    async def _finish(self, operation_id: str) -> BulkOperation | None:
+        operation = await self.ports.bulk.load(operation_id)
+        if operation is None:
+            return None
+        if operation.status is BulkOperationStatus.CANCELLED:
+            await self.ports.bulk.release_tags(operation_id)
+            return operation
+        finished = await self.ports.bulk.finish(
+            operation,
+            BulkOperationStatus.COMPLETED,
+            with_missing(operation.progress),
+            self.ports.clock.now(),
+        )
+        return finished or await self.ports.bulk.load(operation_id)

@@ -1,0 +1,238 @@
+"""Bulk status changes through the schema on real servers; the runner is run in-process here
+(tests/e2e runs it in real arq worker processes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marketing_contacts.domain.tiers import UpgradePolicy
+from marketing_contacts.runtime import Runtime
+from tests.support.graphql import Client, open_client
+
+PREVIEW = """
+query($selection: ContactSelection!, $status: MarketingStatus!) {
+  previewStatusChange(selection: $selection, status: $status) {
+    matched changeNow becomePending unchanged marketingContactsAfter projectedAfterNextUpdate
+    tierLimitAfter wouldUpgrade wouldBeBlocked } }"""
+START = """
+mutation($input: BulkStatusChangeInput!) { startBulkStatusChange(input: $input) {
+  bulkOperation { id status matched targetStatus }
+  userErrors { code field message } } }"""
+OPERATION = """
+query($id: ID!) { bulkOperation(id: $id) { id status matched processed changedNow becamePending
+  unchanged failed progress errors { code message } startedAt finishedAt } }"""
+CREATE = """mutation($s: MarketingStatus, $b: Boolean) { createContact(input:
+  {marketingStatus: $s, emailHardBounced: $b}) { contact { id } } }"""
+
+
+async def contacts(
+    client: Client, count: int, status: str = "NON_MARKETING", bounced: bool = False
+) -> list[str]:
+    return [
+        (await client.execute(CREATE, s=status, b=bounced))["createContact"]["contact"]["id"]
+        for _ in range(count)
+    ]
+
+
+async def start(client: Client, **input: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = (await client.execute(START, input=input))["startBulkStatusChange"]
+    return payload
+
+
+async def run_to_end(runtime: Runtime, client: Client, operation_id: str) -> dict[str, Any]:
+    await runtime.services.bulk_runner.run(operation_id, "test-runner")
+    result: dict[str, Any] = (await client.execute(OPERATION, id=operation_id))["bulkOperation"]
+    return result
+
+
+async def test_b2_preview_counts_without_changing_anything(runtime: Runtime) -> None:
+    client = await open_client(runtime.services, tier_limit=5, tier_step=5)
+    await contacts(client, 3)
+    marketing = await contacts(client, 3, "MARKETING")
+    await client.execute(
+        "mutation($ids: [ID!]!) { setMarketingStatus(input: {contactIds: $ids, status: "
+        "NON_MARKETING}) { userErrors { code } } }",
+        ids=marketing[:1],
+    )
+    preview = await client.execute(PREVIEW, selection={"filter": {}}, status="MARKETING")
+    assert preview["previewStatusChange"] == {
+        "matched": 6,
+        "changeNow": 4,
+        "becomePending": 0,
+        "unchanged": 2,
+        "marketingContactsAfter": 6,
+        "projectedAfterNextUpdate": 6,
+        "tierLimitAfter": 10,
+        "wouldUpgrade": True,
+        "wouldBeBlocked": False,
+    }
+    usage = await client.execute("{ usage { marketingContacts pendingNonMarketing } }")
+    assert usage["usage"] == {"marketingContacts": 3, "pendingNonMarketing": 1}
+
+
+async def test_b3_marketing_needs_the_matched_count_and_nothing_is_queued(
+    runtime: Runtime,
+) -> None:
+    client = await open_client(runtime.services)
+    await contacts(client, 4)
+    for confirm in (None, 3, 400):
+        payload = await start(
+            client, selection={"filter": {}}, status="MARKETING", confirmCount=confirm
+        )
+        assert payload["bulkOperation"] is None
+        assert payload["userErrors"][0]["code"] == "CONFIRMATION_MISMATCH"
+        assert payload["userErrors"][0]["field"] == ["input", "confirmCount"]
+    listed = await client.execute("{ bulkOperations { edges { node { id } } } }")
+    assert listed["bulkOperations"]["edges"] == []
+
+
+async def test_b4_operation_applies_each_contact_by_s2_and_reports_progress(
+    runtime: Runtime,
+) -> None:
+    client = await open_client(runtime.services)
+    await contacts(client, 5)
+    await contacts(client, 2, "MARKETING")
+    payload = await start(client, selection={"filter": {}}, status="MARKETING", confirmCount=7)
+    operation = payload["bulkOperation"]
+    assert operation["status"] == "QUEUED" and operation["matched"] == 7
+    done = await run_to_end(runtime, client, operation["id"])
+    assert {
+        k: done[k]
+        for k in ("status", "matched", "processed", "changedNow", "unchanged", "failed", "progress")
+    } == {
+        "status": "COMPLETED",
+        "matched": 7,
+        "processed": 7,
+        "changedNow": 5,
+        "unchanged": 2,
+        "failed": 0,
+        "progress": 1.0,
+    }
+    usage = await client.execute("{ usage { marketingContacts } }")
+    assert usage["usage"]["marketingContacts"] == 7
+    again = await runtime.services.bulk_runner.run(operation["id"], "another-runner")
+    assert again is None  # finished: nothing runs twice
+
+
+async def test_b4_non_marketing_makes_pending_and_history_names_the_operation(
+    runtime: Runtime,
+) -> None:
+    client = await open_client(runtime.services)
+    [one] = await contacts(client, 1, "MARKETING")
+    payload = await start(client, selection={"ids": [one]}, status="NON_MARKETING")
+    done = await run_to_end(runtime, client, payload["bulkOperation"]["id"])
+    assert done["becamePending"] == 1
+    history = await client.execute(
+        "query($id: ID!) { contact(id: $id) { marketingUntilNextUpdate statusSourceType "
+        "statusSourceId } }",
+        id=one,
+    )
+    assert history["contact"] == {
+        "marketingUntilNextUpdate": True,
+        "statusSourceType": "BULK_OPERATION",
+        "statusSourceId": done["id"],
+    }
+
+
+async def test_t6_bulk_under_block_applies_what_fits_in_order_and_fails_the_rest(
+    runtime: Runtime,
+) -> None:
+    client = await open_client(
+        runtime.services, tier_limit=3, tier_step=3, upgrade_policy=UpgradePolicy.BLOCK
+    )
+    ids = await contacts(client, 5)
+    payload = await start(client, selection={"ids": ids}, status="MARKETING", confirmCount=5)
+    done = await run_to_end(runtime, client, payload["bulkOperation"]["id"])
+    assert (done["changedNow"], done["failed"], done["processed"]) == (3, 2, 5)
+    assert [e["code"] for e in done["errors"]] == ["TIER_LIMIT_REACHED"]
+    page = await client.execute("{ contacts(first: 10) { edges { node { id marketingStatus } } } }")
+    statuses = {e["node"]["id"]: e["node"]["marketingStatus"] for e in page["contacts"]["edges"]}
+    assert [statuses[i] for i in ids] == ["MARKETING"] * 3 + ["NON_MARKETING"] * 2
+
+
+async def test_b1_unengaged_selects_marketing_contacts_that_bounced(runtime: Runtime) -> None:
+    client = await open_client(runtime.services)
+    await contacts(client, 2, "MARKETING", bounced=True)
+    await contacts(client, 1, "NON_MARKETING", bounced=True)
+    await contacts(client, 2, "MARKETING")
+    preview = await client.execute(PREVIEW, selection={"unengaged": True}, status="NON_MARKETING")
+    assert preview["previewStatusChange"]["matched"] == 2
+    assert preview["previewStatusChange"]["becomePending"] == 2
+
+
+async def test_b1_contacts_created_after_the_start_are_not_included(runtime: Runtime) -> None:
+    client = await open_client(runtime.services)
+    await contacts(client, 2)
+    payload = await start(client, selection={"filter": {}}, status="NON_MARKETING")
+    operation_id = payload["bulkOperation"]["id"]
+    claimed = await runtime.services.ports.bulk.claim(
+        operation_id,
+        "test",
+        runtime.services.ports.clock.now(),
+        runtime.services.ports.clock.now(),
+    )
+    assert claimed is not None
+    await contacts(client, 3)  # created after the operation started
+    done = await run_to_end(runtime, client, operation_id)
+    assert done["matched"] == 2
+
+
+async def test_b4_cancel_stops_it_and_a_finished_one_cannot_be_cancelled(
+    runtime: Runtime,
+) -> None:
+    client = await open_client(runtime.services)
+    stranger = await open_client(runtime.services, name="Stranger")
+    await contacts(client, 3)
+    payload = await start(client, selection={"filter": {}}, status="NON_MARKETING")
+    operation_id = payload["bulkOperation"]["id"]
+    cancel = (
+        "mutation($id: ID!) { cancelBulkOperation(id: $id) { bulkOperation { status } "
+        "userErrors { code field } } }"
+    )
+    foreign = await stranger.execute(cancel, id=operation_id)
+    assert foreign["cancelBulkOperation"]["userErrors"] == [{"code": "NOT_FOUND", "field": ["id"]}]
+    cancelled = await client.execute(cancel, id=operation_id)
+    assert cancelled["cancelBulkOperation"]["bulkOperation"] == {"status": "CANCELLED"}
+    assert await runtime.services.bulk_runner.run(operation_id, "late-runner") is None
+    again = await client.execute(cancel, id=operation_id)
+    assert again["cancelBulkOperation"]["userErrors"][0]["code"] == "INVALID"
+
+
+async def test_b5_same_key_same_input_returns_the_same_operation(runtime: Runtime) -> None:
+    client = await open_client(runtime.services)
+    await contacts(client, 2)
+    first = await start(
+        client, selection={"filter": {}}, status="NON_MARKETING", idempotencyKey="k-1"
+    )
+    second = await start(
+        client, selection={"filter": {}}, status="NON_MARKETING", idempotencyKey="k-1"
+    )
+    assert second["bulkOperation"]["id"] == first["bulkOperation"]["id"]
+    other = await start(
+        client, selection={"filter": {}}, status="MARKETING", confirmCount=2, idempotencyKey="k-1"
+    )
+    assert other["userErrors"][0]["code"] == "CONFLICT"
+    listed = await client.execute("{ bulkOperations { edges { node { id } } } }")
+    assert len(listed["bulkOperations"]["edges"]) == 1
+
+
+async def test_bad_selections_are_errors_and_queue_nothing(runtime: Runtime) -> None:
+    client = await open_client(runtime.services)
+    too_many = await start(
+        client, selection={"ids": [f"{n:024x}" for n in range(10_001)]}, status="NON_MARKETING"
+    )
+    assert too_many["userErrors"][0]["code"] == "TOO_MANY"
+    assert too_many["userErrors"][0]["field"] == ["input", "selection", "ids"]
+    unknown_list = await start(
+        client, selection={"listId": "000000000000000000000000"}, status="NON_MARKETING"
+    )
+    assert unknown_list["userErrors"][0]["code"] == "NOT_FOUND"
+    two_fields = await client.try_execute(
+        START, input={"selection": {"unengaged": True, "listId": "x"}, "status": "MARKETING"}
+    )
+    assert two_fields.errors is not None and two_fields.data is None
+    empty = await start(client, selection={"ids": []}, status="NON_MARKETING")
+    done = await run_to_end(runtime, client, empty["bulkOperation"]["id"])
+    assert (done["status"], done["matched"], done["progress"]) == ("COMPLETED", 0, 1.0)
+    listed = await client.execute("{ bulkOperations { edges { node { id } } } }")
+    assert len(listed["bulkOperations"]["edges"]) == 1

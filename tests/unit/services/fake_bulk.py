@@ -1,0 +1,213 @@
+"""In-memory bulk operations: the same promises as storage.bulk_operations, over FakeData."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from marketing_contacts.domain.bulk import (
+    BulkOperation,
+    BulkOperationStatus,
+    BulkProgress,
+    Selection,
+)
+from marketing_contacts.domain.contacts import Contact
+from marketing_contacts.domain.statuses import MarketingState
+from marketing_contacts.services.ports import BadCursor, IdempotencyKey, Page
+
+if TYPE_CHECKING:
+    from tests.unit.services.fakes import FakeData
+
+ACTIVE = (BulkOperationStatus.QUEUED, BulkOperationStatus.RUNNING)
+
+
+def selected(
+    data: FakeData, account_id: str, selection: Selection, created_until: datetime | None
+) -> list[Contact]:
+    where = selection.as_filter()
+    ids = selection.contact_ids
+    return sorted(
+        (
+            c
+            for c in data.contacts.values()
+            if c.account_id == account_id
+            and where.matches(c)
+            and (ids is None or c.id in ids)
+            and (created_until is None or c.created_at <= created_until)
+        ),
+        key=lambda c: c.id,
+    )
+
+
+def add_progress(total: BulkProgress, chunk: BulkProgress) -> BulkProgress:
+    failures = dict(total.failures)
+    for code, n in chunk.failures.items():
+        failures[code] = failures.get(code, 0) + n
+    return replace(
+        total,
+        processed=total.processed + chunk.processed,
+        changed_now=total.changed_now + chunk.changed_now,
+        became_pending=total.became_pending + chunk.became_pending,
+        unchanged=total.unchanged + chunk.unchanged,
+        failed=total.failed + chunk.failed,
+        failures=failures,
+    )
+
+
+class FakeBulkStore:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+        self.owners: dict[str, str] = {}
+
+    async def insert(
+        self, operation: BulkOperation, key: IdempotencyKey | None
+    ) -> IdempotencyKey | None:
+        await asyncio.sleep(0)
+        if key is not None:
+            held = self.data.idempotency.get((operation.account_id, key.key))
+            if held is not None and held.expires_at > operation.created_at:
+                return held
+            self.data.idempotency[(operation.account_id, key.key)] = key
+        self.data.operations[operation.id] = operation
+        return None
+
+    async def get(self, account_id: str, operation_id: str) -> BulkOperation | None:
+        found = self.data.operations.get(operation_id)
+        return found if found is not None and found.account_id == account_id else None
+
+    async def load(self, operation_id: str) -> BulkOperation | None:
+        await asyncio.sleep(0)
+        return self.data.operations.get(operation_id)
+
+    async def page(self, account_id: str, first: int, after: str | None) -> Page[BulkOperation]:
+        ops = sorted(
+            (o for o in self.data.operations.values() if o.account_id == account_id),
+            key=lambda o: o.id,
+            reverse=True,
+        )
+        if after is not None:
+            if not after.startswith("bulk:"):
+                raise BadCursor(after)
+            ops = [o for o in ops if o.id < after.removeprefix("bulk:")]
+        items = ops[:first]
+        return Page(items, [f"bulk:{o.id}" for o in items], len(ops) > first)
+
+    async def count_by_state(
+        self, account_id: str, selection: Selection, created_until: datetime | None = None
+    ) -> dict[MarketingState, int]:
+        counts: dict[MarketingState, int] = {}
+        for contact in selected(self.data, account_id, selection, created_until):
+            counts[contact.state] = counts.get(contact.state, 0) + 1
+        return counts
+
+    async def claim(
+        self, operation_id: str, owner: str, now: datetime, lease_until: datetime
+    ) -> BulkOperation | None:
+        await asyncio.sleep(0)
+        op = self.data.operations.get(operation_id)
+        if op is None:
+            return None
+        free = op.status is BulkOperationStatus.QUEUED or (
+            op.status is BulkOperationStatus.RUNNING
+            and (
+                (op.lease_until is not None and op.lease_until < now)
+                or self.owners.get(operation_id) == owner
+            )
+        )
+        if not free:
+            return None
+        self.owners[operation_id] = owner
+        op = replace(
+            op,
+            status=BulkOperationStatus.RUNNING,
+            lease_until=lease_until,
+            started_at=op.started_at or now,
+        )
+        self.data.operations[operation_id] = op
+        return op
+
+    async def resolve(self, operation: BulkOperation) -> BulkOperation:
+        chosen = selected(
+            self.data, operation.account_id, operation.selection, operation.started_at
+        )
+        tags = self.data.tags.setdefault(operation.id, set())
+        tags.update(c.id for c in chosen)
+        current = self.data.operations[operation.id]
+        if not current.resolved:
+            current = replace(
+                current, resolved=True, progress=replace(current.progress, matched=len(tags))
+            )
+            self.data.operations[operation.id] = current
+        return current
+
+    async def tagged(self, operation: BulkOperation, limit: int) -> list[Contact]:
+        await asyncio.sleep(0)
+        ids = sorted(self.data.tags.get(operation.id, set()) & set(self.data.contacts))
+        return [self.data.contacts[cid] for cid in ids[:limit]]
+
+    async def finish(
+        self,
+        operation: BulkOperation,
+        status: BulkOperationStatus,
+        progress: BulkProgress,
+        now: datetime,
+        failure: str | None = None,
+    ) -> BulkOperation | None:
+        current = self.data.operations.get(operation.id)
+        if current is None or current.status not in ACTIVE:
+            return None
+        done = replace(
+            current,
+            status=status,
+            progress=progress,
+            finished_at=now,
+            failure=failure,
+            lease_until=None,
+        )
+        self.data.operations[operation.id] = done
+        return done
+
+    async def cancel(
+        self, account_id: str, operation_id: str, now: datetime
+    ) -> BulkOperation | None:
+        current = await self.get(account_id, operation_id)
+        if current is None or current.status not in ACTIVE:
+            return None
+        done = replace(current, status=BulkOperationStatus.CANCELLED, finished_at=now)
+        self.data.operations[operation_id] = done
+        return done
+
+    async def release_tags(self, operation_id: str) -> None:
+        self.data.tags.pop(operation_id, None)
+
+    async def stale(self, queued_before: datetime, now: datetime) -> list[BulkOperation]:
+        return [
+            o
+            for o in self.data.operations.values()
+            if (o.status is BulkOperationStatus.QUEUED and o.created_at < queued_before)
+            or (
+                o.status is BulkOperationStatus.RUNNING
+                and o.lease_until is not None
+                and o.lease_until < now
+            )
+        ]
+
+    async def mark_enqueued(self, operation_id: str) -> int:
+        op = self.data.operations[operation_id]
+        self.data.operations[operation_id] = replace(op, enqueued=op.enqueued + 1)
+        return op.enqueued + 1
+
+
+class FakeJobQueue:
+    """Records what was enqueued; `failing` makes the queue unreachable."""
+
+    def __init__(self) -> None:
+        self.enqueued: list[tuple[str, int]] = []
+        self.failing = False
+
+    async def enqueue_bulk_operation(self, operation_id: str, attempt: int) -> None:
+        if self.failing:
+            raise ConnectionError("the job queue is unreachable")
+        self.enqueued.append((operation_id, attempt))
