@@ -9,11 +9,14 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UnsetType
 
-from marketing_contacts.auth import RequireToken, caller_of
+from marketing_contacts.auth import RequireToken, bearer_token, caller_of
+from marketing_contacts.events.hub import EventHub
 from marketing_contacts.runtime import Runtime, open_runtime
 from marketing_contacts.schema.build import schema
 from marketing_contacts.schema.context import RequestContext
@@ -27,7 +30,21 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
         runtime: Runtime = request.app.state.runtime
-        return RequestContext(caller=caller_of(request), services=runtime.services)
+        if isinstance(request, WebSocket):  # authenticated by connection_init
+            return RequestContext(services=runtime.services, hub=request.app.state.hub)
+        return RequestContext(services=runtime.services, authenticated=caller_of(request))
+
+    async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
+        """graphql-transport-ws: the token comes in the connection_init payload; a missing or
+        wrong one closes the socket with 4403."""
+        params = context.connection_params or {}
+        header = params.get("Authorization", params.get("authorization"))
+        token = bearer_token(header if isinstance(header, str) else None)
+        caller = None if token is None else await context.services.tokens.authenticate(token)
+        if caller is None:
+            raise ConnectionRejectionError()
+        context.authenticated = caller
+        return None
 
 
 async def _check(probe: Awaitable[object]) -> str:
@@ -56,7 +73,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with open_runtime(settings) as runtime:
             app.state.runtime = runtime
-            yield
+            app.state.hub = EventHub(runtime.redis)
+            await app.state.hub.start()
+            try:
+                yield
+            finally:
+                await app.state.hub.stop()
 
     graphql = GraphQLApp(
         schema,
@@ -66,5 +88,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/health", health, methods=["GET"]),
         Route("/graphql", RequireToken(graphql, ide_enabled=settings.graphiql_enabled)),
+        WebSocketRoute("/graphql", graphql),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

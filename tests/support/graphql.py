@@ -30,7 +30,7 @@ class Client:
         return data
 
     async def try_execute(self, query: str, **variables: Any) -> Any:
-        context = RequestContext(caller=self.caller, services=self.services)
+        context = RequestContext(services=self.services, authenticated=self.caller)
         return await schema.execute(query, variable_values=variables, context_value=context)
 
 

@@ -8,16 +8,31 @@ from typing import Any
 
 from marketing_contacts.domain.alerts import TierAlert, TierAlertKind
 from marketing_contacts.domain.usage import Usage, UsageCounts
-from marketing_contacts.services.ports import AlertRaised, Event, Stored, UsageChanged
+from marketing_contacts.services.ports import (
+    AlertRaised,
+    BulkProgressed,
+    Event,
+    Stored,
+    UsageChanged,
+)
+
+CHANNEL_PREFIX = "mc:account:"
+CHANNEL_SUFFIX = ":events"
 
 
 def channel(account_id: str) -> str:
-    return f"mc:account:{account_id}:events"
+    return f"{CHANNEL_PREFIX}{account_id}{CHANNEL_SUFFIX}"
+
+
+def account_of(channel_name: str) -> str:
+    return channel_name.removeprefix(CHANNEL_PREFIX).removesuffix(CHANNEL_SUFFIX)
 
 
 def encode(event: Event) -> str:
     body: dict[str, Any]
-    if isinstance(event, UsageChanged):
+    if isinstance(event, BulkProgressed):
+        body = {"type": "bulk", "id": event.operation_id}
+    elif isinstance(event, UsageChanged):
         usage = event.usage
         body = {
             "type": "usage",
@@ -44,6 +59,8 @@ def encode(event: Event) -> str:
 
 def decode(message: str | bytes) -> Event:
     body = json.loads(message)
+    if body["type"] == "bulk":
+        return BulkProgressed(body["id"])
     if body["type"] == "usage":
         counts = UsageCounts(body["marketing"], body["pending"], body["total"])
         return UsageChanged(

@@ -12,6 +12,7 @@ from marketing_contacts.schema.errors import ClientErrors
 from marketing_contacts.schema.lists import ListMutations, ListQueries
 from marketing_contacts.schema.mutation import Mutation
 from marketing_contacts.schema.query import Query
+from marketing_contacts.schema.subscription import Subscription
 
 
 class Schema(strawberry.Schema):
@@ -26,6 +27,7 @@ def build_schema() -> strawberry.Schema:
     return Schema(
         query=merge_types("Query", (Query, ListQueries, BulkQueries)),
         mutation=merge_types("Mutation", (Mutation, ListMutations, BulkMutations)),
+        subscription=Subscription,
         extensions=[ClientErrors],
     )
 

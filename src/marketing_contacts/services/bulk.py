@@ -24,7 +24,7 @@ from marketing_contacts.domain.permissions import check_status_permission
 from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.paging import paged
-from marketing_contacts.services.ports import IdempotencyKey, Page
+from marketing_contacts.services.ports import BulkProgressed, IdempotencyKey, Page
 from marketing_contacts.services.wiring import Ports
 
 log = logging.getLogger(__name__)
@@ -123,6 +123,7 @@ class BulkService:
             caller.account_id, operation_id, self.ports.clock.now()
         )
         if cancelled is not None:
+            await self.ports.ledger.tell(caller.account_id, BulkProgressed(operation_id))
             return cancelled
         check_cancellable(await self._existing(caller, operation_id))
         raise refuse(ErrorCode.CONFLICT, "the operation ended meanwhile", "id")

@@ -19,7 +19,7 @@ from marketing_contacts.domain.bulk import (
 )
 from marketing_contacts.services.bulk import BulkService
 from marketing_contacts.services.ledger import retrying
-from marketing_contacts.services.ports import BulkChunk
+from marketing_contacts.services.ports import BulkChunk, BulkProgressed
 from marketing_contacts.services.statuses import batch_for
 from marketing_contacts.services.wiring import Ports
 
@@ -68,6 +68,7 @@ class BulkRunner:
             failure=reason,
         )
         await self.ports.bulk.release_tags(operation_id)
+        await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation_id))
 
     async def sweep(self) -> list[str]:
         """Enqueue what was persisted but not queued, and what a dead worker left running."""
@@ -102,6 +103,7 @@ class BulkRunner:
         )
         batch = replace(batch_for(account, outcome.change, outcome.updates), bulk=chunk)
         await self.ports.ledger.commit(batch)
+        await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation.id))
         return len(contacts)
 
     async def _finish(self, operation_id: str) -> BulkOperation | None:
@@ -110,6 +112,7 @@ class BulkRunner:
             return None
         if operation.status is BulkOperationStatus.CANCELLED:
             await self.ports.bulk.release_tags(operation_id)
+            await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation_id))
             return operation
         finished = await self.ports.bulk.finish(
             operation,
@@ -117,4 +120,5 @@ class BulkRunner:
             with_missing(operation.progress),
             self.ports.clock.now(),
         )
+        await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation_id))
         return finished or await self.ports.bulk.load(operation_id)

@@ -63,11 +63,12 @@ class Ledger:
         events: list[Event] = [AlertRaised(alert) for alert in committed.alerts]
         if batch.account_after.counts != batch.account_before.counts:
             events.append(UsageChanged(batch.account_after.usage))
+        await self.tell(batch.account_after.id, *events)
+
+    async def tell(self, account_id: str, *events: Event) -> None:
         if not events:
             return
         try:
-            await self.events.publish(batch.account_after.id, events)
+            await self.events.publish(account_id, events)
         except Exception:
-            log.exception(
-                "publishing %d events of account %s failed", len(events), batch.account_after.id
-            )
+            log.exception("publishing %d events of account %s failed", len(events), account_id)

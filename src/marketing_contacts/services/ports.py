@@ -293,7 +293,14 @@ class AlertRaised:
     alert: Stored[TierAlert]
 
 
-Event = UsageChanged | AlertRaised
+@dataclass(frozen=True)
+class BulkProgressed:
+    """A bulk operation recorded a chunk or ended; subscribers read its state."""
+
+    operation_id: str
+
+
+Event = UsageChanged | AlertRaised | BulkProgressed
 
 
 class EventPublisher(Protocol):

@@ -1,0 +1,125 @@
+"""One Redis subscription per API process, fanned out to its subscribers (A3).
+
+The hub listens on an account's channel only while that account has a subscriber in this
+process. A dropped connection is re-established with backoff; every subscriber is told that
+events may have been missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+
+from marketing_contacts.events.messages import account_of, channel, decode
+from marketing_contacts.events.subscribers import Subscriber
+
+log = logging.getLogger(__name__)
+CONTROL = "mc:hub:control"
+LISTEN_TIMEOUT_SECONDS = 5.0
+
+
+class EventHub:
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self.subscribers: dict[str, set[Subscriber]] = {}
+        self.pubsub: PubSub | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+        #: channels Redis confirmed: a subscription starts once its channel listens
+        self.confirmed: dict[str, asyncio.Event] = {}
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self._run(), name="event-hub")
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+        await self._close()
+
+    @asynccontextmanager
+    async def subscribe(self, account_id: str) -> AsyncIterator[Subscriber]:
+        subscriber = Subscriber(account_id)
+        first = account_id not in self.subscribers
+        self.subscribers.setdefault(account_id, set()).add(subscriber)
+        try:
+            if first:
+                await self._listen(account_id)
+            yield subscriber
+        finally:
+            remaining = self.subscribers.get(account_id, set())
+            remaining.discard(subscriber)
+            if not remaining:
+                self.subscribers.pop(account_id, None)
+                await self._unlisten(account_id)
+
+    async def _listen(self, account_id: str) -> None:
+        name = channel(account_id)
+        confirmed = self.confirmed.setdefault(name, asyncio.Event())
+        await asyncio.wait_for(self.connected.wait(), LISTEN_TIMEOUT_SECONDS)
+        if self.pubsub is not None:
+            await self.pubsub.subscribe(name)
+        await asyncio.wait_for(confirmed.wait(), LISTEN_TIMEOUT_SECONDS)
+
+    async def _unlisten(self, account_id: str) -> None:
+        self.confirmed.pop(channel(account_id), None)
+        if self.pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self.pubsub.unsubscribe(channel(account_id))
+
+    async def _run(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                await self._connect()
+                delay = 0.1
+                await self._pump()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the event feed from Redis broke; reconnecting in %.1fs", delay)
+            self.connected.clear()
+            for confirmed in self.confirmed.values():
+                confirmed.clear()
+            await self._close()
+            for subscribers in self.subscribers.values():
+                for subscriber in subscribers:
+                    subscriber.lost_events()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def _connect(self) -> None:
+        self.pubsub = self.redis.pubsub()
+        await self.pubsub.subscribe(CONTROL, *(channel(a) for a in self.subscribers))
+        self.connected.set()
+
+    async def _pump(self) -> None:
+        assert self.pubsub is not None
+        while True:
+            message = await self.pubsub.get_message(timeout=1.0)
+            if message is None:
+                continue
+            raw = message["channel"]
+            name = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if message["type"] == "subscribe":
+                self.confirmed.setdefault(name, asyncio.Event()).set()
+                continue
+            if message["type"] != "message":
+                continue
+            account_id = account_of(name)
+            event = decode(message["data"])
+            for subscriber in tuple(self.subscribers.get(account_id, ())):
+                subscriber.offer(event)
+
+    async def _close(self) -> None:
+        if self.pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self.pubsub.aclose()  # type: ignore[no-untyped-call]
+            self.pubsub = None

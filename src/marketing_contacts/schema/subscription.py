@@ -1,0 +1,72 @@
+"""The Subscription root: alerts, usage and bulk progress as they happen (A3)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.events.hub import EventHub
+from marketing_contacts.schema.bulk import BulkOperation
+from marketing_contacts.schema.context import Info
+from marketing_contacts.schema.types import TierAlert, Usage
+
+
+def hub_of(info: Info) -> EventHub:
+    hub = info.context.hub
+    if hub is None:
+        raise refuse(ErrorCode.INVALID, "subscriptions are served over WebSocket only")
+    return hub
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Alerts of the caller's account as they happen: thresholds, exceeding, "
+        "upgrades, blocked upgrades."
+    )
+    async def tier_alerts(self, info: Info) -> AsyncGenerator[TierAlert, None]:
+        async with hub_of(info).subscribe(info.context.caller.account_id) as subscriber:
+            while True:
+                await subscriber.wait()
+                while subscriber.alerts:
+                    yield TierAlert.of(subscriber.alerts.popleft())
+                if subscriber.missed_alerts:
+                    raise refuse(
+                        ErrorCode.TOO_MANY,
+                        f"{subscriber.missed_alerts} alert notices could not be delivered; "
+                        "read Account.alerts for every alert, then subscribe again",
+                    )
+
+    @strawberry.subscription(description="The caller's usage after every change of its counts.")
+    async def usage_changed(self, info: Info) -> AsyncGenerator[Usage, None]:
+        async with hub_of(info).subscribe(info.context.caller.account_id) as subscriber:
+            while True:
+                await subscriber.wait()
+                usage = subscriber.take_usage()
+                if usage is not None:
+                    yield Usage.of(usage)
+
+    @strawberry.subscription(
+        description="The operation's state after each processed chunk, then once more when it ends."
+    )
+    async def bulk_operation_progress(
+        self,
+        info: Info,
+        id: strawberry.ID,
+    ) -> AsyncGenerator[BulkOperation, None]:
+        caller, bulk = info.context.caller, info.context.services.bulk
+        async with hub_of(info).subscribe(caller.account_id) as subscriber:
+            operation = await bulk.get(caller, str(id))
+            if operation is None:
+                raise refuse(ErrorCode.NOT_FOUND, f"operation {id} does not exist", "id")
+            yield BulkOperation.of(operation)
+            while not operation.status.finished:
+                await subscriber.wait()
+                if subscriber.take_progress(operation.id):
+                    current = await bulk.get(caller, operation.id)
+                    if current is None:
+                        return
+                    operation = current
+                    yield BulkOperation.of(operation)

@@ -1,0 +1,224 @@
+"""Subscriptions over real WebSockets, fanned out across two API processes and a worker (A3)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from marketing_contacts.devstack import MongoServer, RedisServer
+from marketing_contacts.processes import ManagedProcess, free_port, start_process, wait_until
+from tests.support.ws import acknowledged, graphql_socket, subscribe
+
+CLI = str(Path(sys.executable).parent / "marketing-contacts")
+ALLOWED_ORIGIN = "https://app.example"
+ALERTS = "subscription { tierAlerts { kind threshold marketingContacts tierLimit } }"
+USAGE = "subscription { usageChanged { marketingContacts tierLimit } }"
+PROGRESS = "subscription($id: ID!) { bulkOperationProgress(id: $id) { status processed matched } }"
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    api_a: str
+    api_b: str
+
+    def cli(self, *args: str) -> dict[str, Any]:
+        import subprocess
+
+        done = subprocess.run(
+            [CLI, *args, "--json"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
+
+    def post(self, base: str, token: str, query: str, **variables: Any) -> dict[str, Any]:
+        response = httpx.post(
+            f"{base}/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        body = response.json()
+        assert "errors" not in body, body
+        data: dict[str, Any] = body["data"]
+        return data
+
+    def ws(self, base: str) -> str:
+        return base.replace("http://", "ws://") + "/graphql"
+
+
+def _start_api(env: dict[str, str], port: int, log: Path) -> ManagedProcess:
+    process = start_process("api", [CLI, "serve"], env={**env, "PORT": str(port)}, log_path=log)
+
+    def healthy() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_until(healthy, timeout=60, what="the API to be healthy", process=process)
+    return process
+
+
+@pytest.fixture(scope="module")
+def stack(
+    mongo_server: MongoServer,
+    redis_server: RedisServer,
+    mongo_database_name: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
+    logs = tmp_path_factory.mktemp("stack")
+    env = {
+        **os.environ,
+        "MONGODB_URI": mongo_server.uri,
+        "MONGODB_DATABASE": mongo_database_name,
+        "REDIS_URL": redis_server.url,
+        "ALLOWED_ORIGINS": ALLOWED_ORIGIN,
+        "BULK_CHUNK_SIZE": "5",
+    }
+    port_a, port_b = free_port(), free_port()
+    processes = [_start_api(env, port_a, logs / "a.log"), _start_api(env, port_b, logs / "b.log")]
+    processes.append(start_process("worker", [CLI, "worker"], env=env, log_path=logs / "w.log"))
+    try:
+        yield Stack(env, f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}")
+    finally:
+        for process in processes:
+            process.stop()
+
+
+def create_marketing(stack: Stack, base: str, token: str, count: int) -> list[str]:
+    return [
+        stack.post(
+            base,
+            token,
+            "mutation { createContact(input: {marketingStatus: MARKETING}) { contact { id } } }",
+        )["createContact"]["contact"]["id"]
+        for _ in range(count)
+    ]
+
+
+async def test_a3_alert_raised_on_one_api_process_reaches_a_subscriber_on_the_other(
+    stack: Stack,
+) -> None:
+    account = stack.cli("accounts", "create", "--name", "Fan-out", "--tier-limit", "4")
+    async with graphql_socket(stack.ws(stack.api_a), account["token"]) as socket:
+        assert (await acknowledged(socket))["type"] == "connection_ack"
+        alerts = await subscribe(socket, "1", ALERTS)
+        await asyncio.sleep(0.3)  # the server listens once the subscribe message is handled
+        await asyncio.to_thread(create_marketing, stack, stack.api_b, account["token"], 3)
+        first = await alerts.data()
+        assert first["tierAlerts"] == {
+            "kind": "THRESHOLD_REACHED",
+            "threshold": 75,
+            "marketingContacts": 3,
+            "tierLimit": 4,
+        }
+
+
+async def test_a3_subscribers_hear_only_their_own_account(stack: Stack) -> None:
+    mine = stack.cli("accounts", "create", "--name", "Mine", "--tier-limit", "4")
+    theirs = stack.cli("accounts", "create", "--name", "Theirs", "--tier-limit", "4")
+    async with graphql_socket(stack.ws(stack.api_a), mine["token"]) as socket:
+        await acknowledged(socket)
+        usage = await subscribe(socket, "u", USAGE)
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(create_marketing, stack, stack.api_b, theirs["token"], 2)
+        await asyncio.to_thread(create_marketing, stack, stack.api_b, mine["token"], 1)
+        heard = await usage.data()
+        assert heard["usageChanged"] == {"marketingContacts": 1, "tierLimit": 4}
+
+
+async def test_a3_alerts_raised_with_no_subscriber_are_read_later(stack: Stack) -> None:
+    account = stack.cli("accounts", "create", "--name", "Offline", "--tier-limit", "4")
+    await asyncio.to_thread(create_marketing, stack, stack.api_b, account["token"], 4)
+    read = stack.post(
+        stack.api_a,
+        account["token"],
+        "{ account { alerts { edges { node { kind threshold } } } } }",
+    )
+    kinds = sorted(
+        (e["node"]["kind"], e["node"]["threshold"]) for e in read["account"]["alerts"]["edges"]
+    )
+    assert kinds == [
+        ("THRESHOLD_REACHED", 75),
+        ("THRESHOLD_REACHED", 90),
+        ("THRESHOLD_REACHED", 98),
+    ]
+
+
+async def test_bulk_progress_from_a_worker_reaches_a_subscriber(stack: Stack) -> None:
+    account = stack.cli("accounts", "create", "--name", "Progress")
+    token = account["token"]
+    for _ in range(12):
+        stack.post(stack.api_b, token, "mutation { createContact(input: {}) { contact { id } } }")
+    started = stack.post(
+        stack.api_b,
+        token,
+        "mutation { startBulkStatusChange(input: {selection: {filter: {}}, status: MARKETING, "
+        "confirmCount: 12}) { bulkOperation { id } userErrors { code } } }",
+    )["startBulkStatusChange"]
+    operation_id = started["bulkOperation"]["id"]
+    async with graphql_socket(stack.ws(stack.api_a), token) as socket:
+        await acknowledged(socket)
+        progress = await subscribe(socket, "p", PROGRESS, id=operation_id)
+        states = [(await progress.data())["bulkOperationProgress"]]
+        while states[-1]["status"] not in ("COMPLETED", "FAILED", "CANCELLED"):
+            states.append((await progress.data(within=30))["bulkOperationProgress"])
+        assert states[-1] == {"status": "COMPLETED", "processed": 12, "matched": 12}
+        assert (await progress.next())["type"] == "complete"
+
+
+async def test_a_foreign_operation_id_yields_an_error(stack: Stack) -> None:
+    owner = stack.cli("accounts", "create", "--name", "Owner")
+    stranger = stack.cli("accounts", "create", "--name", "Stranger")
+    operation = stack.post(
+        stack.api_a,
+        owner["token"],
+        "mutation { startBulkStatusChange(input: {selection: {ids: []}, status: NON_MARKETING}) "
+        "{ bulkOperation { id } } }",
+    )["startBulkStatusChange"]["bulkOperation"]
+    async with graphql_socket(stack.ws(stack.api_a), stranger["token"]) as socket:
+        await acknowledged(socket)
+        progress = await subscribe(socket, "x", PROGRESS, id=operation["id"])
+        message = await progress.next()
+        assert message["type"] in ("error", "next")
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert "does not exist" in errors[0]["message"]
+
+
+@pytest.mark.parametrize("token", [None, "mc_not-a-token"])
+async def test_missing_or_wrong_token_closes_the_socket_with_4403(
+    stack: Stack, token: str | None
+) -> None:
+    async with graphql_socket(stack.ws(stack.api_a), token) as socket:
+        with pytest.raises(ConnectionClosed) as closed:
+            await acknowledged(socket)
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_websocket_origins_are_limited_to_the_allowed_ones(stack: Stack) -> None:
+    account = stack.cli("accounts", "create", "--name", "Origins")
+    with pytest.raises(InvalidStatus):
+        async with graphql_socket(
+            stack.ws(stack.api_a), account["token"], origin="https://evil.example"
+        ):
+            pass
+    async with graphql_socket(
+        stack.ws(stack.api_a), account["token"], origin=ALLOWED_ORIGIN
+    ) as socket:
+        assert (await acknowledged(socket))["type"] == "connection_ack"

@@ -1,0 +1,119 @@
+"""The per-process event hub on real Redis: bounded per subscriber, never silent about alerts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, date, datetime
+
+import pytest_asyncio
+from redis.asyncio import Redis
+
+from marketing_contacts.domain.alerts import TierAlert, TierAlertKind
+from marketing_contacts.domain.usage import Usage, UsageCounts
+from marketing_contacts.events.hub import EventHub
+from marketing_contacts.events.publisher import RedisEventPublisher
+from marketing_contacts.events.subscribers import ALERT_CAPACITY
+from marketing_contacts.runtime import Runtime
+from marketing_contacts.schema.build import schema
+from marketing_contacts.schema.context import RequestContext
+from marketing_contacts.services.ports import AlertRaised, Stored, UsageChanged
+from marketing_contacts.settings import Settings
+from tests.support.graphql import open_client
+
+
+def alert(n: int) -> AlertRaised:
+    return AlertRaised(
+        Stored(
+            f"{n:024x}",
+            TierAlert(
+                TierAlertKind.THRESHOLD_REACHED,
+                75,
+                n,
+                1000,
+                datetime(2026, 11, 25, tzinfo=UTC),
+                date(2026, 11, 1),
+            ),
+        )
+    )
+
+
+def usage(n: int) -> UsageChanged:
+    return UsageChanged(Usage(UsageCounts(n, 0, n), 1000, date(2026, 12, 1)))
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def hub(settings_for_tests: Settings) -> AsyncIterator[EventHub]:
+    redis = Redis.from_url(settings_for_tests.redis_url)
+    hub = EventHub(redis)
+    await hub.start()
+    yield hub
+    await hub.stop()
+    await redis.aclose()
+
+
+async def settle(predicate: Callable[[], bool], seconds: float = 5.0) -> None:
+    """Poll a condition another task or process brings about, up to a deadline."""
+    async with asyncio.timeout(seconds):
+        while not predicate():  # noqa: ASYNC110 - the condition is outside this task
+            await asyncio.sleep(0.02)
+
+
+async def test_a_slow_subscriber_holds_only_the_latest_usage_and_a_bounded_alert_queue(
+    hub: EventHub, settings_for_tests: Settings
+) -> None:
+    publisher = RedisEventPublisher(Redis.from_url(settings_for_tests.redis_url))
+    async with hub.subscribe("slow-account") as subscriber:
+        await publisher.publish("slow-account", [usage(n) for n in range(1, 1001)])
+        await publisher.publish("slow-account", [alert(n) for n in range(ALERT_CAPACITY + 10)])
+        await settle(lambda: subscriber.missed_alerts == 10)
+        assert subscriber.take_usage() == usage(1000).usage
+        assert len(subscriber.alerts) == ALERT_CAPACITY
+    assert "slow-account" not in hub.subscribers
+
+
+async def test_tier_alerts_tells_the_client_when_alerts_could_not_be_delivered(
+    hub: EventHub, runtime: Runtime, settings_for_tests: Settings
+) -> None:
+    client = await open_client(runtime.services)
+    account_id = client.caller.account_id
+    context = RequestContext(services=runtime.services, authenticated=client.caller, hub=hub)
+    stream = await schema.subscribe(
+        "subscription { tierAlerts { marketingContacts } }", context_value=context
+    )
+    assert hasattr(stream, "__anext__")
+    publisher = RedisEventPublisher(Redis.from_url(settings_for_tests.redis_url))
+    first = asyncio.ensure_future(stream.__anext__())
+    await settle(lambda: account_id in hub.subscribers)
+    await publisher.publish(account_id, [alert(n) for n in range(ALERT_CAPACITY + 5)])
+    received = [await first]
+    while True:
+        result = await stream.__anext__()
+        received.append(result)
+        if result.errors:
+            break
+    delivered = [r.data["tierAlerts"]["marketingContacts"] for r in received if r.data]
+    assert delivered == list(range(len(delivered)))  # in order, none twice
+    errors = received[-1].errors
+    assert errors is not None and "read Account.alerts" in errors[0].message
+
+
+async def test_the_hub_reconnects_and_tells_subscribers_events_may_be_lost(
+    hub: EventHub, settings_for_tests: Settings
+) -> None:
+    admin = Redis.from_url(settings_for_tests.redis_url)
+    publisher = RedisEventPublisher(admin)
+    async with hub.subscribe("reconnect-account") as subscriber:
+        await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+        await settle(lambda: subscriber.missed_alerts > 0)
+        await settle(lambda: hub.connected.is_set())
+
+        async def delivered() -> bool:
+            await publisher.publish("reconnect-account", [usage(7)])
+            await asyncio.sleep(0.1)
+            return subscriber.usage is not None
+
+        async with asyncio.timeout(10):
+            while not await delivered():
+                pass
+    await admin.aclose()

@@ -1,0 +1,74 @@
+"""A small graphql-transport-ws client over a real WebSocket (the `websockets` library)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Origin, Subprotocol
+
+PROTOCOL = "graphql-transport-ws"
+
+
+class Subscription:
+    def __init__(self, socket: ClientConnection, operation_id: str) -> None:
+        self.socket = socket
+        self.id = operation_id
+
+    async def next(self, within: float = 10.0) -> dict[str, Any]:
+        """The next message for this subscription (next, error or complete)."""
+        while True:
+            raw = await asyncio.wait_for(self.socket.recv(), within)
+            message: dict[str, Any] = json.loads(raw)
+            if message.get("type") == "ping":
+                await self.socket.send(json.dumps({"type": "pong"}))
+                continue
+            if message.get("id") == self.id:
+                return message
+
+    async def data(self, within: float = 10.0) -> dict[str, Any]:
+        message = await self.next(within)
+        assert message["type"] == "next", message
+        assert "errors" not in message["payload"], message
+        data: dict[str, Any] = message["payload"]["data"]
+        return data
+
+
+@asynccontextmanager
+async def graphql_socket(
+    url: str, token: str | None, origin: str | None = None
+) -> AsyncIterator[ClientConnection]:
+    """Connected and acknowledged (connection_init with the bearer token)."""
+    async with connect(
+        url,
+        subprotocols=[Subprotocol(PROTOCOL)],
+        origin=None if origin is None else Origin(origin),
+        open_timeout=10,
+    ) as socket:
+        payload = {} if token is None else {"Authorization": f"Bearer {token}"}
+        await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
+        yield socket
+
+
+async def acknowledged(socket: ClientConnection) -> dict[str, Any]:
+    message: dict[str, Any] = json.loads(await asyncio.wait_for(socket.recv(), 10))
+    return message
+
+
+async def subscribe(
+    socket: ClientConnection, operation_id: str, query: str, **variables: Any
+) -> Subscription:
+    await socket.send(
+        json.dumps(
+            {
+                "id": operation_id,
+                "type": "subscribe",
+                "payload": {"query": query, "variables": variables},
+            }
+        )
+    )
+    return Subscription(socket, operation_id)

@@ -1,0 +1,31 @@
+"""The served schema keeps every type, field and argument of spec/contract.graphql."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graphql import build_schema, find_breaking_changes
+
+from marketing_contacts.schema.build import schema
+
+CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "spec" / "contract.graphql"
+
+
+def test_served_schema_has_no_breaking_change_against_the_contract() -> None:
+    contract = build_schema(CONTRACT.read_text())
+    served = build_schema(schema.as_str())
+    assert [
+        f"{c.type.name}: {c.description}" for c in find_breaking_changes(contract, served)
+    ] == []
+
+
+def test_the_contract_check_sees_a_removed_field() -> None:
+    contract = build_schema(CONTRACT.read_text())
+    served = schema.as_str()
+    without = served.replace(
+        '  """True from 98% of the tier on."""\n  bannerVisible: Boolean!\n', "", 1
+    )
+    assert without != served
+    trimmed = build_schema(without)
+    changes = find_breaking_changes(contract, trimmed)
+    assert [c.description for c in changes] == ["Field Usage.bannerVisible was removed."]
