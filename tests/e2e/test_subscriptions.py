@@ -222,3 +222,26 @@ async def test_websocket_origins_are_limited_to_the_allowed_ones(stack: Stack) -
         stack.ws(stack.api_a), account["token"], origin=ALLOWED_ORIGIN
     ) as socket:
         assert (await acknowledged(socket))["type"] == "connection_ack"
+
+
+async def test_a3_alert_raised_by_a_worker_reaches_a_subscriber_of_an_api_process(
+    stack: Stack,
+) -> None:
+    account = stack.cli("accounts", "create", "--name", "Worker alert", "--tier-limit", "8")
+    token = account["token"]
+    for _ in range(6):
+        stack.post(stack.api_b, token, "mutation { createContact(input: {}) { contact { id } } }")
+    async with graphql_socket(stack.ws(stack.api_a), token) as socket:
+        await acknowledged(socket)
+        alerts = await subscribe(socket, "w", ALERTS)
+        await asyncio.sleep(0.3)
+        started = stack.post(
+            stack.api_b,
+            token,
+            "mutation { startBulkStatusChange(input: {selection: {filter: {}}, "
+            "status: MARKETING, confirmCount: 6}) { bulkOperation { id } } }",
+        )
+        assert started["startBulkStatusChange"]["bulkOperation"]["id"]
+        first = await alerts.data(within=30)
+        assert first["tierAlerts"]["kind"] == "THRESHOLD_REACHED"
+        assert first["tierAlerts"]["threshold"] == 75
