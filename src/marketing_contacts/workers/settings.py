@@ -19,6 +19,7 @@ from pymongo.errors import NotPrimaryError as PyMongoNotPrimary
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.jobs.arq_queue import RUN_BULK_OPERATION
 from marketing_contacts.runtime import Runtime, open_runtime
 from marketing_contacts.settings import get_settings
@@ -89,15 +90,24 @@ async def run_bulk_operation(ctx: Ctx, operation_id: str) -> str:
     owner = str(ctx.get("job_id", operation_id))
     try:
         operation = await runner.run(operation_id, owner)
-    except TRANSIENT as error:
+    except Exception as error:
+        if not isinstance(error, TRANSIENT) and not _contended(error):
+            log.exception("bulk operation %s failed", operation_id)
+            await runner.fail(operation_id, f"{type(error).__name__}: {error}")
+            return "FAILED"
         tries = int(ctx.get("job_try", 1))
         log.warning("bulk operation %s: transient failure (try %d): %r", operation_id, tries, error)
         raise Retry(defer=min(2**tries, 60)) from error
-    except Exception as error:
-        log.exception("bulk operation %s failed", operation_id)
-        await runner.fail(operation_id, f"{type(error).__name__}: {error}")
-        return "FAILED"
     return "HELD ELSEWHERE" if operation is None else operation.status.value
+
+
+def _contended(error: Exception) -> bool:
+    """Every attempt of a chunk met a write conflict: another writer holds the documents, e.g.
+    the transaction a killed worker left open, which the server aborts only after
+    transactionLifetimeLimitSeconds (60 s by default). That passes: retry later."""
+    return isinstance(error, DomainError) and any(
+        e.code is ErrorCode.CONFLICT for e in error.errors
+    )
 
 
 async def sweep_bulk_operations(ctx: Ctx) -> int:
