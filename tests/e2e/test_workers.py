@@ -1,0 +1,605 @@
+"""Bulk operations and update dates applied by real arq worker processes (B4, U4, T1).
+
+The API side runs in-process (the real schema over a Runtime on the same servers); the workers
+are real `marketing-contacts worker` processes, started, killed and restarted here. Each test has
+its own MongoDB database and Redis database (tests.support.workers.Place).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bson import ObjectId
+from pymongo.errors import PyMongoError
+
+from marketing_contacts.devstack import IN_MEMORY, MongoServer, RedisServer
+from marketing_contacts.domain.bulk import (
+    BulkOperation,
+    BulkOperationStatus,
+    BulkProgress,
+    Selection,
+)
+from marketing_contacts.domain.filters import ContactFilter
+from marketing_contacts.domain.statuses import MarketingStatus
+from marketing_contacts.domain.update_dates import CommitmentTerm, UpdateSchedule, update_instant
+from marketing_contacts.processes import ManagedProcess, free_port
+from marketing_contacts.runtime import Runtime, open_runtime
+from marketing_contacts.storage.bulk_operations import TAG
+from marketing_contacts.storage.database import (
+    ACCOUNTS,
+    BULK_OPERATIONS,
+    CONTACTS,
+    STATUS_HISTORY,
+    UPDATE_DATES,
+)
+from tests.support.graphql import Client, open_client
+from tests.support.servers import unique_database_name
+from tests.support.workers import (
+    Place,
+    eventually,
+    is_worker_process,
+    kill_hard,
+    log_of,
+    start_own_mongo,
+)
+
+START = """
+mutation($input: BulkStatusChangeInput!) { startBulkStatusChange(input: $input) {
+  bulkOperation { id status matched }
+  userErrors { code field message } } }"""
+OPERATION = """
+query($id: ID!) { bulkOperation(id: $id) { id status matched processed changedNow becamePending
+  unchanged failed progress errors { code message } failureReason startedAt finishedAt } }"""
+CREATE = """mutation($s: MarketingStatus) { createContact(input: {marketingStatus: $s})
+  { contact { id } } }"""
+SET_STATUS = """mutation($ids: [ID!]!, $s: MarketingStatus!) { setMarketingStatus(input:
+  {contactIds: $ids, status: $s}) { userErrors { code } } }"""
+USAGE = "{ usage { marketingContacts pendingNonMarketing totalContacts nextUpdateDate } }"
+HISTORY = """query($after: String) { contacts(first: 100, after: $after) {
+  edges { node { id statusHistory(first: 50) { edges { node { sourceType sourceId } } } } }
+  pageInfo { hasNextPage endCursor } } }"""
+
+WAIT_SECONDS = 60.0
+Row = dict[str, Any]
+
+
+@pytest.fixture
+def place(
+    mongo_server: MongoServer,
+    redis_server: RedisServer,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+) -> Iterator[Place]:
+    """This test's own database and Redis database; its workers are stopped at the end."""
+    place = Place.create(
+        mongo_server.uri, unique_database_name(request.node.name), redis_server.url, tmp_path
+    )
+    try:
+        yield place
+    finally:
+        place.stop()
+        place.drop_database()
+
+
+# ---------------------------------------------------------------- helpers
+
+
+async def create_contacts(client: Client, count: int, status: str) -> list[str]:
+    return [
+        (await client.execute(CREATE, s=status))["createContact"]["contact"]["id"]
+        for _ in range(count)
+    ]
+
+
+async def start_operation(client: Client, **input: Any) -> str:
+    payload = (await client.execute(START, input=input))["startBulkStatusChange"]
+    assert payload["userErrors"] == [], payload
+    assert payload["bulkOperation"]["status"] == "QUEUED"
+    operation_id: str = payload["bulkOperation"]["id"]
+    return operation_id
+
+
+async def operation(client: Client, operation_id: str) -> Row:
+    row: Row = (await client.execute(OPERATION, id=operation_id))["bulkOperation"]
+    return row
+
+
+async def finished(
+    client: Client, operation_id: str, *workers: ManagedProcess, within: float = WAIT_SECONDS
+) -> Row:
+    async def probe() -> Row | None:
+        row = await operation(client, operation_id)
+        return row if row["status"] in {"COMPLETED", "FAILED", "CANCELLED"} else None
+
+    return await eventually(
+        probe, within=within, what=f"operation {operation_id} to end", processes=workers
+    )
+
+
+def counters(row: Row) -> Row:
+    keys = ("status", "matched", "processed", "changedNow", "becamePending", "unchanged", "failed")
+    return {key: row[key] for key in keys}
+
+
+async def bulk_history(client: Client, operation_id: str) -> Counter[str]:
+    """BULK_OPERATION entries naming the operation, per contact, read through statusHistory."""
+    entries: Counter[str] = Counter()
+    after = None
+    while True:
+        page = (await client.execute(HISTORY, after=after))["contacts"]
+        for edge in page["edges"]:
+            node = edge["node"]
+            entries[node["id"]] += 0
+            for change in node["statusHistory"]["edges"]:
+                entry = change["node"]
+                if entry == {"sourceType": "BULK_OPERATION", "sourceId": operation_id}:
+                    entries[node["id"]] += 1
+        if not page["pageInfo"]["hasNextPage"]:
+            return entries
+        after = page["pageInfo"]["endCursor"]
+
+
+async def still_tagged(runtime: Runtime, operation_id: str) -> int:
+    return await runtime.mongo[CONTACTS].count_documents({TAG: operation_id})
+
+
+def reconcile(place: Place, account_id: str) -> Row:
+    report = place.cli("usage", "reconcile", "--account", account_id)
+    assert report["drifted"] == 0, report
+    actual: Row = report["results"][0]["actual"]
+    return actual
+
+
+# ---------------------------------------------------------------- B4: the happy path
+
+
+async def test_b4_a_worker_applies_an_operation_started_through_the_api(place: Place) -> None:
+    async with open_runtime(place.settings()) as runtime:
+        client = await open_client(runtime.services)
+        await create_contacts(client, 30, "NON_MARKETING")
+        marketing = await create_contacts(client, 15, "MARKETING")
+        await client.execute(SET_STATUS, ids=marketing[:5], s="NON_MARKETING")  # 5 pending
+        operation_id = await start_operation(
+            client, selection={"filter": {}}, status="MARKETING", confirmCount=45
+        )
+        seen = [(await operation(client, operation_id))["status"]]
+        assert seen == ["QUEUED"]  # no worker yet: the job waits in Redis
+
+        worker = await place.started_worker(BULK_CHUNK_SIZE="5")
+        processed: list[int] = []
+
+        async def probe() -> Row | None:
+            row = await operation(client, operation_id)
+            if row["status"] != seen[-1]:
+                seen.append(row["status"])
+            processed.append(row["processed"])
+            return row if row["status"] == "COMPLETED" else None
+
+        done = await eventually(
+            probe, within=WAIT_SECONDS, what="the operation to complete", processes=(worker,)
+        )
+        assert seen == ["QUEUED", "RUNNING", "COMPLETED"]
+        assert processed == sorted(processed)  # progress only moves forward
+        assert any(0 < n < 45 for n in processed), processed  # chunk by chunk, 5 at a time
+        assert counters(done) == {
+            "status": "COMPLETED",
+            "matched": 45,
+            "processed": 45,
+            "changedNow": 35,
+            "becamePending": 0,
+            "unchanged": 10,
+            "failed": 0,
+        }
+        assert done["progress"] == 1.0 and done["errors"] == [] and done["failureReason"] is None
+        assert done["startedAt"] is not None and done["finishedAt"] is not None
+        usage = (await client.execute(USAGE))["usage"]
+        assert (usage["marketingContacts"], usage["pendingNonMarketing"]) == (45, 0)
+        history = await bulk_history(client, operation_id)
+        assert sorted(Counter(history.values()).items()) == [(0, 10), (1, 35)]
+        assert all(history[cid] == 0 for cid in marketing[5:])  # M stayed M: no entry
+        assert await still_tagged(runtime, operation_id) == 0
+        assert reconcile(place, client.caller.account_id) == {
+            "marketing": 45,
+            "pending": 0,
+            "total": 45,
+        }
+
+
+# ---------------------------------------------------------------- B4: crash safety
+
+
+#: where worker-1 dies inside a chunk's transaction: blocked (then killed) at the account's
+#: conditional update, the transaction's first write; or at the history insert, its last
+#: statement before the commit, when it also holds the chunk's contacts and the operation
+KILL_POINTS = {"at-first-write": "update", "before-commit": "insert"}
+
+
+async def test_b4_a_worker_killed_mid_operation_is_resumed_by_another_exactly_once(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """SIGKILL inside a chunk's transaction. Closing a connection does not abort a transaction
+    (in MongoDB as in SecantusDB): it stays open, holding what it wrote, until the server
+    reaps it 60 s later (transactionLifetimeLimitSeconds). The next worker must wait that out,
+    retrying, and then apply each remaining contact exactly once.
+
+    Both kill points run at once (each on its own server, database and Redis database) so
+    that the two 60-second waits overlap."""
+    async with asyncio.TaskGroup() as group:
+        for kill_point in KILL_POINTS:
+            group.create_task(crash_and_resume(kill_point, redis_server, tmp_path / kill_point))
+
+
+async def crash_and_resume(kill_point: str, redis_server: RedisServer, work_dir: Path) -> None:
+    mongo = await asyncio.to_thread(
+        start_own_mongo, free_port(), IN_MEMORY, work_dir / "mongo.log", "--enable-test-commands"
+    )
+    place = Place.create(mongo.uri, "crash", redis_server.url, work_dir)
+    place.env_overrides.update(BULK_CHUNK_SIZE="20", BULK_LEASE_SECONDS="3")
+    try:
+        async with open_runtime(place.settings()) as runtime, reaper(runtime):
+            await crash_and_resume_on(place, runtime, kill_point)
+    finally:
+        await asyncio.to_thread(place.stop)
+        await asyncio.to_thread(mongo.stop)
+
+
+async def crash_and_resume_on(place: Place, runtime: Runtime, kill_point: str) -> None:
+    client = await open_client(runtime.services)
+    to_change = await create_contacts(client, 540, "NON_MARKETING")
+    unchanged = await create_contacts(client, 60, "MARKETING")
+    operation_id = await start_operation(
+        client, selection={"filter": {}}, status="MARKETING", confirmCount=600
+    )
+    first = await place.started_worker("worker-1", MONGODB_URI=f"{place.mongo_uri}&appName=w1")
+    assert is_worker_process(first)  # the pid is the worker itself, not a wrapper
+
+    async def midway() -> Row | None:
+        row = await operation(client, operation_id)
+        return row if row["status"] == "RUNNING" and 0 < row["processed"] < 600 else None
+
+    await eventually(midway, within=WAIT_SECONDS, what="the first chunks", processes=(first,))
+    command = KILL_POINTS[kill_point]
+    async with fail_point(runtime, [command], "w1", block_ms=3000):
+        stuck = await eventually(
+            partial(progress_stops, client, operation_id),
+            within=WAIT_SECONDS,
+            what=f"worker-1 to stop at its next {command}",
+            processes=(first,),
+        )
+        kill_hard(first)
+    killed_at = time.monotonic()
+    at_kill = await operation(client, operation_id)
+    assert at_kill == stuck and 0 < at_kill["processed"] < 600, (kill_point, at_kill)
+
+    # the dead worker's lease must run out before the next worker's startup sweep looks
+    stored = await runtime.services.ports.bulk.load(operation_id)
+    assert stored is not None and stored.lease_until is not None
+    await asyncio.sleep(max((stored.lease_until - datetime.now(UTC)).total_seconds(), 0) + 0.5)
+    second = await place.started_worker("worker-2")
+    done = await finished(client, operation_id, second, within=WAIT_SECONDS + 60)
+    resumed_after = time.monotonic() - killed_at
+
+    assert counters(done) == {
+        "status": "COMPLETED",
+        "matched": 600,
+        "processed": 600,
+        "changedNow": 540,
+        "becamePending": 0,
+        "unchanged": 60,
+        "failed": 0,
+    }, (kill_point, done, log_of(second)[-4000:])
+    assert done["changedNow"] + done["unchanged"] + done["failed"] == done["matched"]
+    assert f"bulk operation {operation_id} is RUNNING with no live worker" in log_of(second)
+    history = await bulk_history(client, operation_id)
+    assert [cid for cid in to_change if history[cid] != 1] == []  # each changed exactly once
+    assert [cid for cid in unchanged if history[cid] != 0] == []
+    usage = (await client.execute(USAGE))["usage"]
+    assert (usage["marketingContacts"], usage["totalContacts"]) == (600, 600)
+    assert await still_tagged(runtime, operation_id) == 0
+    actual = await asyncio.to_thread(reconcile, place, client.caller.account_id)
+    assert actual == {"marketing": 600, "pending": 0, "total": 600}
+    print(f"{kill_point}: killed at {at_kill['processed']}/600, done {resumed_after:.0f}s later")
+
+
+async def progress_stops(client: Client, operation_id: str) -> Row | None:
+    """The operation's row once `processed` stayed the same for a second."""
+    before = await operation(client, operation_id)
+    await asyncio.sleep(1.0)
+    after = await operation(client, operation_id)
+    return after if after == before else None
+
+
+@asynccontextmanager
+async def fail_point(
+    runtime: Runtime, commands: list[str], app_name: str, *, block_ms: int
+) -> AsyncIterator[None]:
+    """Block the named commands of one client (by its appName) for `block_ms` each."""
+    admin = runtime.mongo.client.admin
+    await admin.command(
+        {
+            "configureFailPoint": "failCommand",
+            "mode": "alwaysOn",
+            "data": {
+                "failCommands": commands,
+                "appName": app_name,
+                "blockConnection": True,
+                "blockTimeMS": block_ms,
+            },
+        }
+    )
+    try:
+        yield
+    finally:
+        await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
+
+
+@asynccontextmanager
+async def reaper(runtime: Runtime) -> AsyncIterator[None]:
+    """Stands in for mongod's periodic abort of expired transactions: SecantusDB aborts a
+    transaction idle for 60 s only when some transaction statement reaches the server, so
+    without one a plain write blocked behind a dead worker's transaction waits forever."""
+
+    async def tick() -> None:
+        while True:
+            with contextlib.suppress(PyMongoError):
+                async with (
+                    runtime.mongo.client.start_session() as session,
+                    await session.start_transaction(),
+                ):
+                    await runtime.mongo[ACCOUNTS].find_one({}, session=session)
+            await asyncio.sleep(1.0)
+
+    task = asyncio.create_task(tick())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+# ---------------------------------------------------------------- principle 5: the sweeper
+
+
+async def test_b4_an_operation_persisted_but_never_enqueued_is_swept_and_completed(
+    place: Place,
+) -> None:
+    async with open_runtime(place.settings()) as runtime:
+        client = await open_client(runtime.services)
+        ids = await create_contacts(client, 12, "MARKETING")
+        ports = runtime.services.ports
+        lost = BulkOperation(
+            id=ports.contacts.new_id(),
+            account_id=client.caller.account_id,
+            target=MarketingStatus.NON_MARKETING,
+            selection=Selection(filter=ContactFilter()),
+            status=BulkOperationStatus.QUEUED,
+            created_at=datetime.now(UTC) - timedelta(seconds=45),  # past the enqueue grace
+            requested_by=client.caller.token_id,
+            progress=BulkProgress(matched=12),
+        )
+        assert await ports.bulk.insert(lost, None) is None  # persisted; no job in Redis
+        assert await runtime.redis.zcard("arq:queue") == 0
+
+        worker = await place.started_worker()
+        done = await finished(client, lost.id, worker)
+        assert counters(done) == {
+            "status": "COMPLETED",
+            "matched": 12,
+            "processed": 12,
+            "changedNow": 0,
+            "becamePending": 12,
+            "unchanged": 0,
+            "failed": 0,
+        }
+        assert f"bulk operation {lost.id} is QUEUED with no live worker" in log_of(worker)
+        history = await bulk_history(client, lost.id)
+        assert [history[cid] for cid in ids] == [1] * 12
+        usage = (await client.execute(USAGE))["usage"]
+        assert (usage["marketingContacts"], usage["pendingNonMarketing"]) == (12, 12)
+        assert reconcile(place, client.caller.account_id) == {
+            "marketing": 12,
+            "pending": 12,
+            "total": 12,
+        }
+
+
+# ---------------------------------------------------------------- U4: two workers at once
+
+
+def months_back(day: date, months: int, schedule: UpdateSchedule) -> date:
+    index = day.year * 12 + day.month - 1 - months
+    return schedule.update_date_in(index // 12, index % 12 + 1)
+
+
+#: enough accounts that the two workers' startup runs overlap (one run takes ~2 s)
+DUE_ACCOUNTS = 40
+APPLIED = re.compile(r"← cron:apply_update_dates ● (\d+)")
+
+
+async def test_u4_two_workers_starting_together_apply_each_missed_update_date_once(
+    place: Place,
+) -> None:
+    async with open_runtime(place.settings()) as runtime:
+        db = runtime.mongo
+        now = datetime.now(UTC)
+        accounts: list[tuple[Client, list[str], list[str], list[date]]] = []
+        for n in range(DUE_ACCOUNTS):
+            client = await open_client(
+                runtime.services, name=f"Dates {n}", term=CommitmentTerm.MONTHLY
+            )
+            ids = await create_contacts(client, 6, "MARKETING")
+            await client.execute(SET_STATUS, ids=ids[:4], s="NON_MARKETING")  # 4 pending
+            old_pending, recent_pending = ids[:3], ids[3:4]
+            account_id = ObjectId(client.caller.account_id)
+            doc = await db[ACCOUNTS].find_one({"_id": account_id})
+            assert doc is not None
+            schedule = UpdateSchedule(CommitmentTerm(doc["term"]), doc["anchor_day"])
+            upcoming = date.fromisoformat(doc["next_update_date"])
+            missed = [months_back(upcoming, k, schedule) for k in (3, 2, 1)]
+            assert all(update_instant(d, "UTC") <= now for d in missed)
+            # no worker ran for three update dates; three contacts were pending before them
+            await db[ACCOUNTS].update_one(
+                {"_id": account_id},
+                {
+                    "$set": {
+                        "next_update_date": missed[0].isoformat(),
+                        "next_update_at": update_instant(missed[0], "UTC"),
+                    }
+                },
+            )
+            await db[CONTACTS].update_many(
+                {"_id": {"$in": [ObjectId(cid) for cid in old_pending]}},
+                {"$set": {"pending_since": update_instant(missed[0], "UTC") - timedelta(days=3)}},
+            )
+            accounts.append((client, old_pending, recent_pending, [*missed, upcoming]))
+
+        workers = (place.start_worker("worker-a"), place.start_worker("worker-b"))
+
+        async def both_ran() -> list[int] | None:
+            runs = [int(n) for w in workers for n in APPLIED.findall(log_of(w))]
+            return runs if len(runs) >= 2 else None
+
+        runs = await eventually(
+            both_ran, within=WAIT_SECONDS, what="both startup update-date runs", processes=workers
+        )
+        # each run counts the dates it found due; both found some: they ran at the same time
+        assert len(runs) == 2 and all(n > 0 for n in runs), runs
+        for client, old_pending, recent_pending, dates in accounts:
+            *missed, upcoming = dates
+            account_id = ObjectId(client.caller.account_id)
+            applied = await db[UPDATE_DATES].find({"account_id": account_id}).to_list()
+            assert sorted(doc["update_date"] for doc in applied) == [d.isoformat() for d in missed]
+            entries = (
+                await db[STATUS_HISTORY]
+                .find({"account_id": account_id, "source_type": "UPDATE_DATE"})
+                .to_list()
+            )
+            assert sorted(str(e["contact_id"]) for e in entries) == sorted(old_pending)
+            assert {e["source_id"] for e in entries} == {missed[0].isoformat()}
+            for cid in old_pending + recent_pending:
+                history = await client.execute(
+                    "query($id: ID!) { contact(id: $id) { marketingStatus marketingUntilNextUpdate"
+                    " statusHistory(first: 20) { edges { node { sourceType sourceId } } } } }",
+                    id=cid,
+                )
+                kinds = [
+                    e["node"]["sourceType"]
+                    for e in history["contact"]["statusHistory"]["edges"]
+                    if e["node"]["sourceType"] == "UPDATE_DATE"
+                ]
+                assert kinds == (["UPDATE_DATE"] if cid in old_pending else [])
+            usage = (await client.execute(USAGE))["usage"]
+            assert date.fromisoformat(usage["nextUpdateDate"]) == upcoming > now.date()
+            # 3 pending before the missed dates became N; one pending since today stays P
+            assert (usage["marketingContacts"], usage["pendingNonMarketing"]) == (3, 1)
+        report = place.cli("usage", "reconcile")
+        assert report["accounts"] == DUE_ACCOUNTS and report["drifted"] == 0, report
+        assert {json.dumps(row["actual"], sort_keys=True) for row in report["results"]} == {
+            json.dumps({"marketing": 3, "pending": 1, "total": 6}, sort_keys=True)
+        }
+
+
+# ---------------------------------------------------------------- retries and failures
+
+
+async def test_b4_a_database_restart_mid_operation_is_retried_to_exact_completion(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    """kill -9 the database mid-operation and restart it on the same port and data."""
+    port, data = free_port(), tmp_path / "mongo-data"
+    mongo = start_own_mongo(port, data, tmp_path / "mongo-1.log", "--sync-on-commit")
+    place = Place.create(mongo.uri, "transient", redis_server.url, tmp_path)
+    place.env_overrides.update(BULK_CHUNK_SIZE="20")
+    try:
+        async with open_runtime(place.settings()) as runtime:
+            client = await open_client(runtime.services)
+            ids = await create_contacts(client, 300, "MARKETING")
+            operation_id = await start_operation(
+                client, selection={"filter": {}}, status="NON_MARKETING"
+            )
+            # a short server selection timeout: an outage of seconds reaches the job as an
+            # error (with the default 30 s the driver would quietly wait it out)
+            worker = await place.started_worker(
+                MONGODB_URI=f"{mongo.uri}&serverSelectionTimeoutMS=1000"
+            )
+
+            async def midway() -> Row | None:
+                row = await operation(client, operation_id)
+                return row if 0 < row["processed"] < 300 else None
+
+            await eventually(midway, within=WAIT_SECONDS, what="chunks", processes=(worker,))
+            kill_hard(mongo.process)
+            down_at = time.monotonic()
+            await asyncio.sleep(3.0)  # the worker meets a dead server
+            mongo = await asyncio.to_thread(
+                start_own_mongo, port, data, tmp_path / "mongo-2.log", "--sync-on-commit"
+            )
+            downtime = time.monotonic() - down_at
+
+            done = await finished(client, operation_id, worker)
+            assert counters(done) == {
+                "status": "COMPLETED",
+                "matched": 300,
+                "processed": 300,
+                "changedNow": 0,
+                "becamePending": 300,
+                "unchanged": 0,
+                "failed": 0,
+            }, (downtime, log_of(worker)[-3000:])
+            worker_log = log_of(worker)  # the job failed and arq ran it again after a backoff
+            assert f"bulk operation {operation_id}: transient failure (try 1)" in worker_log
+            assert f"run_bulk_operation('{operation_id}') try=2" in worker_log
+            history = await bulk_history(client, operation_id)
+            assert [history[cid] for cid in ids] == [1] * 300
+            usage = (await client.execute(USAGE))["usage"]
+            assert (usage["marketingContacts"], usage["pendingNonMarketing"]) == (300, 300)
+            assert await still_tagged(runtime, operation_id) == 0
+            assert reconcile(place, client.caller.account_id) == {
+                "marketing": 300,
+                "pending": 300,
+                "total": 300,
+            }
+    finally:
+        place.stop()
+        mongo.stop()
+
+
+async def test_b4_a_permanent_failure_ends_failed_with_a_readable_reason(place: Place) -> None:
+    async with open_runtime(place.settings()) as runtime:
+        client = await open_client(runtime.services)
+        await create_contacts(client, 5, "MARKETING")
+        operation_id = await start_operation(
+            client, selection={"filter": {}}, status="NON_MARKETING"
+        )
+        account_id = client.caller.account_id
+        deleted = await runtime.mongo[ACCOUNTS].delete_one({"_id": ObjectId(account_id)})
+        assert deleted.deleted_count == 1
+
+        worker = await place.started_worker()
+        done = await finished(client, operation_id, worker)
+        assert done["status"] == "FAILED"
+        assert done["failureReason"] == f"DomainError: account {account_id} does not exist"
+        assert done["finishedAt"] is not None
+        assert await still_tagged(runtime, operation_id) == 0  # no contact left held
+        stored = await runtime.mongo[BULK_OPERATIONS].find_one({"_id": ObjectId(operation_id)})
+        assert stored is not None and stored["lease_until"] is None
+        states = await runtime.mongo[CONTACTS].distinct(
+            "state", {"account_id": ObjectId(account_id)}
+        )
+        assert states == ["M"]  # nothing was half-applied
+        await asyncio.sleep(1.5)  # the job is not retried: no second run, still FAILED
+        assert (await operation(client, operation_id))["status"] == "FAILED"
+        assert log_of(worker).count(f"bulk operation {operation_id} failed") == 1
