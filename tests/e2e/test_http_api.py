@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,8 +13,7 @@ import pytest
 
 from marketing_contacts.devstack import MongoServer, RedisServer
 from marketing_contacts.processes import ManagedProcess, free_port, start_process, wait_until
-
-CLI = str(Path(sys.executable).parent / "marketing-contacts")
+from tests.support.cli import CLI, run_json
 
 
 def environment(mongo: MongoServer, redis_url: str, database: str, port: int) -> dict[str, str]:
@@ -53,16 +49,7 @@ class Api:
 
     def cli(self, *args: str) -> dict[str, Any]:
         """Run a CLI command with --json; its last line is one JSON object."""
-        done = subprocess.run(
-            [CLI, *args, "--json"],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-        return result
+        return run_json(self.env, *args)
 
     def post(self, token: str | None, query: str, **variables: Any) -> httpx.Response:
         headers = {} if token is None else {"Authorization": f"Bearer {token}"}

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +15,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from marketing_contacts.devstack import MongoServer, RedisServer
 from marketing_contacts.processes import ManagedProcess, free_port, start_process, wait_until
+from tests.support.cli import CLI, run_json
 from tests.support.ws import acknowledged, graphql_socket, subscribe
 
-CLI = str(Path(sys.executable).parent / "marketing-contacts")
 ALLOWED_ORIGIN = "https://app.example"
 ALERTS = "subscription { tierAlerts { kind threshold marketingContacts tierLimit } }"
 USAGE = "subscription { usageChanged { marketingContacts tierLimit } }"
@@ -33,18 +31,8 @@ class Stack:
     api_b: str
 
     def cli(self, *args: str) -> dict[str, Any]:
-        import subprocess
-
-        done = subprocess.run(
-            [CLI, *args, "--json"],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-        return result
+        """Run a CLI command with --json; its last line is one JSON object."""
+        return run_json(self.env, *args)
 
     def post(self, base: str, token: str, query: str, **variables: Any) -> dict[str, Any]:
         response = httpx.post(

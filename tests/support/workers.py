@@ -10,11 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -34,10 +31,10 @@ from marketing_contacts.processes import (
     wait_until,
 )
 from marketing_contacts.settings import Settings
+from tests.support.cli import CLI, run_json
 
 T = TypeVar("T")
 
-CLI = str(Path(sys.executable).parent / "marketing-contacts")
 SECANTUSD = Path(__file__).resolve().parents[2] / ".venv-mongo" / "bin" / "secantusd-py"
 #: the key arq's worker refreshes while it polls (WorkerSettings keeps arq's default queue)
 HEALTH_KEY = default_queue_name + health_check_key_suffix
@@ -152,16 +149,7 @@ class Place:
 
     def cli(self, *args: str) -> dict[str, Any]:
         """Run a CLI command of this place with --json; its last line is one JSON object."""
-        done = subprocess.run(
-            [CLI, *args, "--json"],
-            env=self.env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-        return result
+        return run_json(self.env(), *args)
 
     def _redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
