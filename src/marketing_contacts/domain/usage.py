@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -53,10 +55,16 @@ class UsageCounts:
     @classmethod
     def of(cls, states: list[MarketingState]) -> UsageCounts:
         """A recount from the contacts' states (R3's reconciliation uses the same rule)."""
+        return cls.tally(Counter(states))
+
+    @classmethod
+    def tally(cls, by_state: Mapping[MarketingState, int]) -> UsageCounts:
+        """T1 from the number of contacts in each state: marketing = M + P, pending = P."""
+        pending = by_state.get(MarketingState.MARKETING_UNTIL_NEXT_UPDATE, 0)
         return cls(
-            marketing=sum(_counts(state) for state in states),
-            pending=sum(_pending(state) for state in states),
-            total=len(states),
+            marketing=by_state.get(MarketingState.MARKETING, 0) + pending,
+            pending=pending,
+            total=sum(by_state.values()),
         )
 
 

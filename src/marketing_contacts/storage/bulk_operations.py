@@ -24,7 +24,7 @@ from marketing_contacts.domain.statuses import MarketingState
 from marketing_contacts.services.ports import IdempotencyKey, Page
 from marketing_contacts.storage.bulk_codec import operation_doc, operation_from, progress_doc
 from marketing_contacts.storage.codec import contact_from
-from marketing_contacts.storage.contacts import filter_doc
+from marketing_contacts.storage.contacts import count_by_state, filter_doc
 from marketing_contacts.storage.database import (
     BULK_OPERATIONS,
     CONTACTS,
@@ -122,12 +122,9 @@ class MongoBulkStore:
     async def count_by_state(
         self, account_id: str, selection: Selection, created_until: datetime | None = None
     ) -> dict[MarketingState, int]:
-        pipeline: list[Doc] = [
-            {"$match": selection_query(account_id, selection, created_until)},
-            {"$group": {"_id": "$state", "n": {"$sum": 1}}},
-        ]
-        cursor = await self.contacts.aggregate(pipeline)
-        return {MarketingState(row["_id"]): row["n"] async for row in cursor}
+        return await count_by_state(
+            self.contacts, selection_query(account_id, selection, created_until)
+        )
 
     async def claim(
         self, operation_id: str, owner: str, now: datetime, lease_until: datetime

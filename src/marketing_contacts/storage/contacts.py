@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from marketing_contacts.domain.contacts import Contact
@@ -87,6 +89,15 @@ def filter_doc(account_id: str, where: ContactFilter) -> Doc:
     elif where.unengaged is False:
         query.update({"email_hard_bounced": False, "unsubscribed_from_all": False})
     return query
+
+
+async def count_by_state(
+    contacts: AsyncCollection[Doc], query: Doc, session: AsyncClientSession | None = None
+) -> dict[MarketingState, int]:
+    """How many contacts `query` selects in each marketing state, in one aggregation."""
+    pipeline: list[Doc] = [{"$match": query}, {"$group": {"_id": "$state", "n": {"$sum": 1}}}]
+    cursor = await contacts.aggregate(pipeline, session=session)
+    return {MarketingState(row["_id"]): row["n"] async for row in cursor}
 
 
 class MongoContactStore:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
-from typing import Any
 
 from pymongo import ASCENDING, DeleteOne, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
@@ -23,7 +22,6 @@ from pymongo.write_concern import WriteConcern
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.bulk import BulkOperationStatus
 from marketing_contacts.domain.contacts import Contact, StatusUpdate
-from marketing_contacts.domain.statuses import MarketingState
 from marketing_contacts.domain.usage import UsageCounts
 from marketing_contacts.services.ports import (
     BulkChunk,
@@ -45,6 +43,7 @@ from marketing_contacts.storage.codec import (
     history_doc,
     tier_change_doc,
 )
+from marketing_contacts.storage.contacts import count_by_state
 from marketing_contacts.storage.database import (
     ACCOUNTS,
     ALERTS,
@@ -222,20 +221,10 @@ class MongoChangeWriter:
             doc = await self.mongo[ACCOUNTS].find_one({"_id": oid(account_id)}, session=session)
             if doc is None:
                 return None
-            pipeline: list[dict[str, Any]] = [
-                {"$match": {"account_id": oid(account_id)}},
-                {"$group": {"_id": "$state", "n": {"$sum": 1}}},
-            ]
-            cursor = await self.mongo[CONTACTS].aggregate(pipeline, session=session)
-            by_state = {MarketingState(row["_id"]): row["n"] async for row in cursor}
-        marketing = MarketingState.MARKETING
-        pending = MarketingState.MARKETING_UNTIL_NEXT_UPDATE
-        counts = UsageCounts(
-            marketing=by_state.get(marketing, 0) + by_state.get(pending, 0),
-            pending=by_state.get(pending, 0),
-            total=sum(by_state.values()),
-        )
-        return account_from(doc), counts
+            by_state = await count_by_state(
+                self.mongo[CONTACTS], {"account_id": oid(account_id)}, session
+            )
+        return account_from(doc), UsageCounts.tally(by_state)
 
     async def repair_counts(self, before: Account, actual: UsageCounts) -> None:
         result = await self.mongo[ACCOUNTS].update_one(
