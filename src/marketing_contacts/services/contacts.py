@@ -95,22 +95,21 @@ class ContactService:
 
     async def create(self, caller: Caller, draft: ContactDraft) -> Contact:
         email = normalize_email(draft.email, "input", "email")
-        account = await self.ports.account(caller.account_id)
-        status, source_type = initial_status(
-            draft.created_via, draft.marketing_status, account.creation_defaults
-        )
-        check_status_permission(
-            status,
-            source_type,
-            marketing_access=caller.marketing_access,
-            edition=account.edition,
-            field=("input", "marketingStatus"),
-        )
-        source = source_for(caller, source_type, None)
         contact_id = self.ports.contacts.new_id()
 
         async def attempt() -> Contact:
             account = await self.ports.account(caller.account_id)
+            status, source_type = initial_status(
+                draft.created_via, draft.marketing_status, account.creation_defaults
+            )
+            check_status_permission(
+                status,
+                source_type,
+                marketing_access=caller.marketing_access,
+                edition=account.edition,
+                field=("input", "marketingStatus"),
+            )
+            source = source_for(caller, source_type, None)
             now = self.ports.clock.now()
             blank = Contact(
                 id=contact_id,
@@ -155,18 +154,20 @@ class ContactService:
         changes = dict(edit.changes)
         if "email" in changes:
             changes["email"] = normalize_email(changes["email"], "input", "email")
-        account = await self.ports.account(caller.account_id)
-        if edit.marketing_status is not None:
-            check_status_permission(
-                edit.marketing_status,
-                StatusSourceType.USER,
-                marketing_access=caller.marketing_access,
-                edition=account.edition,
-                field=("input", "marketingStatus"),
-            )
         source = StatusSource(StatusSourceType.USER, caller.token_id)
 
         async def attempt() -> Contact:
+            # the account matters only to a status change: read once, for permission and counts
+            account = None
+            if edit.marketing_status is not None:
+                account = await self.ports.account(caller.account_id)
+                check_status_permission(
+                    edit.marketing_status,
+                    StatusSourceType.USER,
+                    marketing_access=caller.marketing_access,
+                    edition=account.edition,
+                    field=("input", "marketingStatus"),
+                )
             contact = await self._existing(caller, contact_id)
             if "lifecycle_stage" in changes:
                 check_lifecycle_change(contact.lifecycle_stage, changes["lifecycle_stage"])
@@ -180,7 +181,7 @@ class ContactService:
                     if changes:
                         await self.ports.contacts.update_fields(contact, edited)
                     return edited
-                account = await self.ports.account(caller.account_id)
+                assert account is not None  # read above: a status change was asked for
                 change = plan_usage_change(account, transitions_of([update]), now)
                 if change.blocked:
                     if change.alerts:
