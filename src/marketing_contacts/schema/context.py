@@ -3,15 +3,19 @@ WebSocket connection)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
-from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.errors import DomainError, ErrorCode, refuse
 from marketing_contacts.events.hub import EventHub
 from marketing_contacts.services.callers import Caller
+from marketing_contacts.services.ports import HistoryEntry, Page
 from marketing_contacts.services.registry import Services
+
+HistoryLoader = DataLoader[tuple[str, int], Page[HistoryEntry]]
 
 
 @dataclass
@@ -22,12 +26,39 @@ class RequestContext:
     hub: EventHub | None = None
     #: the graphql-transport-ws connection_init payload
     connection_params: dict[str, Any] | None = None
+    _history: HistoryLoader | None = field(default=None, repr=False)
 
     @property
     def caller(self) -> Caller:
         if self.authenticated is None:
             raise refuse(ErrorCode.FORBIDDEN, "not authenticated")
         return self.authenticated
+
+    @property
+    def first_history_pages(self) -> HistoryLoader:
+        """Per request (design principle 7): the first history pages a page of contacts asks
+        for are read together."""
+        if self._history is None:
+            self._history = DataLoader(load_fn=self._load_first_history_pages)
+        return self._history
+
+    async def _load_first_history_pages(
+        self, keys: list[tuple[str, int]]
+    ) -> list[Page[HistoryEntry] | BaseException]:
+        by_first: dict[int, list[str]] = {}
+        for contact_id, first in keys:
+            by_first.setdefault(first, []).append(contact_id)
+        pages: dict[tuple[str, int], Page[HistoryEntry] | BaseException] = {}
+        for first, contact_ids in by_first.items():
+            try:
+                found = await self.services.contacts.first_history_pages(
+                    self.caller, contact_ids, first
+                )
+            except DomainError as error:
+                pages.update({(cid, first): error for cid in contact_ids})
+            else:
+                pages.update({(cid, first): found[cid] for cid in contact_ids})
+        return [pages[key] for key in keys]
 
 
 Info = strawberry.Info[RequestContext, None]

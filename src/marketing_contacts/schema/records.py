@@ -125,9 +125,13 @@ class Contact:
     async def status_history(
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> StatusChangeConnection:
-        page = await info.context.services.contacts.history(
-            info.context.caller, str(self.id), _first(first, 20), after
-        )
+        size = _first(first, 20)
+        if after is None:
+            page = await info.context.first_history_pages.load((str(self.id), size))
+        else:
+            page = await info.context.services.contacts.history(
+                info.context.caller, str(self.id), size, after
+            )
         return StatusChangeConnection.of(page)
 
     @classmethod

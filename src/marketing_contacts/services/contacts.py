@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -26,7 +27,7 @@ from marketing_contacts.domain.statuses import (
 from marketing_contacts.domain.usage import Transition
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.ledger import retrying
-from marketing_contacts.services.paging import paged
+from marketing_contacts.services.paging import check_first, paged
 from marketing_contacts.services.ports import ChangeBatch, DuplicateEmail, HistoryEntry, Page
 from marketing_contacts.services.statuses import (
     batch_for,
@@ -218,6 +219,13 @@ class ContactService:
         return await paged(
             first, self.ports.history.page(caller.account_id, contact_id, first, after)
         )
+
+    async def first_history_pages(
+        self, caller: Caller, contact_ids: Sequence[str], first: int
+    ) -> dict[str, Page[HistoryEntry]]:
+        """The first history page of many contacts at once (one read for a page of contacts)."""
+        check_first(first)
+        return await self.ports.history.first_pages(caller.account_id, contact_ids, first)
 
     async def _existing(self, caller: Caller, contact_id: str) -> Contact:
         contact = await self.ports.contacts.get(caller.account_id, contact_id)

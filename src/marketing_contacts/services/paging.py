@@ -5,17 +5,24 @@ from __future__ import annotations
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
-from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.errors import DomainError, ErrorCode, refuse
 from marketing_contacts.services.ports import BadCursor, Page
 
 T = TypeVar("T")
 MAX_PAGE = 200
 
 
-async def paged(first: int, read: Coroutine[Any, Any, Page[T]]) -> Page[T]:
+def check_first(first: int) -> None:
     if not 1 <= first <= MAX_PAGE:
-        read.close()
         raise refuse(ErrorCode.INVALID, f"first must be from 1 to {MAX_PAGE}", "first")
+
+
+async def paged(first: int, read: Coroutine[Any, Any, Page[T]]) -> Page[T]:
+    try:
+        check_first(first)
+    except DomainError:
+        read.close()
+        raise
     try:
         return await read
     except BadCursor as error:

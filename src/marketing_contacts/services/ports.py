@@ -195,6 +195,13 @@ class HistoryStore(Protocol):
         """Newest first."""
         ...
 
+    async def first_pages(
+        self, account_id: str, contact_ids: Sequence[str], first: int
+    ) -> dict[str, Page[HistoryEntry]]:
+        """The first page of each contact's history, in one read (a page of contacts asks for
+        them together); a contact without history gets an empty page."""
+        ...
+
 
 class TierRecords(Protocol):
     async def tier_changes(

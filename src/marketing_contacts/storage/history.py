@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from marketing_contacts.services.ports import BadCursor, HistoryEntry, Page
@@ -35,5 +37,26 @@ class MongoHistoryStore:
                 raise BadCursor(after)
             query["seq"] = {"$lt": int(seq)}
         docs = await self.collection.find(query).sort("seq", DESCENDING).limit(first + 1).to_list()
-        items = [history_from(doc) for doc in docs[:first]]
-        return Page(items, [encode_cursor(CURSOR, str(e.seq)) for e in items], len(docs) > first)
+        return _page([history_from(doc) for doc in docs], first)
+
+    async def first_pages(
+        self, account_id: str, contact_ids: Sequence[str], first: int
+    ) -> dict[str, Page[HistoryEntry]]:
+        keys = [key for key in map(oid, contact_ids) if key is not None]
+        pipeline: list[Doc] = [
+            {"$match": {"account_id": oid(account_id), "contact_id": {"$in": keys}}},
+            {"$sort": {"contact_id": 1, "seq": -1}},
+            {"$group": {"_id": "$contact_id", "entries": {"$push": "$$ROOT"}}},
+            {"$project": {"entries": {"$slice": ["$entries", first + 1]}}},
+        ]
+        found = {
+            str(row["_id"]): [history_from(doc) for doc in row["entries"]]
+            async for row in await self.collection.aggregate(pipeline)
+        }
+        return {cid: _page(found.get(cid, []), first) for cid in contact_ids}
+
+
+def _page(entries: list[HistoryEntry], first: int) -> Page[HistoryEntry]:
+    """`entries` newest first, one more than a page if there is a next page."""
+    items = entries[:first]
+    return Page(items, [encode_cursor(CURSOR, str(e.seq)) for e in items], len(entries) > first)

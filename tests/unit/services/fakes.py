@@ -429,6 +429,11 @@ class FakeHistoryStore:
         )
         return page_of(items, [str(e.seq) for e in items], "history", first)
 
+    async def first_pages(
+        self, account_id: str, contact_ids: Sequence[str], first: int
+    ) -> dict[str, Page[HistoryEntry]]:
+        return {cid: await self.page(account_id, cid, first, None) for cid in contact_ids}
+
 
 @dataclass
 class FakeTierRecords:
