@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 import strawberry
 
@@ -17,6 +18,8 @@ from marketing_contacts.schema.mutation import attempt
 from marketing_contacts.schema.types import PageInfo
 from marketing_contacts.services.bulk import BulkRequest
 
+T = TypeVar("T")
+
 
 @strawberry.input(one_of=True, description="Exactly one of the fields.")
 class ContactSelection:
@@ -30,17 +33,18 @@ class ContactSelection:
     )
 
     def to_selection(self) -> Selection:
-        def given(value: object) -> object:
-            return None if value is strawberry.UNSET else value
-
-        ids = given(self.ids)
-        where = given(self.filter)
+        ids, where, list_id = _given(self.ids), _given(self.filter), _given(self.list_id)
         return Selection(
-            ids=None if ids is None else tuple(str(i) for i in ids),  # type: ignore[attr-defined]
-            filter=None if where is None else where.to_filter(),  # type: ignore[attr-defined]
-            list_id=None if given(self.list_id) is None else str(self.list_id),
-            unengaged=given(self.unengaged),  # type: ignore[arg-type]
+            ids=None if ids is None else tuple(str(i) for i in ids),
+            filter=None if where is None else where.to_filter(),
+            list_id=None if list_id is None else str(list_id),
+            unengaged=_given(self.unengaged),
         )
+
+
+def _given(value: T | None) -> T | None:
+    """A @oneOf field left out is UNSET (it may have no default); read it as None."""
+    return None if value is strawberry.UNSET else value
 
 
 @strawberry.input
