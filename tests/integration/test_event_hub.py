@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from marketing_contacts.domain.alerts import TierAlert, TierAlertKind
 from marketing_contacts.domain.usage import Usage, UsageCounts
 from marketing_contacts.events.hub import EventHub
+from marketing_contacts.events.messages import channel
 from marketing_contacts.events.publisher import RedisEventPublisher
 from marketing_contacts.events.subscribers import ALERT_CAPACITY
 from marketing_contacts.runtime import Runtime
@@ -84,14 +85,21 @@ async def test_tier_alerts_tells_the_client_when_alerts_could_not_be_delivered(
     assert hasattr(stream, "__anext__")
     publisher = RedisEventPublisher(Redis.from_url(settings_for_tests.redis_url))
     first = asyncio.ensure_future(stream.__anext__())
-    await settle(lambda: account_id in hub.subscribers)
+    listening = hub.confirmed.setdefault(channel(account_id), asyncio.Event())
+    await settle(listening.is_set)  # Redis confirmed the subscription: nothing published is lost
     await publisher.publish(account_id, [alert(n) for n in range(ALERT_CAPACITY + 5)])
-    received = [await first]
-    while True:
-        result = await stream.__anext__()
-        received.append(result)
-        if result.errors:
-            break
+    # a slow client: the stream stays suspended after its first alert until every alert has
+    # reached the server's side of the subscription (one taken, the rest queued or missed)
+    [subscriber] = hub.subscribers[account_id]
+    await settle(lambda: first.done() and len(subscriber.alerts) + subscriber.missed_alerts == 260)
+    assert subscriber.missed_alerts > 0
+    async with asyncio.timeout(30):
+        received = [await first]
+        while True:
+            result = await stream.__anext__()
+            received.append(result)
+            if result.errors:
+                break
     delivered = [r.data["tierAlerts"]["marketingContacts"] for r in received if r.data]
     assert delivered == list(range(len(delivered)))  # in order, none twice
     errors = received[-1].errors
