@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     # Empty: no CORS headers (same-origin only; any origin is fine for local development).
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     var_dir: Path = Path("./var")
-    update_date_interval_minutes: int = Field(default=5, ge=1)
+    # minutes between scheduled update-date runs; a divisor of 60, so the runs stay evenly spaced
+    # across the hour boundary (they fire at the minutes that are multiples of it)
+    update_date_interval_minutes: int = Field(default=5, ge=1, le=60)
     bulk_chunk_size: int = Field(default=500, ge=1)
     # a worker holds a bulk operation this long past its last chunk; then another may resume it
     bulk_lease_seconds: float = Field(default=60, gt=0)
@@ -41,6 +43,13 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_log_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator("update_date_interval_minutes")
+    @classmethod
+    def _divides_the_hour(cls, value: int) -> int:
+        if 60 % value:
+            raise ValueError("must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)")
+        return value
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

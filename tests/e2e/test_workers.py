@@ -466,17 +466,23 @@ async def test_u4_two_workers_starting_together_apply_each_missed_update_date_on
             )
             accounts.append((client, old_pending, recent_pending, [*missed, upcoming]))
 
-        workers = (place.start_worker("worker-a"), place.start_worker("worker-b"))
+        # the hourly schedule keeps a scheduled run (at minute 0) out of the way of the two
+        # startup runs in all but a rare case, and then it is a third run, not one of theirs
+        hourly = {"UPDATE_DATE_INTERVAL_MINUTES": "60"}
+        workers = (
+            place.start_worker("worker-a", **hourly),
+            place.start_worker("worker-b", **hourly),
+        )
 
         async def both_ran() -> list[int] | None:
-            runs = [int(n) for w in workers for n in APPLIED.findall(log_of(w))]
-            return runs if len(runs) >= 2 else None
+            firsts = [APPLIED.findall(log_of(w))[:1] for w in workers]
+            return [int(n) for first in firsts for n in first] if all(firsts) else None
 
         runs = await eventually(
             both_ran, within=WAIT_SECONDS, what="both startup update-date runs", processes=workers
         )
-        # each run counts the dates it found due; both found some: they ran at the same time
-        assert len(runs) == 2 and all(n > 0 for n in runs), runs
+        # each startup run counts the dates it found due; both found some: they ran at once
+        assert all(n > 0 for n in runs), runs
         for client, old_pending, recent_pending, dates in accounts:
             *missed, upcoming = dates
             account_id = ObjectId(client.caller.account_id)

@@ -101,7 +101,17 @@ def test_allowed_origins_take_a_list_or_commas(
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("ENVIRONMENT", "staging"), ("PORT", "0"), ("LOG_LEVEL", "loud"), ("BULK_CHUNK_SIZE", "0")],
+    [
+        ("ENVIRONMENT", "staging"),
+        ("PORT", "0"),
+        ("LOG_LEVEL", "loud"),
+        ("BULK_CHUNK_SIZE", "0"),
+        # scheduled runs fire at multiples of the interval within each hour: 7 would leave a
+        # 4-minute gap at the hour, 90 would never fire
+        ("UPDATE_DATE_INTERVAL_MINUTES", "7"),
+        ("UPDATE_DATE_INTERVAL_MINUTES", "90"),
+        ("UPDATE_DATE_INTERVAL_MINUTES", "0"),
+    ],
 )
 def test_invalid_values_are_refused(
     clean_environment: pytest.MonkeyPatch, name: str, value: str
