@@ -466,8 +466,9 @@ async def test_u4_two_workers_starting_together_apply_each_missed_update_date_on
             )
             accounts.append((client, old_pending, recent_pending, [*missed, upcoming]))
 
-        # the hourly schedule keeps a scheduled run (at minute 0) out of the way of the two
-        # startup runs in all but a rare case, and then it is a third run, not one of theirs
+        # Each worker enqueues a startup run on the shared queue; either worker may take either
+        # run (one took both in a CI run). An hourly schedule keeps scheduled runs out of the way
+        # but for a start at minute 0, which then only adds a run.
         hourly = {"UPDATE_DATE_INTERVAL_MINUTES": "60"}
         workers = (
             place.start_worker("worker-a", **hourly),
@@ -475,14 +476,14 @@ async def test_u4_two_workers_starting_together_apply_each_missed_update_date_on
         )
 
         async def both_ran() -> list[int] | None:
-            firsts = [APPLIED.findall(log_of(w))[:1] for w in workers]
-            return [int(n) for first in firsts for n in first] if all(firsts) else None
+            runs = [int(n) for w in workers for n in APPLIED.findall(log_of(w))]
+            return runs if len(runs) >= 2 else None
 
         runs = await eventually(
             both_ran, within=WAIT_SECONDS, what="both startup update-date runs", processes=workers
         )
-        # each startup run counts the dates it found due; both found some: they ran at once
-        assert all(n > 0 for n in runs), runs
+        # each run counts the dates it found due; two found some: they ran at the same time
+        assert sum(n > 0 for n in runs) >= 2, runs
         for client, old_pending, recent_pending, dates in accounts:
             *missed, upcoming = dates
             account_id = ObjectId(client.caller.account_id)

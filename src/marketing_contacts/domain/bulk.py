@@ -51,6 +51,8 @@ class Selection:
     unengaged: bool | None = None
 
     def __post_init__(self) -> None:
+        if self.ids is not None:  # an id given twice selects one contact
+            object.__setattr__(self, "ids", tuple(dict.fromkeys(self.ids)))
         given = [v for v in (self.ids, self.filter, self.list_id, self.unengaged) if v is not None]
         if len(given) != 1:
             raise refuse(
@@ -80,10 +82,6 @@ class Selection:
                 unengaged=self.unengaged,
             )
         return ContactFilter()
-
-    @property
-    def contact_ids(self) -> tuple[str, ...] | None:
-        return None if self.ids is None else tuple(dict.fromkeys(self.ids))
 
 
 @dataclass(frozen=True)

@@ -83,8 +83,10 @@ class StatusService:
         source_type: StatusSourceType = StatusSourceType.USER,
         source_id: str | None = None,
     ) -> StatusResult:
-        """All or nothing for up to 100 contacts; a no-op stores nothing."""
-        if len(contact_ids) > MAX_SYNC_CONTACTS:
+        """All or nothing for up to 100 contacts (an id given twice is one contact); a no-op
+        stores nothing."""
+        ids = list(dict.fromkeys(contact_ids))
+        if len(ids) > MAX_SYNC_CONTACTS:
             raise refuse(
                 ErrorCode.TOO_MANY,
                 f"at most {MAX_SYNC_CONTACTS} contacts at once; use startBulkStatusChange",
@@ -92,7 +94,6 @@ class StatusService:
                 "contactIds",
             )
         check_claimable_source(source_type)
-        ids = list(dict.fromkeys(contact_ids))
         source = source_for(caller, source_type, source_id)
 
         async def attempt() -> StatusResult:

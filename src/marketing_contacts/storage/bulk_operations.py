@@ -50,7 +50,7 @@ INDEXES = {
 
 def selection_query(account_id: str, selection: Selection, created_until: datetime | None) -> Doc:
     query = filter_doc(account_id, selection.as_filter())
-    ids = selection.contact_ids
+    ids = selection.ids
     if ids is not None:
         query["_id"] = {"$in": [key for key in map(oid, ids) if key is not None]}
     if created_until is not None:

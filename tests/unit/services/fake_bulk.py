@@ -27,7 +27,7 @@ def selected(
     data: FakeData, account_id: str, selection: Selection, created_until: datetime | None
 ) -> list[Contact]:
     where = selection.as_filter()
-    ids = selection.contact_ids
+    ids = selection.ids
     return sorted(
         (
             c

@@ -683,6 +683,9 @@ class FakeWorld:
             list(data.alerts),
             dict(data.applied_dates),
             dict(data.lists),
+            dict(data.operations),
+            {operation_id: set(ids) for operation_id, ids in data.tags.items()},
+            dict(data.idempotency),
         )
 
 

@@ -71,6 +71,14 @@ async def test_b6_set_marketing_status_takes_exactly_100_ids() -> None:
     assert world.account(caller.account_id).counts == UsageCounts(100, 0, 100)
 
 
+async def test_b6_the_limit_counts_contacts_not_repeated_ids() -> None:
+    services, world, caller = await open_account_with_contacts(100)
+    ids = [c.id for c in world.contacts_of(caller.account_id)]
+    result = await services.statuses.set_marketing_status(caller, ids + ids[:5], MARKETING)
+    assert len(result.contacts) == 100
+    assert world.account(caller.account_id).counts == UsageCounts(100, 0, 100)
+
+
 async def open_account_with_contacts(count: int) -> tuple[Services, FakeWorld, Caller]:
     services, world = fake_services()
     caller = await open_account(services)

@@ -1,0 +1,36 @@
+"""Bulk work decided without storage (B1-B5 of spec/domain.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from marketing_contacts.domain.bulk import MAX_SELECTED_IDS, Selection
+from marketing_contacts.domain.errors import DomainError, ErrorCode
+from marketing_contacts.domain.filters import ContactFilter
+
+
+def test_b1_a_selection_names_exactly_one_of_its_fields() -> None:
+    for make in (
+        lambda: Selection(),
+        lambda: Selection(ids=("a",), list_id="l"),
+        lambda: Selection(filter=ContactFilter(), unengaged=True),
+    ):
+        with pytest.raises(DomainError) as refused:
+            make()
+        assert [(e.code, e.field) for e in refused.value.errors] == [
+            (ErrorCode.INVALID, ("input", "selection"))
+        ]
+
+
+def test_b1_an_id_given_twice_selects_one_contact() -> None:
+    assert Selection(ids=("a", "b", "a", "c", "b")).ids == ("a", "b", "c")
+
+
+def test_b1_the_id_limit_counts_contacts_not_repeated_ids() -> None:
+    ids = tuple(f"c{n}" for n in range(MAX_SELECTED_IDS))
+    assert Selection(ids=ids + ids[:10]).ids == ids
+    with pytest.raises(DomainError) as refused:
+        Selection(ids=(*ids, "one-more"))
+    assert [(e.code, e.field) for e in refused.value.errors] == [
+        (ErrorCode.TOO_MANY, ("input", "selection", "ids"))
+    ]
