@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from marketing_contacts.domain.bulk import MAX_SELECTED_IDS, Selection
@@ -10,11 +12,12 @@ from marketing_contacts.domain.filters import ContactFilter
 
 
 def test_b1_a_selection_names_exactly_one_of_its_fields() -> None:
-    for make in (
+    makes: list[Callable[[], Selection]] = [
         lambda: Selection(),
         lambda: Selection(ids=("a",), list_id="l"),
         lambda: Selection(filter=ContactFilter(), unengaged=True),
-    ):
+    ]
+    for make in makes:
         with pytest.raises(DomainError) as refused:
             make()
         assert [(e.code, e.field) for e in refused.value.errors] == [
