@@ -114,7 +114,8 @@ async def test_s4_provenance_names_the_token_for_users_and_the_tool_otherwise(
 async def test_b6_more_than_100_ids_is_too_many_and_changes_nothing(runtime: Runtime) -> None:
     client = await open_client(runtime.services)
     [one] = await contacts(client, 1)
-    payload = await set_status(client, [one] * 50 + ["x"] * 51, "MARKETING")
+    # 101 distinct ids (an id given twice would count once)
+    payload = await set_status(client, [one] + [f"{n:024x}" for n in range(100)], "MARKETING")
     assert payload["userErrors"][0]["code"] == "TOO_MANY"
     assert payload["userErrors"][0]["field"] == ["input", "contactIds"]
     usage = await client.execute("{ usage { marketingContacts } }")
