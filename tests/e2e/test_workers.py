@@ -379,6 +379,13 @@ async def test_b4_an_operation_persisted_but_never_enqueued_is_swept_and_complet
     async with open_runtime(place.settings()) as runtime:
         client = await open_client(runtime.services)
         ids = await create_contacts(client, 12, "MARKETING")
+        # the start persisted the operation 45 s ago (past the enqueue grace), after these
+        # contacts were created, and crashed before enqueueing it
+        a_minute_ago = datetime.now(UTC) - timedelta(seconds=60)
+        await runtime.mongo[CONTACTS].update_many(
+            {"account_id": ObjectId(client.caller.account_id)},
+            {"$set": {"created_at": a_minute_ago}},
+        )
         ports = runtime.services.ports
         lost = BulkOperation(
             id=ports.contacts.new_id(),
@@ -386,7 +393,7 @@ async def test_b4_an_operation_persisted_but_never_enqueued_is_swept_and_complet
             target=MarketingStatus.NON_MARKETING,
             selection=Selection(filter=ContactFilter()),
             status=BulkOperationStatus.QUEUED,
-            created_at=datetime.now(UTC) - timedelta(seconds=45),  # past the enqueue grace
+            created_at=datetime.now(UTC) - timedelta(seconds=45),
             requested_by=client.caller.token_id,
             progress=BulkProgress(matched=12),
         )

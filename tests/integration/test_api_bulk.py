@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+
+from arq.constants import default_queue_name, job_key_prefix
 
 from marketing_contacts.domain.tiers import UpgradePolicy
 from marketing_contacts.runtime import Runtime
+from marketing_contacts.storage.bulk_operations import TAG
+from marketing_contacts.storage.database import CONTACTS
+from tests.support.clock import MovableClock
 from tests.support.graphql import Client, open_client
 
 PREVIEW = """
@@ -161,20 +167,20 @@ async def test_b1_unengaged_selects_marketing_contacts_that_bounced(runtime: Run
 
 
 async def test_b1_contacts_created_after_the_start_are_not_included(runtime: Runtime) -> None:
+    """Also while the operation waits in the queue: the user confirmed what matched at start."""
     client = await open_client(runtime.services)
     await contacts(client, 2)
-    payload = await start(client, selection={"filter": {}}, status="NON_MARKETING")
+    payload = await start(client, selection={"filter": {}}, status="MARKETING", confirmCount=2)
     operation_id = payload["bulkOperation"]["id"]
-    claimed = await runtime.services.ports.bulk.claim(
-        operation_id,
-        "test",
-        runtime.services.ports.clock.now(),
-        runtime.services.ports.clock.now(),
-    )
-    assert claimed is not None
-    await contacts(client, 3)  # created after the operation started
+    late = await contacts(client, 3)  # created after the start, before a worker took it
     done = await run_to_end(runtime, client, operation_id)
-    assert done["matched"] == 2
+    assert (done["matched"], done["changedNow"]) == (2, 2)
+    assert await statuses(client, late) == ["NON_MARKETING"] * 3
+
+
+async def statuses(client: Client, ids: list[str]) -> list[str]:
+    read = "query($id: ID!) { contact(id: $id) { marketingStatus } }"
+    return [(await client.execute(read, id=i))["contact"]["marketingStatus"] for i in ids]
 
 
 async def test_b4_cancel_stops_it_and_a_finished_one_cannot_be_cancelled(
@@ -214,6 +220,60 @@ async def test_b5_same_key_same_input_returns_the_same_operation(runtime: Runtim
     assert other["userErrors"][0]["code"] == "CONFLICT"
     listed = await client.execute("{ bulkOperations { edges { node { id } } } }")
     assert len(listed["bulkOperations"]["edges"]) == 1
+
+
+async def test_b5_a_retry_after_the_selection_grew_returns_the_same_operation(
+    runtime: Runtime,
+) -> None:
+    """The answer to the first request was lost; the retry is not judged again by B3."""
+    client = await open_client(runtime.services)
+    await contacts(client, 2)
+    request = {"selection": {"filter": {}}, "status": "MARKETING", "confirmCount": 2}
+    first = await start(client, **request, idempotencyKey="k-2")
+    await contacts(client, 1)
+    retried = await start(client, **request, idempotencyKey="k-2")
+    assert retried["userErrors"] == []
+    assert retried["bulkOperation"]["id"] == first["bulkOperation"]["id"]
+
+
+async def test_sweep_leaves_a_waiting_job_alone_and_replaces_a_lost_one(
+    runtime: Runtime, test_clock: MovableClock
+) -> None:
+    client = await open_client(runtime.services)
+    await contacts(client, 2)
+    payload = await start(client, selection={"filter": {}}, status="NON_MARKETING")
+    operation_id = payload["bulkOperation"]["id"]
+    test_clock.advance(minutes=5)  # no worker runs here: the job waits in Redis
+    assert operation_id not in await runtime.services.bulk_runner.sweep()
+    job_id = f"bulk:{operation_id}:1"
+    await runtime.redis.zrem(default_queue_name, job_id)  # Redis lost its data
+    await runtime.redis.delete(job_key_prefix + job_id)
+    assert operation_id in await runtime.services.bulk_runner.sweep()
+    assert await runtime.redis.zscore(default_queue_name, f"bulk:{operation_id}:2") is not None
+
+
+async def test_sweep_untags_the_contacts_of_an_operation_cancelled_after_its_worker_died(
+    runtime: Runtime, test_clock: MovableClock
+) -> None:
+    client = await open_client(runtime.services)
+    await contacts(client, 3)
+    payload = await start(client, selection={"filter": {}}, status="NON_MARKETING")
+    operation_id = payload["bulkOperation"]["id"]
+    bulk = runtime.services.ports.bulk
+    now = test_clock.now()
+    claimed = await bulk.claim(operation_id, "dead-worker", now, now + timedelta(seconds=60))
+    assert claimed is not None
+    await bulk.resolve(claimed)  # the worker dies here, before its first chunk
+    await client.execute(
+        "mutation($id: ID!) { cancelBulkOperation(id: $id) { userErrors { code } } }",
+        id=operation_id,
+    )
+    tagged = {TAG: operation_id}
+    assert await runtime.mongo[CONTACTS].count_documents(tagged) == 3
+    test_clock.advance(seconds=31)
+    await runtime.services.bulk_runner.sweep()
+    assert await runtime.mongo[CONTACTS].count_documents(tagged) == 0
+    assert await bulk.abandoned(test_clock.now()) == []
 
 
 async def test_bad_selections_are_errors_and_queue_nothing(runtime: Runtime) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from arq.connections import ArqRedis
+from arq.jobs import Job, JobStatus
 
 RUN_BULK_OPERATION = "run_bulk_operation"
 
@@ -15,5 +16,13 @@ class ArqJobQueue:
         """One job per hand-over: arq ignores a job id it already holds, so a retry of the same
         hand-over is harmless and a later one (the sweeper's) gets a new id."""
         await self.redis.enqueue_job(
-            RUN_BULK_OPERATION, operation_id, _job_id=f"bulk:{operation_id}:{attempt}"
+            RUN_BULK_OPERATION, operation_id, _job_id=_job_id(operation_id, attempt)
         )
+
+    async def is_waiting(self, operation_id: str, attempt: int) -> bool:
+        status = await Job(_job_id(operation_id, attempt), self.redis).status()
+        return status in (JobStatus.queued, JobStatus.deferred)
+
+
+def _job_id(operation_id: str, attempt: int) -> str:
+    return f"bulk:{operation_id}:{attempt}"

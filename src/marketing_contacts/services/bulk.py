@@ -71,7 +71,16 @@ class BulkService:
         return preview_status_change(account, selected, target)
 
     async def start(self, caller: Caller, request: BulkRequest) -> BulkOperation:
-        """Persist the operation first, then enqueue it (a sweeper enqueues what this missed)."""
+        """Persist the operation first, then enqueue it (a sweeper enqueues what this missed).
+
+        B5: a key already held answers before anything else is checked, so the retry of a
+        request whose answer was lost gets its operation even after the contacts moved on."""
+        if request.idempotency_key is not None:
+            held = await self.ports.bulk.held_key(
+                caller.account_id, request.idempotency_key, self.ports.clock.now()
+            )
+            if held is not None:
+                return await self._replay(caller, held, request)
         account = await self.ports.account(caller.account_id)
         check_status_permission(
             request.target,

@@ -71,18 +71,33 @@ class BulkRunner:
         await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation_id))
 
     async def sweep(self) -> list[str]:
-        """Enqueue what was persisted but not queued, and what a dead worker left running."""
+        """Enqueue what was persisted but not queued, and what a dead worker left running;
+        release the tags a dead worker left on the contacts of an operation that ended."""
         now = self.ports.clock.now()
-        stale = await self.ports.bulk.stale(now - ENQUEUE_GRACE, now)
+        for operation_id in await self.ports.bulk.abandoned(now - ENQUEUE_GRACE):
+            log.warning("bulk operation %s ended with its contacts tagged: untagging", operation_id)
+            await self.ports.bulk.release_tags(operation_id)
         queue = BulkService(self.ports)
-        for operation in stale:
+        enqueued = []
+        for operation in await self.ports.bulk.stale(now - ENQUEUE_GRACE, now):
+            if await self._waiting(operation):
+                continue
             log.warning(
                 "bulk operation %s is %s with no live worker: enqueueing it again",
                 operation.id,
                 operation.status.value,
             )
             await queue.enqueue(operation)
-        return [operation.id for operation in stale]
+            enqueued.append(operation.id)
+        return enqueued
+
+    async def _waiting(self, operation: BulkOperation) -> bool:
+        """A QUEUED operation whose job still waits for a free worker needs no second job."""
+        return (
+            operation.status is BulkOperationStatus.QUEUED
+            and operation.enqueued > 0
+            and await self.ports.jobs.is_waiting(operation.id, operation.enqueued)
+        )
 
     async def _chunk(self, operation_id: str) -> int:
         """Apply the next chunk; 0 when nothing is left or the operation stopped."""
@@ -110,15 +125,14 @@ class BulkRunner:
         operation = await self.ports.bulk.load(operation_id)
         if operation is None:
             return None
-        if operation.status is BulkOperationStatus.CANCELLED:
-            await self.ports.bulk.release_tags(operation_id)
-            await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation_id))
-            return operation
-        finished = await self.ports.bulk.finish(
-            operation,
-            BulkOperationStatus.COMPLETED,
-            with_missing(operation.progress),
-            self.ports.clock.now(),
-        )
+        if operation.status is not BulkOperationStatus.CANCELLED:
+            await self.ports.bulk.finish(
+                operation,
+                BulkOperationStatus.COMPLETED,
+                with_missing(operation.progress),
+                self.ports.clock.now(),
+            )
+        # a cancelled operation leaves contacts tagged; a completed one only its mark of holding
+        await self.ports.bulk.release_tags(operation_id)
         await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation_id))
-        return finished or await self.ports.bulk.load(operation_id)
+        return await self.ports.bulk.load(operation_id)

@@ -231,6 +231,10 @@ class BulkStore(Protocol):
         nothing and return the key as held."""
         ...
 
+    async def held_key(self, account_id: str, key: str, now: datetime) -> IdempotencyKey | None:
+        """B5: the account's idempotency key, unless it expired by `now`."""
+        ...
+
     async def get(self, account_id: str, operation_id: str) -> BulkOperation | None: ...
 
     async def load(self, operation_id: str) -> BulkOperation | None: ...
@@ -251,7 +255,8 @@ class BulkStore(Protocol):
         ...
 
     async def resolve(self, operation: BulkOperation) -> BulkOperation:
-        """B1: tag the selection's contacts (created by the start) and record `matched`."""
+        """B1: tag the selection's contacts created by the operation's start (`created_at`;
+        later ones are not included), and record `matched`."""
         ...
 
     async def tagged(self, operation: BulkOperation, limit: int) -> list[Contact]:
@@ -275,7 +280,14 @@ class BulkStore(Protocol):
         """CANCELLED if QUEUED or RUNNING; None otherwise."""
         ...
 
-    async def release_tags(self, operation_id: str) -> None: ...
+    async def release_tags(self, operation_id: str) -> None:
+        """Untag the operation's contacts still tagged (a claim marks it as holding tags)."""
+        ...
+
+    async def abandoned(self, finished_before: datetime) -> list[str]:
+        """Operations that ended (cancelled or failed) before `finished_before` and still hold
+        tags: their worker died before releasing them."""
+        ...
 
     async def stale(self, queued_before: datetime, now: datetime) -> list[BulkOperation]:
         """QUEUED operations persisted before `queued_before`, RUNNING ones whose lease ran out."""
@@ -288,6 +300,10 @@ class BulkStore(Protocol):
 
 class JobQueue(Protocol):
     async def enqueue_bulk_operation(self, operation_id: str, attempt: int) -> None: ...
+
+    async def is_waiting(self, operation_id: str, attempt: int) -> bool:
+        """The job of that hand-over still waits in the queue for a worker."""
+        ...
 
 
 @dataclass(frozen=True)

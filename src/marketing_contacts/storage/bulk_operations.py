@@ -35,13 +35,17 @@ from marketing_contacts.storage.database import (
 from marketing_contacts.storage.ids import decode_id_cursor, encode_cursor, oid
 
 TAG = "bulk_ops"
+#: on an operation from its claim until its tags are released: contacts may carry its tag
+HOLDS_TAGS = "holds_tags"
 CURSOR = "bulk"
 _ACTIVE = [BulkOperationStatus.QUEUED.value, BulkOperationStatus.RUNNING.value]
+_ENDED = [BulkOperationStatus.CANCELLED.value, BulkOperationStatus.FAILED.value]
 
 INDEXES = {
     BULK_OPERATIONS: [
         IndexModel([("account_id", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("status", ASCENDING), ("lease_until", ASCENDING)]),
+        IndexModel([(HOLDS_TAGS, ASCENDING), ("status", ASCENDING)], sparse=True),
     ],
     IDEMPOTENCY_KEYS: [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)],
     CONTACTS: [IndexModel([(TAG, ASCENDING), ("_id", ASCENDING)], sparse=True)],
@@ -70,14 +74,10 @@ class MongoBulkStore:
         if key is None:
             await self.operations.insert_one(operation_doc(operation))
             return None
-        key_id = f"{operation.account_id}:{key.key}"
-        held = await self.mongo[IDEMPOTENCY_KEYS].find_one(
-            {"_id": key_id, "expires_at": {"$gt": operation.created_at}}
-        )
+        key_id = _key_id(operation.account_id, key.key)
+        held = await self.held_key(operation.account_id, key.key, operation.created_at)
         if held is not None:
-            return IdempotencyKey(
-                key.key, held["input_hash"], held["operation_id"], held["expires_at"]
-            )
+            return held
         async with self.mongo.client.start_session() as session, await session.start_transaction():
             await self.mongo[IDEMPOTENCY_KEYS].delete_one(
                 {"_id": key_id, "expires_at": {"$lte": operation.created_at}}, session=session
@@ -97,6 +97,14 @@ class MongoBulkStore:
                 return await self.insert(operation, key)
             await self.operations.insert_one(operation_doc(operation), session=session)
         return None
+
+    async def held_key(self, account_id: str, key: str, now: datetime) -> IdempotencyKey | None:
+        held = await self.mongo[IDEMPOTENCY_KEYS].find_one(
+            {"_id": _key_id(account_id, key), "expires_at": {"$gt": now}}
+        )
+        if held is None:
+            return None
+        return IdempotencyKey(key, held["input_hash"], held["operation_id"], held["expires_at"])
 
     async def get(self, account_id: str, operation_id: str) -> BulkOperation | None:
         key = oid(operation_id)
@@ -145,6 +153,7 @@ class MongoBulkStore:
                         "lease_owner": owner,
                         "lease_until": lease_until,
                         "started_at": {"$ifNull": ["$started_at", now]},
+                        HOLDS_TAGS: True,
                     }
                 }
             ],
@@ -153,7 +162,7 @@ class MongoBulkStore:
         return None if doc is None else operation_from(doc)
 
     async def resolve(self, operation: BulkOperation) -> BulkOperation:
-        query = selection_query(operation.account_id, operation.selection, operation.started_at)
+        query = selection_query(operation.account_id, operation.selection, operation.created_at)
         await self.contacts.update_many(query, {"$addToSet": {TAG: operation.id}})
         matched = await self.contacts.count_documents(
             {"account_id": oid(operation.account_id), TAG: operation.id}
@@ -211,6 +220,15 @@ class MongoBulkStore:
 
     async def release_tags(self, operation_id: str) -> None:
         await self.contacts.update_many({TAG: operation_id}, {"$pull": {TAG: operation_id}})
+        await self.operations.update_one({"_id": oid(operation_id)}, {"$unset": {HOLDS_TAGS: ""}})
+
+    async def abandoned(self, finished_before: datetime) -> list[str]:
+        query = {
+            HOLDS_TAGS: True,
+            "status": {"$in": _ENDED},
+            "finished_at": {"$lt": finished_before},
+        }
+        return [str(doc["_id"]) async for doc in self.operations.find(query, {"_id": 1})]
 
     async def stale(self, queued_before: datetime, now: datetime) -> list[BulkOperation]:
         query = {
@@ -228,3 +246,7 @@ class MongoBulkStore:
             return_document=ReturnDocument.AFTER,
         )
         return 0 if doc is None else int(doc["enqueued"])
+
+
+def _key_id(account_id: str, key: str) -> str:
+    return f"{account_id}:{key}"

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from tests.unit.services.fakes import FakeData
 
 ACTIVE = (BulkOperationStatus.QUEUED, BulkOperationStatus.RUNNING)
+ENDED = (BulkOperationStatus.CANCELLED, BulkOperationStatus.FAILED)
 
 
 def selected(
@@ -60,18 +61,24 @@ class FakeBulkStore:
     def __init__(self, data: FakeData) -> None:
         self.data = data
         self.owners: dict[str, str] = {}
+        #: claimed operations whose tags were not released yet
+        self.holding: set[str] = set()
 
     async def insert(
         self, operation: BulkOperation, key: IdempotencyKey | None
     ) -> IdempotencyKey | None:
         await asyncio.sleep(0)
         if key is not None:
-            held = self.data.idempotency.get((operation.account_id, key.key))
-            if held is not None and held.expires_at > operation.created_at:
+            held = await self.held_key(operation.account_id, key.key, operation.created_at)
+            if held is not None:
                 return held
             self.data.idempotency[(operation.account_id, key.key)] = key
         self.data.operations[operation.id] = operation
         return None
+
+    async def held_key(self, account_id: str, key: str, now: datetime) -> IdempotencyKey | None:
+        held = self.data.idempotency.get((account_id, key))
+        return held if held is not None and held.expires_at > now else None
 
     async def get(self, account_id: str, operation_id: str) -> BulkOperation | None:
         found = self.data.operations.get(operation_id)
@@ -119,6 +126,7 @@ class FakeBulkStore:
         if not free:
             return None
         self.owners[operation_id] = owner
+        self.holding.add(operation_id)
         op = replace(
             op,
             status=BulkOperationStatus.RUNNING,
@@ -130,7 +138,7 @@ class FakeBulkStore:
 
     async def resolve(self, operation: BulkOperation) -> BulkOperation:
         chosen = selected(
-            self.data, operation.account_id, operation.selection, operation.started_at
+            self.data, operation.account_id, operation.selection, operation.created_at
         )
         tags = self.data.tags.setdefault(operation.id, set())
         tags.update(c.id for c in chosen)
@@ -181,6 +189,16 @@ class FakeBulkStore:
 
     async def release_tags(self, operation_id: str) -> None:
         self.data.tags.pop(operation_id, None)
+        self.holding.discard(operation_id)
+
+    async def abandoned(self, finished_before: datetime) -> list[str]:
+        return [
+            operation_id
+            for operation_id in sorted(self.holding)
+            if (op := self.data.operations[operation_id]).status in ENDED
+            and op.finished_at is not None
+            and op.finished_at < finished_before
+        ]
 
     async def stale(self, queued_before: datetime, now: datetime) -> list[BulkOperation]:
         return [
@@ -201,13 +219,24 @@ class FakeBulkStore:
 
 
 class FakeJobQueue:
-    """Records what was enqueued; `failing` makes the queue unreachable."""
+    """Records what was enqueued; `failing` makes the queue unreachable; a job is waiting until
+    a test `take`s it (a worker picked it up) or `lose`s it (the queue's data was lost)."""
 
     def __init__(self) -> None:
         self.enqueued: list[tuple[str, int]] = []
+        self.waiting: set[tuple[str, int]] = set()
         self.failing = False
 
     async def enqueue_bulk_operation(self, operation_id: str, attempt: int) -> None:
         if self.failing:
             raise ConnectionError("the job queue is unreachable")
         self.enqueued.append((operation_id, attempt))
+        self.waiting.add((operation_id, attempt))
+
+    async def is_waiting(self, operation_id: str, attempt: int) -> bool:
+        return (operation_id, attempt) in self.waiting
+
+    def take(self, operation_id: str) -> None:
+        self.waiting = {job for job in self.waiting if job[0] != operation_id}
+
+    lose = take

@@ -477,6 +477,34 @@ async def test_b5_without_a_key_every_start_is_a_new_operation() -> None:
     assert len(world.jobs.enqueued) == 2
 
 
+async def test_b5_a_retry_after_a_contact_joined_the_selection_returns_the_operation() -> None:
+    """The answer to the first request was lost; meanwhile the selection grew by one contact.
+    The retry must not be judged again (B3 would refuse it): it gets the operation."""
+    services, world, caller = await opened()
+    await make_contacts(services, caller, 3)
+    request = BulkRequest(EVERYONE, MARKETING, confirm_count=3, idempotency_key="k-1")
+    first = await services.bulk.start(caller, request)
+    world.clock.advance(seconds=5)
+    await make_contacts(services, caller, 1, prefix="late")
+    again = await services.bulk.start(caller, request)
+    assert again.id == first.id
+    assert world.jobs.enqueued == [(first.id, 1)]
+
+
+async def test_b5_a_retry_after_the_operation_ran_or_its_list_went_returns_the_operation() -> None:
+    services, _, caller = await opened()
+    made = await make_contacts(services, caller, 3)
+    created = await services.lists.create(caller, "Fair", [c.id for c in made])
+    request = BulkRequest(
+        Selection(list_id=created.id), MARKETING, confirm_count=3, idempotency_key="k-1"
+    )
+    first = await services.bulk.start(caller, request)
+    await runner_of(services).run(first.id, "worker-1")  # the 3 are marketing now
+    await services.lists.delete(caller, created.id)
+    again = await services.bulk.start(caller, request)
+    assert again.id == first.id and again.status is BulkOperationStatus.COMPLETED
+
+
 # ---------------------------------------------------------------- B4 the runner
 
 
@@ -607,6 +635,22 @@ async def test_b1_contacts_created_while_it_runs_are_not_included() -> None:
     assert states(world, [c.id for c in made]) == [M] * 4
     assert states(world, [c.id for c in late]) == [N, N]
     assert world.account(caller.account_id).counts == UsageCounts(4, 0, 6)
+    assert_counts_exact(world, caller.account_id)
+
+
+async def test_b1_contacts_created_while_it_waits_in_the_queue_are_not_included() -> None:
+    """B1/B3: the user confirmed what the selection matched when they started it; a queue
+    backlog must not let later contacts in."""
+    services, world, caller = await opened()
+    made = await make_contacts(services, caller, 2)
+    operation = await services.bulk.start(caller, BulkRequest(EVERYONE, MARKETING, confirm_count=2))
+    world.clock.advance(seconds=1)
+    late = await make_contacts(services, caller, 3, prefix="late")
+    world.clock.advance(seconds=1)
+    done = await runner_of(services).run(operation.id, "worker-1")
+    assert done is not None and counters(done) == (2, 2, 2, 0, 0, 0)
+    assert states(world, [c.id for c in made]) == [M, M]
+    assert states(world, [c.id for c in late]) == [N, N, N]
     assert_counts_exact(world, caller.account_id)
 
 
@@ -916,3 +960,43 @@ async def test_sweep_leaves_finished_operations_alone() -> None:
     world.clock.advance(days=2)
     assert await runner_of(services).sweep() == []
     assert world.jobs.enqueued == jobs
+
+
+async def test_sweep_gives_a_queued_operation_no_second_job_while_its_job_waits() -> None:
+    """A backlog: every worker is busy and the job waits; the sweeper adds no job per minute."""
+    services, world, caller = await opened()
+    await make_contacts(services, caller, 2)
+    operation = await services.bulk.start(caller, BulkRequest(EVERYONE, NON_MARKETING))
+    runner = runner_of(services)
+    for _ in range(5):
+        world.clock.advance(minutes=1)
+        assert await runner.sweep() == []
+    assert world.jobs.enqueued == [(operation.id, 1)]
+    world.jobs.lose(operation.id)  # e.g. Redis restarted without its data
+    assert await runner.sweep() == [operation.id]
+    assert world.jobs.enqueued == [(operation.id, 1), (operation.id, 2)]
+
+
+async def test_sweep_untags_the_contacts_of_an_operation_cancelled_after_its_worker_died() -> None:
+    services, world, caller = await opened()
+    made = await make_contacts(services, caller, 5)
+    operation = await services.bulk.start(caller, BulkRequest(EVERYONE, MARKETING, confirm_count=5))
+
+    async def crash() -> None:
+        raise RuntimeError("worker killed")
+
+    world.writer.interfere(nothing)
+    world.writer.interfere(crash)  # dies in its second chunk, 3 contacts still tagged
+    runner = runner_of(services)
+    with pytest.raises(RuntimeError):
+        await runner.run(operation.id, "worker-1")
+    await services.bulk.cancel(caller, operation.id)
+    assert len(world.data.tags[operation.id]) == 3
+    world.clock.advance(seconds=29)
+    await runner.sweep()
+    assert len(world.data.tags[operation.id]) == 3  # its worker may still be finishing
+    world.clock.advance(seconds=2)
+    assert await runner.sweep() == []  # nothing to enqueue: it is over
+    assert operation.id not in world.data.tags
+    assert states(world, [c.id for c in made]) == [M, M, N, N, N]
+    assert_counts_exact(world, caller.account_id)
