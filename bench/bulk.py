@@ -445,10 +445,10 @@ def print_table(rows: list[Row], notes: list[str]) -> None:
         print(f"N={row.n:,} raw commands:    {breakdown(row.raw.commands)}")
     print()
     print(
-        "worker s = the operation's finishedAt - startedAt (claim, resolve = tag the selection, "
-        "all chunks, finish); raw = the same contact updates, history entries and counter "
-        "updates in per-chunk transactions written directly with PyMongo, same server, same run "
-        "(no tagging, no progress, no lease)."
+        "worker s = the operation's finishedAt - startedAt (claim, resolve = write the "
+        "selection's pages, all chunks, finish); raw = the same contact updates, history "
+        "entries and counter updates in per-chunk transactions written directly with PyMongo, "
+        "same server, same run (no pages, no progress, no lease)."
     )
     print(
         "cmds/1k = database commands per 1,000 contacts, counted inside the worker process "

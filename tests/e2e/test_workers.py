@@ -36,10 +36,10 @@ from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.domain.update_dates import CommitmentTerm, UpdateSchedule, update_instant
 from marketing_contacts.processes import ManagedProcess, free_port
 from marketing_contacts.runtime import Runtime, open_runtime
-from marketing_contacts.storage.bulk_operations import TAG
 from marketing_contacts.storage.database import (
     ACCOUNTS,
     BULK_OPERATIONS,
+    BULK_PAGES,
     CONTACTS,
     STATUS_HISTORY,
     UPDATE_DATES,
@@ -151,8 +151,9 @@ async def bulk_history(client: Client, operation_id: str) -> Counter[str]:
         after = page["pageInfo"]["endCursor"]
 
 
-async def still_tagged(runtime: Runtime, operation_id: str) -> int:
-    return await runtime.mongo[CONTACTS].count_documents({TAG: operation_id})
+async def pages_left(runtime: Runtime, operation_id: str) -> int:
+    """The resolved selection's pages still stored: an operation that ended leaves none."""
+    return await runtime.mongo[BULK_PAGES].count_documents({"operation_id": operation_id})
 
 
 def reconcile(place: Place, account_id: str) -> Row:
@@ -209,7 +210,7 @@ async def test_b4_a_worker_applies_an_operation_started_through_the_api(place: P
         history = await bulk_history(client, operation_id)
         assert sorted(Counter(history.values()).items()) == [(0, 10), (1, 35)]
         assert all(history[cid] == 0 for cid in marketing[5:])  # M stayed M: no entry
-        assert await still_tagged(runtime, operation_id) == 0
+        assert await pages_left(runtime, operation_id) == 0
         assert reconcile(place, client.caller.account_id) == {
             "marketing": 45,
             "pending": 0,
@@ -307,7 +308,7 @@ async def crash_and_resume_on(place: Place, runtime: Runtime, kill_point: str) -
     assert [cid for cid in unchanged if history[cid] != 0] == []
     usage = (await client.execute(USAGE))["usage"]
     assert (usage["marketingContacts"], usage["totalContacts"]) == (600, 600)
-    assert await still_tagged(runtime, operation_id) == 0
+    assert await pages_left(runtime, operation_id) == 0
     actual = await asyncio.to_thread(reconcile, place, client.caller.account_id)
     assert actual == {"marketing": 600, "pending": 0, "total": 600}
     print(f"{kill_point}: killed at {at_kill['processed']}/600, done {resumed_after:.0f}s later")
@@ -580,7 +581,7 @@ async def test_b4_a_database_restart_mid_operation_is_retried_to_exact_completio
             assert [history[cid] for cid in ids] == [1] * 300
             usage = (await client.execute(USAGE))["usage"]
             assert (usage["marketingContacts"], usage["pendingNonMarketing"]) == (300, 300)
-            assert await still_tagged(runtime, operation_id) == 0
+            assert await pages_left(runtime, operation_id) == 0
             assert reconcile(place, client.caller.account_id) == {
                 "marketing": 300,
                 "pending": 300,
@@ -607,7 +608,7 @@ async def test_b4_a_permanent_failure_ends_failed_with_a_readable_reason(place: 
         assert done["status"] == "FAILED"
         assert done["failureReason"] == f"DomainError: account {account_id} does not exist"
         assert done["finishedAt"] is not None
-        assert await still_tagged(runtime, operation_id) == 0  # no contact left held
+        assert await pages_left(runtime, operation_id) == 0
         stored = await runtime.mongo[BULK_OPERATIONS].find_one({"_id": ObjectId(operation_id)})
         assert stored is not None and stored["lease_until"] is None
         states = await runtime.mongo[CONTACTS].distinct(

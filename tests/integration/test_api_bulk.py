@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -10,8 +11,7 @@ from arq.constants import default_queue_name, job_key_prefix
 
 from marketing_contacts.domain.tiers import UpgradePolicy
 from marketing_contacts.runtime import Runtime
-from marketing_contacts.storage.bulk_operations import TAG
-from marketing_contacts.storage.database import CONTACTS
+from marketing_contacts.storage.database import BULK_PAGES, STATUS_HISTORY
 from tests.support.clock import MovableClock
 from tests.support.graphql import Client, open_client
 
@@ -252,28 +252,28 @@ async def test_sweep_leaves_a_waiting_job_alone_and_replaces_a_lost_one(
     assert await runtime.redis.zscore(default_queue_name, f"bulk:{operation_id}:2") is not None
 
 
-async def test_sweep_untags_the_contacts_of_an_operation_cancelled_after_its_worker_died(
+async def test_b4_two_resolutions_at_once_leave_one_selection_applied_once(
     runtime: Runtime, test_clock: MovableClock
 ) -> None:
+    """A worker that lost its lease while resolving, and its successor, resolve together: one
+    resolution wins, the other's pages are dropped, every contact is applied once."""
     client = await open_client(runtime.services)
-    await contacts(client, 3)
-    payload = await start(client, selection={"filter": {}}, status="NON_MARKETING")
+    await contacts(client, 5)
+    payload = await start(client, selection={"filter": {}}, status="MARKETING", confirmCount=5)
     operation_id = payload["bulkOperation"]["id"]
     bulk = runtime.services.ports.bulk
     now = test_clock.now()
-    claimed = await bulk.claim(operation_id, "dead-worker", now, now + timedelta(seconds=60))
+    claimed = await bulk.claim(operation_id, "test-runner", now, now + timedelta(seconds=60))
     assert claimed is not None
-    await bulk.resolve(claimed)  # the worker dies here, before its first chunk
-    await client.execute(
-        "mutation($id: ID!) { cancelBulkOperation(id: $id) { userErrors { code } } }",
-        id=operation_id,
-    )
-    tagged = {TAG: operation_id}
-    assert await runtime.mongo[CONTACTS].count_documents(tagged) == 3
-    test_clock.advance(seconds=31)
-    await runtime.services.bulk_runner.sweep()
-    assert await runtime.mongo[CONTACTS].count_documents(tagged) == 0
-    assert await bulk.abandoned(test_clock.now()) == []
+    resolved = await asyncio.gather(bulk.resolve(claimed, 2), bulk.resolve(claimed, 2))
+    assert resolved[0].resolution == resolved[1].resolution
+    pages = runtime.mongo[BULK_PAGES]
+    assert await pages.count_documents({"operation_id": operation_id}) == 3  # 2 + 2 + 1
+    done = await run_to_end(runtime, client, operation_id)
+    assert (done["status"], done["matched"], done["changedNow"]) == ("COMPLETED", 5, 5)
+    assert await pages.count_documents({"operation_id": operation_id}) == 0
+    history = runtime.mongo[STATUS_HISTORY]
+    assert await history.count_documents({"source_id": operation_id}) == 5
 
 
 async def test_bad_selections_are_errors_and_queue_nothing(runtime: Runtime) -> None:

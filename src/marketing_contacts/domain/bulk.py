@@ -241,8 +241,12 @@ class BulkOperation:
     source_id: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    #: True once the selection was resolved (its contacts tagged with the operation's id)
+    #: True once the selection was resolved (its contact ids written down, page by page)
     resolved: bool = False
+    #: which resolution's pages the operation follows (storage's token)
+    resolution: str | None = None
+    #: the pages of the resolved selection applied so far (the next one to apply)
+    next_page: int = 0
     #: a worker holds the operation until then; past it, another may resume it
     lease_until: datetime | None = None
     #: times the operation was handed to the job queue

@@ -1,8 +1,9 @@
-"""Bulk status changes, the worker's side (B4): claim, resolve, apply in chunks, finish.
+"""Bulk status changes, the worker's side (B4): claim, resolve, apply page by page, finish.
 
-Every step is safe to run twice or to be cut short: a chunk is one transaction that changes its
-contacts, untags them and advances the operation; a restarted run resumes from the contacts
-still tagged. A lease lets another worker take over an operation whose worker died.
+Every step is safe to run twice or to be cut short: resolving writes the selection's contact ids
+down in pages; applying a page is one transaction that changes its contacts and moves the
+operation past the page; a restarted run resumes from the next page. A lease lets another
+worker take over an operation whose worker died.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class BulkRunner:
         if operation is None:
             return None
         if not operation.resolved:
-            operation = await self.ports.bulk.resolve(operation)
+            operation = await self.ports.bulk.resolve(operation, self.settings.chunk)
         lock = self.ports.account_lock(operation.account_id)
         while await retrying(lambda: self._chunk(operation_id), lock=lock):
             pass
@@ -67,16 +68,12 @@ class BulkRunner:
             self.ports.clock.now(),
             failure=reason,
         )
-        await self.ports.bulk.release_tags(operation_id)
+        await self.ports.bulk.drop_pages(operation_id)
         await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation_id))
 
     async def sweep(self) -> list[str]:
-        """Enqueue what was persisted but not queued, and what a dead worker left running;
-        release the tags a dead worker left on the contacts of an operation that ended."""
+        """Enqueue what was persisted but not queued, and what a dead worker left running."""
         now = self.ports.clock.now()
-        for operation_id in await self.ports.bulk.abandoned(now - ENQUEUE_GRACE):
-            log.warning("bulk operation %s ended with its contacts tagged: untagging", operation_id)
-            await self.ports.bulk.release_tags(operation_id)
         queue = BulkService(self.ports)
         enqueued = []
         for operation in await self.ports.bulk.stale(now - ENQUEUE_GRACE, now):
@@ -99,27 +96,27 @@ class BulkRunner:
             and await self.ports.jobs.is_waiting(operation.id, operation.enqueued)
         )
 
-    async def _chunk(self, operation_id: str) -> int:
-        """Apply the next chunk; 0 when nothing is left or the operation stopped."""
+    async def _chunk(self, operation_id: str) -> bool:
+        """Apply the next page; False when none is left or the operation stopped."""
         operation = await self.ports.bulk.load(operation_id)
         if operation is None or operation.status is not BulkOperationStatus.RUNNING:
-            return 0
-        contacts = await self.ports.bulk.tagged(operation, self.settings.chunk)
-        if not contacts:
-            return 0
+            return False
+        page = await self.ports.bulk.page_to_apply(operation)
+        if page is None:
+            return False
         account = await self.ports.account(operation.account_id)
         now = self.ports.clock.now()
-        outcome = decide_chunk(account, contacts, operation.target, operation.id, now)
+        outcome = decide_chunk(account, page.contacts, operation.target, operation.id, now)
         chunk = BulkChunk(
             operation_id=operation.id,
-            contact_ids=tuple(c.id for c in contacts),
+            page=page.number,
             progress=outcome.progress,
             lease_until=now + self.settings.lease,
         )
         batch = replace(batch_for(account, outcome.change, outcome.updates), bulk=chunk)
         await self.ports.ledger.commit(batch)
         await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation.id))
-        return len(contacts)
+        return True
 
     async def _finish(self, operation_id: str) -> BulkOperation | None:
         operation = await self.ports.bulk.load(operation_id)
@@ -132,7 +129,6 @@ class BulkRunner:
                 with_missing(operation.progress),
                 self.ports.clock.now(),
             )
-        # a cancelled operation leaves contacts tagged; a completed one only its mark of holding
-        await self.ports.bulk.release_tags(operation_id)
+        await self.ports.bulk.drop_pages(operation_id)
         await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation_id))
         return await self.ports.bulk.load(operation_id)

@@ -65,14 +65,22 @@ class HistoryEntry:
 
 @dataclass(frozen=True)
 class BulkChunk:
-    """A chunk of a bulk operation, committed with its contacts' changes: every contact of the
-    chunk loses the operation's tag, the operation's progress moves on and its lease renews,
-    all only while the operation is still RUNNING."""
+    """A page of a bulk operation, committed with its contacts' changes: the operation moves
+    past the page, its progress moves on and its lease renews, all only while the operation is
+    still RUNNING and the page is still its next one (so no page is ever applied twice)."""
 
     operation_id: str
-    contact_ids: tuple[str, ...]
+    page: int
     progress: BulkProgress
     lease_until: datetime
+
+
+@dataclass(frozen=True)
+class BulkPage:
+    """One page of a resolved selection: its number and the contacts of it that still exist."""
+
+    number: int
+    contacts: list[Contact]
 
 
 @dataclass(frozen=True)
@@ -254,13 +262,14 @@ class BulkStore(Protocol):
         it is RUNNING afterwards. None when another worker holds it or it has finished."""
         ...
 
-    async def resolve(self, operation: BulkOperation) -> BulkOperation:
-        """B1: tag the selection's contacts created by the operation's start (`created_at`;
-        later ones are not included), and record `matched`."""
+    async def resolve(self, operation: BulkOperation, page_size: int) -> BulkOperation:
+        """B1: write down the ids of the selection's contacts created by the operation's start
+        (`created_at`; later ones are not included), in id order, in pages of `page_size`, and
+        record `matched`. Safe to repeat until it has recorded: one resolution wins."""
         ...
 
-    async def tagged(self, operation: BulkOperation, limit: int) -> list[Contact]:
-        """The next contacts still tagged with the operation, in id order."""
+    async def page_to_apply(self, operation: BulkOperation) -> BulkPage | None:
+        """The operation's next page (`next_page`), None past the last one."""
         ...
 
     async def finish(
@@ -280,13 +289,9 @@ class BulkStore(Protocol):
         """CANCELLED if QUEUED or RUNNING; None otherwise."""
         ...
 
-    async def release_tags(self, operation_id: str) -> None:
-        """Untag the operation's contacts still tagged (a claim marks it as holding tags)."""
-        ...
-
-    async def abandoned(self, finished_before: datetime) -> list[str]:
-        """Operations that ended (cancelled or failed) before `finished_before` and still hold
-        tags: their worker died before releasing them."""
+    async def drop_pages(self, operation_id: str) -> None:
+        """Forget the resolved selection of an operation that ended (pages left by a worker
+        that died also expire on their own)."""
         ...
 
     async def stale(self, queued_before: datetime, now: datetime) -> list[BulkOperation]:

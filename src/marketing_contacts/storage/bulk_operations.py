@@ -1,16 +1,20 @@
-"""Bulk operations: the operation documents, their idempotency keys, and the contact tags.
+"""Bulk operations: the operation documents, their idempotency keys, and their pages.
 
-Resolving a selection tags its contacts with the operation's id (`bulk_ops` on the contact), in
-one server-side update: the worker never holds the selection in memory. Each chunk then removes
-the tags of the contacts it applied in the same transaction as their changes (storage.writer),
-so a restarted worker finds exactly the contacts still to do: none twice, none lost.
+Resolving a selection streams its contact ids, in id order, into page documents of one chunk
+each (`bulk_pages`): the worker never holds the selection in memory, and the contacts are not
+written to. Each page is applied in one transaction with the operation's move past it
+(storage.writer), so a restarted worker resumes at exactly the next page: none twice, none lost.
+A resolution that was cut short leaves pages under its own token, which the winning one ignores.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
+from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.errors import DuplicateKeyError
 
 from marketing_contacts.domain.bulk import (
@@ -19,14 +23,14 @@ from marketing_contacts.domain.bulk import (
     BulkProgress,
     Selection,
 )
-from marketing_contacts.domain.contacts import Contact
 from marketing_contacts.domain.statuses import MarketingState
-from marketing_contacts.services.ports import IdempotencyKey, Page
+from marketing_contacts.services.ports import BulkPage, IdempotencyKey, Page
 from marketing_contacts.storage.bulk_codec import operation_doc, operation_from, progress_doc
 from marketing_contacts.storage.codec import contact_from
 from marketing_contacts.storage.contacts import count_by_state, filter_doc
 from marketing_contacts.storage.database import (
     BULK_OPERATIONS,
+    BULK_PAGES,
     CONTACTS,
     IDEMPOTENCY_KEYS,
     Doc,
@@ -34,21 +38,29 @@ from marketing_contacts.storage.database import (
 )
 from marketing_contacts.storage.ids import decode_id_cursor, encode_cursor, oid
 
-TAG = "bulk_ops"
-#: on an operation from its claim until its tags are released: contacts may carry its tag
-HOLDS_TAGS = "holds_tags"
+#: pages left behind (by a worker that died after its operation ended) go after this long
+PAGES_EXPIRE_AFTER = timedelta(days=7)
+#: pages written per insert while resolving (what the worker holds of a selection at most)
+PAGES_PER_INSERT = 4
 CURSOR = "bulk"
 _ACTIVE = [BulkOperationStatus.QUEUED.value, BulkOperationStatus.RUNNING.value]
-_ENDED = [BulkOperationStatus.CANCELLED.value, BulkOperationStatus.FAILED.value]
 
 INDEXES = {
     BULK_OPERATIONS: [
         IndexModel([("account_id", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("status", ASCENDING), ("lease_until", ASCENDING)]),
-        IndexModel([(HOLDS_TAGS, ASCENDING), ("status", ASCENDING)], sparse=True),
     ],
     IDEMPOTENCY_KEYS: [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)],
-    CONTACTS: [IndexModel([(TAG, ASCENDING), ("_id", ASCENDING)], sparse=True)],
+    BULK_PAGES: [
+        IndexModel(
+            [("operation_id", ASCENDING), ("resolution", ASCENDING), ("number", ASCENDING)],
+            unique=True,
+        ),
+        IndexModel(
+            [("written_at", ASCENDING)],
+            expireAfterSeconds=int(PAGES_EXPIRE_AFTER.total_seconds()),
+        ),
+    ],
 }
 
 
@@ -67,6 +79,7 @@ class MongoBulkStore:
         self.mongo = mongo
         self.operations = mongo[BULK_OPERATIONS]
         self.contacts = mongo[CONTACTS]
+        self.pages = mongo[BULK_PAGES]
 
     async def insert(
         self, operation: BulkOperation, key: IdempotencyKey | None
@@ -153,7 +166,6 @@ class MongoBulkStore:
                         "lease_owner": owner,
                         "lease_until": lease_until,
                         "started_at": {"$ifNull": ["$started_at", now]},
-                        HOLDS_TAGS: True,
                     }
                 }
             ],
@@ -161,26 +173,63 @@ class MongoBulkStore:
         )
         return None if doc is None else operation_from(doc)
 
-    async def resolve(self, operation: BulkOperation) -> BulkOperation:
+    async def resolve(self, operation: BulkOperation, page_size: int) -> BulkOperation:
+        resolution = str(ObjectId())
         query = selection_query(operation.account_id, operation.selection, operation.created_at)
-        await self.contacts.update_many(query, {"$addToSet": {TAG: operation.id}})
-        matched = await self.contacts.count_documents(
-            {"account_id": oid(operation.account_id), TAG: operation.id}
-        )
+        found = self.contacts.find(query, {"_id": 1}).sort("_id", ASCENDING)
+        written_at = datetime.now(UTC)
+        matched = 0
+        pages: list[Doc] = []
+        async for ids in _in_pages(found, page_size):
+            pages.append(
+                {
+                    "operation_id": operation.id,
+                    "resolution": resolution,
+                    "number": matched // page_size,
+                    "ids": ids,
+                    "written_at": written_at,
+                }
+            )
+            matched += len(ids)
+            if len(pages) == PAGES_PER_INSERT:
+                await self.pages.insert_many(pages)
+                pages = []
+        if pages:
+            await self.pages.insert_many(pages)
         doc = await self.operations.find_one_and_update(
             {"_id": oid(operation.id), "resolved": False},
-            {"$set": {"resolved": True, "progress.matched": matched}},
+            {
+                "$set": {
+                    "resolved": True,
+                    "resolution": resolution,
+                    "next_page": 0,
+                    "progress.matched": matched,
+                }
+            },
             return_document=ReturnDocument.AFTER,
         )
-        if doc is None:  # resolved by another run meanwhile: its count stands
+        if doc is None:  # resolved by another run meanwhile: its pages and count stand
+            await self.pages.delete_many({"operation_id": operation.id, "resolution": resolution})
             doc = await self.operations.find_one({"_id": oid(operation.id)})
         assert doc is not None
         return operation_from(doc)
 
-    async def tagged(self, operation: BulkOperation, limit: int) -> list[Contact]:
-        found = self.contacts.find({"account_id": oid(operation.account_id), TAG: operation.id})
-        docs = await found.sort("_id", ASCENDING).limit(limit).to_list()
-        return [contact_from(doc) for doc in docs]
+    async def page_to_apply(self, operation: BulkOperation) -> BulkPage | None:
+        found = await self.pages.find_one(
+            {
+                "operation_id": operation.id,
+                "resolution": operation.resolution,
+                "number": operation.next_page,
+            }
+        )
+        if found is None:
+            return None
+        query = {"_id": {"$in": found["ids"]}, "account_id": oid(operation.account_id)}
+        contacts = self.contacts.find(query).sort("_id", ASCENDING)
+        return BulkPage(operation.next_page, [contact_from(c) async for c in contacts])
+
+    async def drop_pages(self, operation_id: str) -> None:
+        await self.pages.delete_many({"operation_id": operation_id})
 
     async def finish(
         self,
@@ -218,18 +267,6 @@ class MongoBulkStore:
         )
         return None if doc is None else operation_from(doc)
 
-    async def release_tags(self, operation_id: str) -> None:
-        await self.contacts.update_many({TAG: operation_id}, {"$pull": {TAG: operation_id}})
-        await self.operations.update_one({"_id": oid(operation_id)}, {"$unset": {HOLDS_TAGS: ""}})
-
-    async def abandoned(self, finished_before: datetime) -> list[str]:
-        query = {
-            HOLDS_TAGS: True,
-            "status": {"$in": _ENDED},
-            "finished_at": {"$lt": finished_before},
-        }
-        return [str(doc["_id"]) async for doc in self.operations.find(query, {"_id": 1})]
-
     async def stale(self, queued_before: datetime, now: datetime) -> list[BulkOperation]:
         query = {
             "$or": [
@@ -246,6 +283,18 @@ class MongoBulkStore:
             return_document=ReturnDocument.AFTER,
         )
         return 0 if doc is None else int(doc["enqueued"])
+
+
+async def _in_pages(found: AsyncCursor[Doc], size: int) -> AsyncIterator[list[ObjectId]]:
+    """The ids of the cursor's documents, `size` at a time."""
+    ids: list[ObjectId] = []
+    async for doc in found:
+        ids.append(doc["_id"])
+        if len(ids) == size:
+            yield ids
+            ids = []
+    if ids:
+        yield ids
 
 
 def _key_id(account_id: str, key: str) -> str:

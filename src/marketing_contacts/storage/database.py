@@ -21,6 +21,7 @@ UPDATE_DATES = "update_dates"
 LISTS = "lists"
 BULK_OPERATIONS = "bulk_operations"
 IDEMPOTENCY_KEYS = "idempotency_keys"
+BULK_PAGES = "bulk_pages"
 
 
 class Mongo:

@@ -32,7 +32,6 @@ from marketing_contacts.services.ports import (
     Stored,
 )
 from marketing_contacts.storage.bulk_codec import progress_increments
-from marketing_contacts.storage.bulk_operations import TAG
 from marketing_contacts.storage.codec import (
     account_from,
     account_state_doc,
@@ -119,9 +118,9 @@ class MongoChangeWriter:
                 await self.mongo[CONTACTS].insert_many(
                     [contact_doc(c) for c in batch.created], session=session
                 )
-            await self._update_statuses(batch.status_updates, batch.bulk, session)
+            await self._update_statuses(batch.status_updates, session)
             if batch.bulk is not None:
-                await self._advance_bulk(batch, session)
+                await self._advance_bulk(batch.bulk, session)
             await self._delete(batch.deleted, session)
             if batch.history:
                 await self.mongo[STATUS_HISTORY].insert_many(
@@ -155,21 +154,18 @@ class MongoChangeWriter:
             raise StaleWrite(f"account {before.id} moved past revision {before.revision}")
 
     async def _update_statuses(
-        self, updates: Sequence[StatusUpdate], bulk: BulkChunk | None, session: AsyncClientSession
+        self, updates: Sequence[StatusUpdate], session: AsyncClientSession
     ) -> None:
         if not updates:
             return
-        tagged = {} if bulk is None else {TAG: bulk.operation_id}
-        untag = {} if bulk is None else {"$pull": {TAG: bulk.operation_id}}
         operations = [
             UpdateOne(
                 {
                     "_id": oid(u.before.id),
                     "account_id": oid(u.before.account_id),
                     "status_seq": u.before.status_seq,
-                    **tagged,
                 },
-                {"$set": contact_diff(u.before, u.after), **untag},
+                {"$set": contact_diff(u.before, u.after)},
             )
             for u in updates
         ]
@@ -177,27 +173,22 @@ class MongoChangeWriter:
         if result.matched_count != len(operations):
             raise StaleWrite("a contact's status changed since it was read")
 
-    async def _advance_bulk(self, batch: ChangeBatch, session: AsyncClientSession) -> None:
-        """The chunk's other contacts lose their tag; the operation records the chunk."""
-        bulk = batch.bulk
-        assert bulk is not None
-        updated = {u.before.id for u in batch.status_updates}
-        rest = [cid for cid in bulk.contact_ids if cid not in updated]
-        if rest:
-            result = await self.mongo[CONTACTS].update_many(
-                {"_id": {"$in": [oid(cid) for cid in rest]}, TAG: bulk.operation_id},
-                {"$pull": {TAG: bulk.operation_id}},
-                session=session,
-            )
-            if result.modified_count != len(rest):
-                raise StaleWrite("a contact of the chunk was taken by another run")
+    async def _advance_bulk(self, bulk: BulkChunk, session: AsyncClientSession) -> None:
+        """The operation moves past the page and records it, if the page is still its next."""
         result = await self.mongo[BULK_OPERATIONS].update_one(
-            {"_id": oid(bulk.operation_id), "status": BulkOperationStatus.RUNNING.value},
-            {"$inc": progress_increments(bulk.progress), "$set": {"lease_until": bulk.lease_until}},
+            {
+                "_id": oid(bulk.operation_id),
+                "status": BulkOperationStatus.RUNNING.value,
+                "next_page": bulk.page,
+            },
+            {
+                "$inc": progress_increments(bulk.progress),
+                "$set": {"lease_until": bulk.lease_until, "next_page": bulk.page + 1},
+            },
             session=session,
         )
         if result.matched_count != 1:
-            raise StaleWrite(f"operation {bulk.operation_id} is no longer running")
+            raise StaleWrite(f"operation {bulk.operation_id} is no longer at page {bulk.page}")
 
     async def _delete(self, contacts: Sequence[Contact], session: AsyncClientSession) -> None:
         if not contacts:

@@ -15,13 +15,12 @@ from marketing_contacts.domain.bulk import (
 )
 from marketing_contacts.domain.contacts import Contact
 from marketing_contacts.domain.statuses import MarketingState
-from marketing_contacts.services.ports import BadCursor, IdempotencyKey, Page
+from marketing_contacts.services.ports import BadCursor, BulkPage, IdempotencyKey, Page
 
 if TYPE_CHECKING:
     from tests.unit.services.fakes import FakeData
 
 ACTIVE = (BulkOperationStatus.QUEUED, BulkOperationStatus.RUNNING)
-ENDED = (BulkOperationStatus.CANCELLED, BulkOperationStatus.FAILED)
 
 
 def selected(
@@ -61,8 +60,6 @@ class FakeBulkStore:
     def __init__(self, data: FakeData) -> None:
         self.data = data
         self.owners: dict[str, str] = {}
-        #: claimed operations whose tags were not released yet
-        self.holding: set[str] = set()
 
     async def insert(
         self, operation: BulkOperation, key: IdempotencyKey | None
@@ -126,7 +123,6 @@ class FakeBulkStore:
         if not free:
             return None
         self.owners[operation_id] = owner
-        self.holding.add(operation_id)
         op = replace(
             op,
             status=BulkOperationStatus.RUNNING,
@@ -136,24 +132,39 @@ class FakeBulkStore:
         self.data.operations[operation_id] = op
         return op
 
-    async def resolve(self, operation: BulkOperation) -> BulkOperation:
-        chosen = selected(
-            self.data, operation.account_id, operation.selection, operation.created_at
-        )
-        tags = self.data.tags.setdefault(operation.id, set())
-        tags.update(c.id for c in chosen)
-        current = self.data.operations[operation.id]
-        if not current.resolved:
-            current = replace(
-                current, resolved=True, progress=replace(current.progress, matched=len(tags))
+    async def resolve(self, operation: BulkOperation, page_size: int) -> BulkOperation:
+        ids = [
+            c.id
+            for c in selected(
+                self.data, operation.account_id, operation.selection, operation.created_at
             )
-            self.data.operations[operation.id] = current
+        ]
+        resolution = self.data.new_id()
+        pages = [ids[at : at + page_size] for at in range(0, len(ids), page_size)]
+        self.data.pages.setdefault(operation.id, {})[resolution] = pages
+        await asyncio.sleep(0)
+        current = self.data.operations[operation.id]
+        if current.resolved:  # another run resolved it meanwhile: its pages stand
+            del self.data.pages[operation.id][resolution]
+            return current
+        current = replace(
+            current,
+            resolved=True,
+            resolution=resolution,
+            next_page=0,
+            progress=replace(current.progress, matched=len(ids)),
+        )
+        self.data.operations[operation.id] = current
         return current
 
-    async def tagged(self, operation: BulkOperation, limit: int) -> list[Contact]:
+    async def page_to_apply(self, operation: BulkOperation) -> BulkPage | None:
         await asyncio.sleep(0)
-        ids = sorted(self.data.tags.get(operation.id, set()) & set(self.data.contacts))
-        return [self.data.contacts[cid] for cid in ids[:limit]]
+        pages = self.data.pages.get(operation.id, {}).get(operation.resolution or "", [])
+        if operation.next_page >= len(pages):
+            return None
+        ids = pages[operation.next_page]
+        contacts = [self.data.contacts[cid] for cid in ids if cid in self.data.contacts]
+        return BulkPage(operation.next_page, contacts)
 
     async def finish(
         self,
@@ -187,18 +198,8 @@ class FakeBulkStore:
         self.data.operations[operation_id] = done
         return done
 
-    async def release_tags(self, operation_id: str) -> None:
-        self.data.tags.pop(operation_id, None)
-        self.holding.discard(operation_id)
-
-    async def abandoned(self, finished_before: datetime) -> list[str]:
-        return [
-            operation_id
-            for operation_id in sorted(self.holding)
-            if (op := self.data.operations[operation_id]).status in ENDED
-            and op.finished_at is not None
-            and op.finished_at < finished_before
-        ]
+    async def drop_pages(self, operation_id: str) -> None:
+        self.data.pages.pop(operation_id, None)
 
     async def stale(self, queued_before: datetime, now: datetime) -> list[BulkOperation]:
         return [

@@ -114,7 +114,8 @@ class FakeData:
     applied_dates: dict[tuple[str, date], AppliedDate] = field(default_factory=dict)
     operations: dict[str, BulkOperation] = field(default_factory=dict)
     #: contacts still to do, per bulk operation
-    tags: dict[str, set[str]] = field(default_factory=dict)
+    #: the pages of each operation's resolved selection: contact ids, by resolution token
+    pages: dict[str, dict[str, list[list[str]]]] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyKey] = field(default_factory=dict)
     next_number: int = 0
 
@@ -323,8 +324,8 @@ class FakeChangeWriter:
             operation = data.operations.get(chunk.operation_id)
             if operation is None or operation.status is not BulkOperationStatus.RUNNING:
                 raise self._stale(f"operation {chunk.operation_id} is not running")
-            if not set(chunk.contact_ids) <= data.tags.get(chunk.operation_id, set()):
-                raise self._stale("a contact of the chunk was taken by another run")
+            if operation.next_page != chunk.page:
+                raise self._stale(f"page {chunk.page} was applied by another run")
         for gone in batch.deleted:
             current = data.contacts.get(gone.id)
             if (
@@ -357,12 +358,12 @@ class FakeChangeWriter:
         data.history.extend(batch.history)
         if batch.bulk is not None:
             chunk = batch.bulk
-            data.tags[chunk.operation_id] -= set(chunk.contact_ids)
             operation = data.operations[chunk.operation_id]
             data.operations[chunk.operation_id] = replace(
                 operation,
                 progress=add_progress(operation.progress, chunk.progress),
                 lease_until=chunk.lease_until,
+                next_page=chunk.page + 1,
             )
         tier_change = None
         if batch.tier_change is not None:
@@ -684,7 +685,7 @@ class FakeWorld:
             dict(data.applied_dates),
             dict(data.lists),
             dict(data.operations),
-            {operation_id: set(ids) for operation_id, ids in data.tags.items()},
+            {operation_id: dict(pages) for operation_id, pages in data.pages.items()},
             dict(data.idempotency),
         )
 

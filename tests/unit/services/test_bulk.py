@@ -545,7 +545,7 @@ async def test_b4_a_run_to_marketing_applies_s2_in_chunks_and_upgrades_the_tier(
     entry = world.history_of(pop.n[0])[-1]
     assert (entry.change.from_state, entry.change.to_state) == (N, M)
     assert entry.change.at == world.clock.now()
-    assert world.data.tags.get(operation.id, set()) == set()
+    assert operation.id not in world.data.pages  # the resolved selection is dropped at the end
 
 
 async def test_b4_a_run_to_non_marketing_makes_marketing_contacts_pending() -> None:
@@ -694,6 +694,25 @@ async def test_b4_a_contact_deleted_after_resolution_counts_as_failed_not_found(
     assert_counts_exact(world, caller.account_id)
 
 
+async def test_b4_a_page_whose_contacts_were_all_deleted_does_not_end_the_run() -> None:
+    services, world, caller = await opened()
+    made = await make_contacts(services, caller, 6, MARKETING)
+    ids = [c.id for c in made]
+    operation = await services.bulk.start(caller, BulkRequest(EVERYONE, NON_MARKETING))
+    other = world.another_process()
+
+    async def delete_the_second_page() -> None:
+        for contact_id in ids[2:4]:
+            await other.contacts.delete(caller, contact_id)
+
+    world.writer.interfere(delete_the_second_page)  # lands in the first page's commit
+    done = await runner_of(services).run(operation.id, "worker-1")
+    assert done is not None and done.status is BulkOperationStatus.COMPLETED
+    assert counters(done) == (6, 6, 0, 4, 0, 2)
+    assert states(world, ids[:2] + ids[4:]) == [P] * 4
+    assert_counts_exact(world, caller.account_id)
+
+
 async def test_b4_a_crashed_run_is_resumed_without_applying_a_contact_twice() -> None:
     services, world, caller = await opened()
     made = await make_contacts(services, caller, 7)
@@ -781,7 +800,7 @@ async def test_fail_ends_the_operation_failed_and_keeps_what_was_applied() -> No
     assert failed.finished_at == world.clock.now()
     assert counters(failed) == (5, 2, 0, 2, 0, 0)
     assert states(world, [c.id for c in made]) == [P, P, M, M, M]
-    assert operation.id not in world.data.tags
+    assert operation.id not in world.data.pages
     assert progressed(world, caller.account_id, operation.id) == events + 1
     # it is over: neither a worker nor the sweeper takes it up again
     world.clock.advance(hours=1)
@@ -813,7 +832,7 @@ async def test_b4_cancel_stops_after_the_current_chunk_and_keeps_what_was_applie
     assert states(world, ids) == [M, M, N, N, N, N]
     assert world.account(caller.account_id).counts == UsageCounts(2, 0, 6)
     assert_counts_exact(world, caller.account_id)
-    assert operation.id not in world.data.tags
+    assert operation.id not in world.data.pages
     # one event for the chunk, one for the cancellation, one when the run stopped
     assert progressed(world, caller.account_id, operation.id) == 3
     assert await runner_of(services).run(operation.id, "worker-2") is None
@@ -975,28 +994,3 @@ async def test_sweep_gives_a_queued_operation_no_second_job_while_its_job_waits(
     world.jobs.lose(operation.id)  # e.g. Redis restarted without its data
     assert await runner.sweep() == [operation.id]
     assert world.jobs.enqueued == [(operation.id, 1), (operation.id, 2)]
-
-
-async def test_sweep_untags_the_contacts_of_an_operation_cancelled_after_its_worker_died() -> None:
-    services, world, caller = await opened()
-    made = await make_contacts(services, caller, 5)
-    operation = await services.bulk.start(caller, BulkRequest(EVERYONE, MARKETING, confirm_count=5))
-
-    async def crash() -> None:
-        raise RuntimeError("worker killed")
-
-    world.writer.interfere(nothing)
-    world.writer.interfere(crash)  # dies in its second chunk, 3 contacts still tagged
-    runner = runner_of(services)
-    with pytest.raises(RuntimeError):
-        await runner.run(operation.id, "worker-1")
-    await services.bulk.cancel(caller, operation.id)
-    assert len(world.data.tags[operation.id]) == 3
-    world.clock.advance(seconds=29)
-    await runner.sweep()
-    assert len(world.data.tags[operation.id]) == 3  # its worker may still be finishing
-    world.clock.advance(seconds=2)
-    assert await runner.sweep() == []  # nothing to enqueue: it is over
-    assert operation.id not in world.data.tags
-    assert states(world, [c.id for c in made]) == [M, M, N, N, N]
-    assert_counts_exact(world, caller.account_id)
