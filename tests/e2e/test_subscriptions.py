@@ -11,10 +11,17 @@ from typing import Any
 
 import httpx
 import pytest
+from bson import ObjectId
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from marketing_contacts.devstack import MongoServer, RedisServer
+from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.processes import ManagedProcess, free_port, start_process, wait_until
+from marketing_contacts.runtime import open_runtime
+from marketing_contacts.services.contacts import ContactDraft
+from marketing_contacts.settings import Settings
+from marketing_contacts.storage.codec import AWAITING_DELIVERY
+from marketing_contacts.storage.database import ALERTS as ALERTS_COLLECTION
 from tests.support.cli import CLI, run_json
 from tests.support.ws import acknowledged, graphql_socket, subscribe
 
@@ -233,3 +240,43 @@ async def test_a3_alert_raised_by_a_worker_reaches_a_subscriber_of_an_api_proces
         first = await alerts.data(within=30)
         assert first["tierAlerts"]["kind"] == "THRESHOLD_REACHED"
         assert first["tierAlerts"]["threshold"] == 75
+
+
+async def test_a3_alerts_their_writer_could_not_publish_are_delivered_by_a_worker(
+    stack: Stack, tmp_path: Path
+) -> None:
+    account = stack.cli("accounts", "create", "--name", "Outage", "--tier-limit", "4")
+    # a writer that reaches MongoDB but not Redis: its changes commit, its publishing fails
+    unreachable = Settings(
+        mongodb_uri=stack.env["MONGODB_URI"],
+        mongodb_database=stack.env["MONGODB_DATABASE"],
+        redis_url=f"redis://127.0.0.1:{free_port()}/0",
+        var_dir=tmp_path,
+    )
+    async with graphql_socket(stack.ws(stack.api_a), account["token"]) as socket:
+        await acknowledged(socket)
+        alerts = await subscribe(socket, "o", ALERTS)
+        await asyncio.sleep(0.3)
+        async with open_runtime(unreachable) as writer:
+            caller = await writer.services.tokens.authenticate(account["token"])
+            assert caller is not None
+            draft = ContactDraft(marketing_status=MarketingStatus.MARKETING)
+            for _ in range(3):
+                await writer.services.contacts.create(caller, draft)
+            stored = (
+                await writer.mongo[ALERTS_COLLECTION]
+                .find({"account_id": ObjectId(account["id"])})
+                .to_list()
+            )
+            assert [doc["threshold"] for doc in stored] == [75]
+            assert AWAITING_DELIVERY in stored[0]  # the writer's publish failed
+
+            heard = await alerts.data(within=40)  # the worker's next delivery run
+            assert heard["tierAlerts"] == {
+                "kind": "THRESHOLD_REACHED",
+                "threshold": 75,
+                "marketingContacts": 3,
+                "tierLimit": 4,
+            }
+            delivered = await writer.mongo[ALERTS_COLLECTION].find_one({"_id": stored[0]["_id"]})
+            assert delivered is not None and AWAITING_DELIVERY not in delivered

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from marketing_contacts.domain.errors import ErrorCode, refuse
 from marketing_contacts.services.ports import (
+    AlertOutbox,
     AlertRaised,
     ChangeBatch,
     ChangeWriter,
@@ -51,6 +52,7 @@ async def retrying(
 class Ledger:
     writer: ChangeWriter
     events: EventPublisher
+    outbox: AlertOutbox
 
     async def commit(self, batch: ChangeBatch) -> Committed:
         committed = await self.writer.commit(batch)
@@ -59,16 +61,26 @@ class Ledger:
 
     async def announce(self, batch: ChangeBatch, committed: Committed) -> None:
         """Publish after the commit; a publishing failure never undoes or fails the change:
-        the alerts are stored and clients can read them (A3)."""
+        the alerts stay stored as awaiting delivery, and a worker delivers them (A3)."""
         events: list[Event] = [AlertRaised(alert) for alert in committed.alerts]
         if batch.account_after.counts != batch.account_before.counts:
             events.append(UsageChanged(batch.account_after.usage))
-        await self.tell(batch.account_after.id, *events)
+        if await self.tell(batch.account_after.id, *events) and committed.alerts:
+            try:
+                await self.outbox.delivered([alert.id for alert in committed.alerts])
+            except Exception:
+                log.exception(
+                    "alerts were published but not marked delivered; a worker will "
+                    "publish them once more"
+                )
 
-    async def tell(self, account_id: str, *events: Event) -> None:
+    async def tell(self, account_id: str, *events: Event) -> bool:
+        """Publish `events`; False (logged) when the broker could not take them."""
         if not events:
-            return
+            return True
         try:
             await self.events.publish(account_id, events)
         except Exception:
             log.exception("publishing %d events of account %s failed", len(events), account_id)
+            return False
+        return True

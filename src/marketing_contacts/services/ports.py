@@ -222,6 +222,29 @@ class TierRecords(Protocol):
 
 
 @dataclass(frozen=True)
+class UndeliveredAlert:
+    """An alert committed with its change but not yet handed to the event channel (A3)."""
+
+    account_id: str
+    alert: Stored[TierAlert]
+
+
+class AlertOutbox(Protocol):
+    """Alerts are stored with their change as awaiting delivery; publishing them clears that.
+    What a crash or a broker outage left awaiting, a worker delivers later (at least once: a
+    subscriber may hear an alert twice, with the same id, never zero times)."""
+
+    async def delivered(self, alert_ids: Sequence[str]) -> None:
+        """These alerts reached the event channel."""
+        ...
+
+    async def awaiting(self, raised_before: datetime, limit: int) -> list[UndeliveredAlert]:
+        """Alerts still awaiting delivery that were raised before `raised_before`, oldest
+        first."""
+        ...
+
+
+@dataclass(frozen=True)
 class IdempotencyKey:
     """B5: a key a client sent with an input, held for 24 hours."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from marketing_contacts.services.accounts import AccountService
+from marketing_contacts.services.alerts import AlertDeliveryService
 from marketing_contacts.services.bulk import BulkService
 from marketing_contacts.services.bulk_runner import BulkRunner, BulkRunnerSettings
 from marketing_contacts.services.contacts import ContactService
@@ -20,6 +21,7 @@ from marketing_contacts.services.wiring import Ports
 class Services:
     ports: Ports
     accounts: AccountService
+    alert_delivery: AlertDeliveryService
     bulk: BulkService
     bulk_runner: BulkRunner
     contacts: ContactService
@@ -34,6 +36,7 @@ class Services:
         return cls(
             ports=ports,
             accounts=AccountService(ports),
+            alert_delivery=AlertDeliveryService(ports),
             bulk=BulkService(ports),
             bulk_runner=BulkRunner(ports, bulk),
             contacts=ContactService(ports),

@@ -11,6 +11,7 @@ from marketing_contacts.services.ledger import Ledger
 from marketing_contacts.services.lists import ListStore
 from marketing_contacts.services.ports import (
     AccountStore,
+    AlertOutbox,
     BulkStore,
     ChangeWriter,
     Clock,
@@ -30,6 +31,7 @@ class Ports:
     writer: ChangeWriter
     history: HistoryStore
     tier_records: TierRecords
+    alert_outbox: AlertOutbox
     tokens: TokenStore
     lists: ListStore
     events: EventPublisher
@@ -45,7 +47,7 @@ class Ports:
 
     @property
     def ledger(self) -> Ledger:
-        return Ledger(self.writer, self.events)
+        return Ledger(self.writer, self.events, self.alert_outbox)
 
     async def account(self, account_id: str) -> Account:
         account = await self.accounts.get(account_id)

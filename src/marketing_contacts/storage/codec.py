@@ -238,6 +238,10 @@ def tier_change_from(doc: Doc) -> TierChange:
     )
 
 
+#: set while an alert waits to be published (the time it was raised); cleared once it is
+AWAITING_DELIVERY = "awaiting_delivery"
+
+
 def alert_doc(account_id: str, alert: TierAlert) -> Doc:
     return {
         "_id": ObjectId(),
@@ -248,6 +252,7 @@ def alert_doc(account_id: str, alert: TierAlert) -> Doc:
         "tier_limit": alert.tier_limit,
         "at": alert.at,
         "period_start": alert.period_start.isoformat(),
+        AWAITING_DELIVERY: alert.at,
     }
 
 

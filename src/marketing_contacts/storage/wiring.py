@@ -10,6 +10,7 @@ from marketing_contacts.services.ports import Clock, EventPublisher, JobQueue
 from marketing_contacts.services.wiring import Ports
 from marketing_contacts.storage import (
     accounts,
+    alert_outbox,
     bulk_operations,
     contacts,
     history,
@@ -25,6 +26,7 @@ def all_indexes() -> dict[str, Sequence[IndexModel]]:
     indexes: dict[str, list[IndexModel]] = {}
     for module in (
         accounts,
+        alert_outbox,
         bulk_operations,
         contacts,
         history,
@@ -50,6 +52,7 @@ def mongo_ports(mongo: Mongo, events: EventPublisher, jobs: JobQueue, clock: Clo
         writer=writer.MongoChangeWriter(mongo),
         history=history.MongoHistoryStore(mongo),
         tier_records=tier_records.MongoTierRecords(mongo),
+        alert_outbox=alert_outbox.MongoAlertOutbox(mongo),
         tokens=tokens.MongoTokenStore(mongo),
         lists=lists.MongoListStore(mongo),
         events=events,

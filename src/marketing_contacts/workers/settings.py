@@ -1,4 +1,5 @@
-"""The arq worker: scheduled update dates and the daily usage reconciliation."""
+"""The arq worker: bulk operations, scheduled update dates, alert delivery and the daily usage
+reconciliation."""
 
 from __future__ import annotations
 
@@ -70,6 +71,14 @@ async def reconcile_usage(ctx: Ctx) -> int:
     return sum(result.drifted for result in results)
 
 
+async def deliver_alerts(ctx: Ctx) -> int:
+    """A3: publish the alerts a crash or a broker outage left stored but unpublished."""
+    delivered = await runtime_of(ctx).services.alert_delivery.deliver_awaiting()
+    if delivered:
+        log.warning("delivered %d alerts that their writer could not publish", delivered)
+    return delivered
+
+
 #: failures worth retrying: the database or Redis briefly away, a timeout, a lost primary
 TRANSIENT = (
     PyMongoConnectionFailure,
@@ -119,6 +128,10 @@ def _every(minutes: int) -> set[int]:
     return set(range(0, 60, minutes))
 
 
+#: alerts awaiting delivery are looked for every 10 seconds
+ALERT_DELIVERY_SECONDS = set(range(5, 60, 10))
+
+
 class WorkerSettings:
     redis_settings = RedisSettings.from_dsn(get_settings().redis_url)
     functions: Sequence[WorkerCoroutine | Function] = [
@@ -126,6 +139,7 @@ class WorkerSettings:
         apply_update_dates,
         reconcile_usage,
         sweep_bulk_operations,
+        deliver_alerts,
     ]
     cron_jobs: Sequence[CronJob] | None = [
         cron(
@@ -136,6 +150,7 @@ class WorkerSettings:
         ),
         cron(reconcile_usage, hour={3}, minute={17}, unique=True),
         cron(sweep_bulk_operations, second={0}, unique=True, run_at_startup=True),
+        cron(deliver_alerts, second=ALERT_DELIVERY_SECONDS, unique=True, run_at_startup=True),
     ]
     on_startup: StartupShutdown | None = startup
     on_shutdown: StartupShutdown | None = shutdown

@@ -50,6 +50,7 @@ from marketing_contacts.services.ports import (
     Page,
     StaleWrite,
     Stored,
+    UndeliveredAlert,
 )
 from marketing_contacts.services.registry import Services
 from marketing_contacts.services.wiring import Ports
@@ -109,6 +110,8 @@ class FakeData:
     history: list[HistoryEntry] = field(default_factory=list)
     tier_changes: list[tuple[str, Stored[TierChange]]] = field(default_factory=list)
     alerts: list[tuple[str, Stored[TierAlert]]] = field(default_factory=list)
+    #: ids of the stored alerts not yet published (the outbox)
+    awaiting_delivery: set[str] = field(default_factory=set)
     tokens: list[ApiToken] = field(default_factory=list)
     lists: dict[str, ContactList] = field(default_factory=dict)
     applied_dates: dict[tuple[str, date], AppliedDate] = field(default_factory=dict)
@@ -371,6 +374,7 @@ class FakeChangeWriter:
             data.tier_changes.append((account_id, tier_change))
         alerts = tuple(Stored(data.new_id(), alert) for alert in batch.alerts)
         data.alerts.extend((account_id, alert) for alert in alerts)
+        data.awaiting_delivery.update(alert.id for alert in alerts)
         return Committed(tier_change=tier_change, alerts=alerts)
 
     async def read_counts(self, account_id: str) -> tuple[Account, UsageCounts] | None:
@@ -451,6 +455,24 @@ class FakeTierRecords:
     ) -> Page[Stored[TierAlert]]:
         await _yield()
         return newest_first(self.data.alerts, "alert", account_id, first, after)
+
+
+@dataclass
+class FakeAlertOutbox:
+    data: FakeData
+
+    async def delivered(self, alert_ids: Sequence[str]) -> None:
+        await _yield()
+        self.data.awaiting_delivery.difference_update(alert_ids)
+
+    async def awaiting(self, raised_before: datetime, limit: int) -> list[UndeliveredAlert]:
+        await _yield()
+        found = [
+            UndeliveredAlert(owner, alert)
+            for owner, alert in self.data.alerts
+            if alert.id in self.data.awaiting_delivery and alert.item.at <= raised_before
+        ]
+        return sorted(found, key=lambda one: one.alert.item.at)[:limit]
 
 
 def newest_first(
@@ -604,6 +626,7 @@ class FakeWorld:
     writer: FakeChangeWriter
     history: FakeHistoryStore
     tier_records: FakeTierRecords
+    alert_outbox: FakeAlertOutbox
     tokens: FakeTokenStore
     lists: FakeListStore
     events: FakePublisher
@@ -617,6 +640,7 @@ class FakeWorld:
             writer=self.writer,
             history=self.history,
             tier_records=self.tier_records,
+            alert_outbox=self.alert_outbox,
             tokens=self.tokens,
             lists=self.lists,
             events=self.events,
@@ -682,6 +706,7 @@ class FakeWorld:
             list(data.history),
             list(data.tier_changes),
             list(data.alerts),
+            set(data.awaiting_delivery),
             dict(data.applied_dates),
             dict(data.lists),
             dict(data.operations),
@@ -700,6 +725,7 @@ def fake_world(now: datetime = DEFAULT_NOW) -> FakeWorld:
         writer=FakeChangeWriter(data),
         history=FakeHistoryStore(data),
         tier_records=FakeTierRecords(data),
+        alert_outbox=FakeAlertOutbox(data),
         tokens=FakeTokenStore(data),
         lists=FakeListStore(data),
         events=FakePublisher(data),
