@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -13,9 +15,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from marketing_contacts.auth import RequireToken, bearer_token, caller_of
+from marketing_contacts.auth import MAX_BODY_BYTES, RequireToken, bearer_token, caller_of
 from marketing_contacts.events.hub import EventHub
 from marketing_contacts.runtime import Runtime, open_runtime
 from marketing_contacts.schema.build import schema
@@ -33,6 +36,19 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         if isinstance(request, WebSocket):  # authenticated by connection_init
             return RequestContext(services=runtime.services, hub=request.app.state.hub)
         return RequestContext(services=runtime.services, authenticated=caller_of(request))
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A request body is one JSON object (a list reaches the batching check, which refuses
+        it); anything else is the client's fault: 400, or 413 past the size limit."""
+        if len(data) > MAX_BODY_BYTES:
+            raise HTTPException(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+        try:
+            body = json.loads(data)
+        except (UnicodeDecodeError, RecursionError) as error:
+            raise HTTPException(400, "Unable to parse request body as JSON") from error
+        if not isinstance(body, dict | list):
+            raise HTTPException(400, "the request body must be a JSON object")
+        return body
 
     async def on_ws_connect(self, context: RequestContext) -> UnsetType | dict[str, object] | None:
         """graphql-transport-ws: the token comes in the connection_init payload; a missing or
@@ -84,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allowed_origins=settings.allowed_origins,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
     )
     routes = [
         Route("/health", health, methods=["GET"]),

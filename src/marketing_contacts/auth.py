@@ -10,6 +10,8 @@ from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.tokens import TokenService
 
 CALLER = "caller"
+#: no GraphQL request of a client needs more; a larger one is refused before it is read
+MAX_BODY_BYTES = 1_000_000
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -27,8 +29,9 @@ def unauthorized(message: str) -> JSONResponse:
     )
 
 
-def caller_of(connection: HTTPConnection) -> Caller:
-    caller: Caller = connection.scope["state"][CALLER]
+def caller_of(connection: HTTPConnection) -> Caller | None:
+    """The token's caller; None only on the GraphiQL page, which loads without a token."""
+    caller: Caller | None = connection.scope.get("state", {}).get(CALLER)
     return caller
 
 
@@ -44,6 +47,16 @@ class RequireToken:
         connection = HTTPConnection(scope)
         if scope["type"] == "http" and self._wants_ide(connection, scope):
             await self.app(scope, receive, send)
+            return
+        if _declared_length(connection) > MAX_BODY_BYTES:
+            await JSONResponse(
+                {
+                    "errors": [
+                        {"message": f"the request body is larger than {MAX_BODY_BYTES} bytes"}
+                    ]
+                },
+                status_code=413,
+            )(scope, receive, send)
             return
         token = bearer_token(connection.headers.get("authorization"))
         if token is None:
@@ -66,3 +79,8 @@ class RequireToken:
             and "text/html" in connection.headers.get("accept", "")
             and "query" not in connection.query_params
         )
+
+
+def _declared_length(connection: HTTPConnection) -> int:
+    length = connection.headers.get("content-length", "0")
+    return int(length) if length.isdigit() else 0

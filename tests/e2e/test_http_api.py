@@ -226,3 +226,92 @@ def test_usage_reconcile_reports_no_drift_after_api_changes(api: Api) -> None:
     report = api.cli("usage", "reconcile", "--account", account["id"])
     assert report["drifted"] == 0
     assert report["results"][0]["actual"] == {"marketing": 2, "pending": 0, "total": 3}
+
+
+# ---------------------------------------------------------------- bad requests: 4xx, never 500
+
+
+def raw_post(api: Api, token: str, body: bytes) -> httpx.Response:
+    return httpx.post(
+        f"{api.base}/graphql",
+        content=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        timeout=30,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b'"hello"', 400),  # JSON, but not an object
+        (b"42", 400),
+        (b"null", 400),
+        (b'{"query": "{ usage \xff\xfe { tierLimit } }"}', 400),  # not UTF-8
+        (b'{"variables": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400),  # nested too deep
+        (b'{"query": "' + b" " * 1_100_000 + b'{ usage { tierLimit } }"}', 413),
+    ],
+    ids=["string", "number", "null", "not-utf8", "deep", "too-large"],
+)
+def test_malformed_bodies_get_a_client_error(api: Api, body: bytes, status: int) -> None:
+    token = api.cli("accounts", "create", "--name", "Bodies", "--json")["token"]
+    response = raw_post(api, token, body)
+    assert response.status_code == status, response.text
+    assert "Traceback" not in response.text
+
+
+def test_documents_built_to_make_the_server_work_are_refused(api: Api) -> None:
+    token = api.cli("accounts", "create", "--name", "Costly", "--json")["token"]
+    many_aliases = "{ " + " ".join(f"u{n}: usage {{ tierLimit }}" for n in range(2_000)) + " }"
+    deep = (
+        "{ contacts { edges { node { statusHistory { edges { node { " * 3 + "at" + " } } } } }" * 3
+    )
+    for document in (many_aliases, "{ " + deep + " }"):
+        response = api.post(token, document)
+        assert response.status_code in (200, 400), response.text
+        errors = response.json()["errors"]
+        assert errors and "Unexpected error." not in errors[0]["message"], errors
+        assert response.json().get("data") is None
+
+
+def test_a_subscription_over_plain_http_is_told_to_use_websocket(api: Api) -> None:
+    token = api.cli("accounts", "create", "--name", "Plain", "--json")["token"]
+    response = api.post(token, "subscription { usageChanged { marketingContacts } }")
+    errors = response.json()["errors"]
+    assert errors[0]["extensions"]["code"] == "INVALID"
+    assert "WebSocket" in errors[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("variables", "why"),
+    [
+        ({"after": "2026-11-25T10:00:00"}, "has no offset"),
+        ({"after": "2026-11-25"}, "has no offset"),
+        ({"after": "0001-01-01T00:00:00+14:00"}, "out of range"),
+    ],
+)
+def test_a_datetime_without_offset_or_out_of_range_is_a_graphql_error(
+    api: Api, variables: dict[str, str], why: str
+) -> None:
+    token = api.cli("accounts", "create", "--name", "Dates", "--json")["token"]
+    response = api.post(
+        token,
+        "query($after: DateTime) { contacts(filter: {createdAfter: $after}) { totalCount } }",
+        **variables,
+    )
+    errors = response.json()["errors"]
+    assert why in errors[0]["message"], errors
+
+
+def test_graphiql_loads_without_a_token_in_development(
+    mongo_server: MongoServer, redis_server: RedisServer, mongo_database_name: str, tmp_path: Path
+) -> None:
+    env = environment(mongo_server, redis_server.url, mongo_database_name, free_port())
+    process, base = start_api({**env, "ENVIRONMENT": "development"}, tmp_path / "api.log")
+    try:
+        page = httpx.get(f"{base}/graphql", headers={"Accept": "text/html"}, timeout=10)
+        assert page.status_code == 200
+        assert "graphiql" in page.text.lower()
+        without_token = httpx.post(f"{base}/graphql", json={"query": "{ usage { tierLimit } }"})
+        assert without_token.status_code == 401
+    finally:
+        process.stop()

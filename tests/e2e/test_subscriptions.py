@@ -11,8 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
+import websockets
 from bson import ObjectId
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
 
 from marketing_contacts.devstack import MongoServer, RedisServer
 from marketing_contacts.domain.statuses import MarketingStatus
@@ -280,3 +282,13 @@ async def test_a3_alerts_their_writer_could_not_publish_are_delivered_by_a_worke
             }
             delivered = await writer.mongo[ALERTS_COLLECTION].find_one({"_id": stored[0]["_id"]})
             assert delivered is not None and AWAITING_DELIVERY not in delivered
+
+
+async def test_only_the_graphql_transport_ws_protocol_is_served(stack: Stack) -> None:
+    """The legacy graphql-ws protocol is not offered: a client asking only for it is refused."""
+    async with websockets.connect(
+        stack.ws(stack.api_a), subprotocols=[Subprotocol("graphql-ws")], open_timeout=10
+    ) as socket:
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4406

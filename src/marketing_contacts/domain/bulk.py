@@ -61,6 +61,14 @@ class Selection:
                 "input",
                 "selection",
             )
+        if self.unengaged is False:
+            raise refuse(
+                ErrorCode.INVALID,
+                "unengaged selects with true only; select engaged contacts with a filter",
+                "input",
+                "selection",
+                "unengaged",
+            )
         if self.ids is not None and len(self.ids) > MAX_SELECTED_IDS:
             raise refuse(
                 ErrorCode.TOO_MANY,
@@ -76,11 +84,8 @@ class Selection:
             return self.filter
         if self.list_id is not None:
             return ContactFilter(list_id=self.list_id)
-        if self.unengaged is not None:
-            return ContactFilter(
-                marketing_status=MarketingStatus.MARKETING if self.unengaged else None,
-                unengaged=self.unengaged,
-            )
+        if self.unengaged:
+            return ContactFilter(marketing_status=MarketingStatus.MARKETING, unengaged=True)
         return ContactFilter()
 
 

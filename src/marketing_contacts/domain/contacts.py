@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
 from marketing_contacts.domain.creation import CreationSource
-from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.errors import ErrorCode, check_length, refuse
 from marketing_contacts.domain.statuses import (
     MarketingState,
     MarketingStatus,
@@ -20,7 +22,15 @@ from marketing_contacts.domain.statuses import (
 )
 
 MAX_EMAIL_LENGTH = 254
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+#: a local part without spaces, control characters or the separators that make an address a
+#: list; a domain of dot-separated labels (letters, digits, inner hyphens), ending in letters
+#: (or a punycode top-level domain)
+_EMAIL = re.compile(
+    r"^[^@\s\x00-\x1f\x7f,;<>()\[\]\\\"]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+(?:[^\W\d_]{2,}|xn--[a-z\d-]+)$"
+)
+#: free text of a contact (names, job title, company name) and its owner id
+MAX_TEXT_LENGTH = 1_000
+TEXT_FIELDS = ("first_name", "last_name", "job_title", "company_name", "owner_id")
 
 
 class LifecycleStage(StrEnum):
@@ -56,10 +66,23 @@ def normalize_email(raw: str | None, *field: str) -> str | None:
     """C8: a syntactically valid address, trimmed; None or blank means no email."""
     if raw is None or not raw.strip():
         return None
-    email = raw.strip()
+    email = unicodedata.normalize("NFC", raw.strip())
     if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
         raise refuse(ErrorCode.INVALID, f"{raw!r} is not a valid email address", *field)
     return email
+
+
+def check_text_fields(values: Mapping[str, object], *prefix: str) -> None:
+    """Every free-text field given holds at most MAX_TEXT_LENGTH characters."""
+    for name in TEXT_FIELDS:
+        value = values.get(name)
+        if isinstance(value, str):
+            check_length(value, MAX_TEXT_LENGTH, *prefix, _camel(name))
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
 
 
 def email_key(email: str | None) -> str | None:

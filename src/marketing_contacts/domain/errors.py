@@ -37,3 +37,9 @@ class DomainError(Exception):
 def refuse(code: ErrorCode, message: str, *field: str) -> DomainError:
     """Build the error for a single refused field: `raise refuse(ErrorCode.INVALID, ...)`."""
     return DomainError(UserError(code=code, message=message, field=field))
+
+
+def check_length(value: str | None, limit: int, *field: str) -> None:
+    """Free text a client sends is bounded: past `limit` characters it is INVALID."""
+    if value is not None and len(value) > limit:
+        raise refuse(ErrorCode.INVALID, f"{field[-1]} has at most {limit} characters", *field)

@@ -95,9 +95,17 @@ def zone(name: str) -> ZoneInfo:
         ) from error
 
 
+#: names tzdata ships that are no place's zone: the server's own, a placeholder, POSIX rules
+_NOT_A_PLACE = frozenset({"localtime", "Factory", "posixrules"})
+
+
 @cache
 def _known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(
+        name
+        for name in available_timezones()
+        if name not in _NOT_A_PLACE and not name.startswith(("posix/", "right/"))
+    )
 
 
 def update_instant(update_date: date, timezone: str) -> datetime:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from marketing_contacts.schema.bulk import BulkMutations, BulkQueries
 from marketing_contacts.schema.errors import ClientErrors
+from marketing_contacts.schema.limits import request_limits
 from marketing_contacts.schema.lists import ListMutations, ListQueries
 from marketing_contacts.schema.mutation import Mutation
 from marketing_contacts.schema.query import Query
+from marketing_contacts.schema.scalars import SCALARS
 from marketing_contacts.schema.subscription import Subscription
 
 
@@ -28,7 +31,8 @@ def build_schema() -> strawberry.Schema:
         query=merge_types("Query", (Query, ListQueries, BulkQueries)),
         mutation=merge_types("Mutation", (Mutation, ListMutations, BulkMutations)),
         subscription=Subscription,
-        extensions=[ClientErrors],
+        extensions=[*request_limits(), ClientErrors],
+        config=StrawberryConfig(scalar_map=SCALARS),
     )
 
 

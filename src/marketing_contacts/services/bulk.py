@@ -18,13 +18,14 @@ from marketing_contacts.domain.bulk import (
     check_confirmation,
     preview_status_change,
 )
-from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.errors import ErrorCode, check_length, refuse
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.permissions import check_status_permission
 from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.paging import paged
 from marketing_contacts.services.ports import BulkProgressed, IdempotencyKey, Page
+from marketing_contacts.services.statuses import MAX_ID_LENGTH
 from marketing_contacts.services.wiring import Ports
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,8 @@ class BulkService:
 
         B5: a key already held answers before anything else is checked, so the retry of a
         request whose answer was lost gets its operation even after the contacts moved on."""
+        check_length(request.source_id, MAX_ID_LENGTH, "input", "sourceId")
+        check_length(request.idempotency_key, MAX_ID_LENGTH, "input", "idempotencyKey")
         if request.idempotency_key is not None:
             held = await self.ports.bulk.held_key(
                 caller.account_id, request.idempotency_key, self.ports.clock.now()

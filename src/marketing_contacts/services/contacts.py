@@ -12,6 +12,7 @@ from marketing_contacts.domain.contacts import (
     LifecycleStage,
     change_status,
     check_lifecycle_change,
+    check_text_fields,
     normalize_email,
 )
 from marketing_contacts.domain.creation import CreationSource, initial_status
@@ -96,6 +97,7 @@ class ContactService:
 
     async def create(self, caller: Caller, draft: ContactDraft) -> Contact:
         email = normalize_email(draft.email, "input", "email")
+        check_text_fields(vars(draft), "input")
         contact_id = self.ports.contacts.new_id()
 
         async def attempt() -> Contact:
@@ -155,6 +157,7 @@ class ContactService:
         changes = dict(edit.changes)
         if "email" in changes:
             changes["email"] = normalize_email(changes["email"], "input", "email")
+        check_text_fields(changes, "input")
         source = StatusSource(StatusSourceType.USER, caller.token_id)
 
         async def attempt() -> Contact:

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.changes import UsageChange, plan_usage_change
 from marketing_contacts.domain.contacts import Contact, StatusUpdate, change_status
-from marketing_contacts.domain.errors import DomainError, ErrorCode, UserError, refuse
+from marketing_contacts.domain.errors import (
+    DomainError,
+    ErrorCode,
+    UserError,
+    check_length,
+    refuse,
+)
 from marketing_contacts.domain.permissions import check_status_permission
 from marketing_contacts.domain.statuses import (
     MarketingStatus,
@@ -23,6 +29,8 @@ from marketing_contacts.services.ports import ChangeBatch, HistoryEntry
 from marketing_contacts.services.wiring import Ports
 
 MAX_SYNC_CONTACTS = 100
+#: ids a caller names (a form's, an integration's, an idempotency key) are short
+MAX_ID_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,7 @@ class StatusService:
                 "contactIds",
             )
         check_claimable_source(source_type)
+        check_length(source_id, MAX_ID_LENGTH, "input", "sourceId")
         source = source_for(caller, source_type, source_id)
 
         async def attempt() -> StatusResult:

@@ -9,6 +9,7 @@ import pytest
 from marketing_contacts.domain.bulk import MAX_SELECTED_IDS, Selection
 from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
+from marketing_contacts.domain.statuses import MarketingStatus
 
 
 def test_b1_a_selection_names_exactly_one_of_its_fields() -> None:
@@ -23,6 +24,18 @@ def test_b1_a_selection_names_exactly_one_of_its_fields() -> None:
         assert [(e.code, e.field) for e in refused.value.errors] == [
             (ErrorCode.INVALID, ("input", "selection"))
         ]
+
+
+def test_b1_s6_unengaged_selects_with_true_only() -> None:
+    """`unengaged: false` would select every engaged contact: a filter says that plainly."""
+    assert Selection(unengaged=True).as_filter() == ContactFilter(
+        marketing_status=MarketingStatus.MARKETING, unengaged=True
+    )
+    with pytest.raises(DomainError) as refused:
+        Selection(unengaged=False)
+    assert [(e.code, e.field) for e in refused.value.errors] == [
+        (ErrorCode.INVALID, ("input", "selection", "unengaged"))
+    ]
 
 
 def test_b1_an_id_given_twice_selects_one_contact() -> None:

@@ -155,6 +155,12 @@ def test_d4_marketing_by_default_records_creation_default(source: CreationSource
         "a@b@c.com",
         "ada@example.",
         f"{'a' * 245}@example.com",
+        "\x00@example.com",  # control characters
+        "ada@example.com\x00",
+        "ada@example..com",  # an empty label
+        "ada@-example.com",  # a label starting with a hyphen
+        "ada,bob@example.com",  # a list, not an address
+        "<script>@example.com",
     ],
 )
 def test_c8_invalid_email_is_invalid_on_its_field(raw: str) -> None:
@@ -163,6 +169,19 @@ def test_c8_invalid_email_is_invalid_on_its_field(raw: str) -> None:
     assert [(e.code, e.field) for e in raised.value.errors] == [
         (ErrorCode.INVALID, ("input", "email"))
     ]
+
+
+@pytest.mark.parametrize(
+    "raw", ["o'brien+news@sub.example.co.uk", "ünï@exämple.com", "ada@example.xn--p1ai"]
+)
+def test_c8_valid_addresses_are_kept(raw: str) -> None:
+    assert normalize_email(raw, "input", "email") == raw
+
+
+def test_c8_one_address_in_two_unicode_forms_is_one_key() -> None:
+    composed, decomposed = "ünï@exämple.com", "u\u0308ni\u0308@exa\u0308mple.com"
+    assert composed != decomposed
+    assert email_key(normalize_email(decomposed, "input", "email")) == email_key(composed)
 
 
 def test_c8_email_trimmed_blank_is_none_and_unique_case_insensitively() -> None:

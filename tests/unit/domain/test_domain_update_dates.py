@@ -186,7 +186,18 @@ def test_u3_update_date_starts_at_local_midnight(
     )
 
 
-@pytest.mark.parametrize("name", ["Mars/Olympus_Mons", "europe/amsterdam ", "", "../../etc/passwd"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Mars/Olympus_Mons",
+        "europe/amsterdam ",
+        "",
+        "../../etc/passwd",
+        "localtime",  # the server's own zone, not the account's
+        "Factory",
+        "posix/Europe/Amsterdam",
+    ],
+)
 def test_u3_unknown_time_zone_is_invalid(name: str) -> None:
     with pytest.raises(DomainError) as raised:
         zone(name)

@@ -8,6 +8,7 @@ commit, before its conditions are checked (as a concurrent writer would land).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -38,6 +39,7 @@ from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.ports import BulkProgressed, UsageChanged
 from marketing_contacts.services.registry import Services
+from marketing_contacts.services.statuses import MAX_ID_LENGTH
 from tests.unit.services.fakes import (
     FakeWorld,
     caller_for,
@@ -284,6 +286,26 @@ async def test_start_persists_a_queued_operation_and_enqueues_one_job() -> None:
     assert states(world, [c.id for c in made]) == [N, N, N]
     assert world.account(caller.account_id).counts == UsageCounts(0, 0, 3)
     assert await services.bulk.get(caller, operation.id) == stored(world, operation.id)
+
+
+@pytest.mark.parametrize(
+    ("request_of", "field"),
+    [
+        (lambda long: BulkRequest(EVERYONE, NON_MARKETING, idempotency_key=long), "idempotencyKey"),
+        (lambda long: BulkRequest(EVERYONE, NON_MARKETING, source_id=long), "sourceId"),
+    ],
+)
+async def test_b5_keys_and_source_ids_past_their_limit_are_invalid_and_nothing_is_queued(
+    request_of: Callable[[str], BulkRequest], field: str
+) -> None:
+    services, world, caller = await opened()
+    await make_contacts(services, caller, 2)
+    before = world.snapshot()
+    with pytest.raises(DomainError) as refused:
+        await services.bulk.start(caller, request_of("k" * (MAX_ID_LENGTH + 1)))
+    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("input", field))]
+    assert world.snapshot() == before
+    assert world.jobs.enqueued == []
 
 
 async def test_b3_marketing_without_the_matched_count_is_refused_and_nothing_is_queued() -> None:

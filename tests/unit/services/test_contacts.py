@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from marketing_contacts.domain.alerts import TierAlertKind
-from marketing_contacts.domain.contacts import LifecycleStage
+from marketing_contacts.domain.contacts import MAX_TEXT_LENGTH, LifecycleStage
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
@@ -21,6 +21,7 @@ from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft, ContactEdit
 from marketing_contacts.services.registry import Services
+from marketing_contacts.services.statuses import MAX_ID_LENGTH
 from tests.unit.services.fakes import (
     FakeWorld,
     caller_for,
@@ -415,3 +416,41 @@ async def test_tokens_authenticate_only_their_own_secret() -> None:
     assert await services.tokens.authenticate(secret) == Caller(caller.account_id, token.id, False)
     assert await services.tokens.authenticate(secret + "x") is None
     assert await services.tokens.authenticate("nope") is None
+
+
+# ---------------------------------------------------------------- free text is bounded
+
+
+async def test_free_text_past_its_limit_is_invalid_on_its_field_and_changes_nothing() -> None:
+    services, world, caller = await opened()
+    (contact,) = await make_contacts(services, caller, 1)
+    before = world.snapshot()
+    too_long = "x" * (MAX_TEXT_LENGTH + 1)
+    with pytest.raises(DomainError) as refused:
+        await services.contacts.create(caller, ContactDraft(job_title=too_long))
+    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("input", "jobTitle"))]
+    with pytest.raises(DomainError) as refused:
+        await services.contacts.update(
+            caller, contact.id, ContactEdit(changes={"first_name": "Ada", "company_name": too_long})
+        )
+    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("input", "companyName"))]
+    assert world.snapshot() == before
+    at_limit = "y" * MAX_TEXT_LENGTH
+    created = await services.contacts.create(caller, ContactDraft(last_name=at_limit))
+    assert created.last_name == at_limit
+
+
+async def test_a_source_id_past_its_limit_is_invalid_and_changes_nothing() -> None:
+    services, world, caller = await opened()
+    (contact,) = await make_contacts(services, caller, 1)
+    before = world.snapshot()
+    with pytest.raises(DomainError) as refused:
+        await services.statuses.set_marketing_status(
+            caller,
+            [contact.id],
+            MARKETING,
+            StatusSourceType.FORM,
+            "f" * (MAX_ID_LENGTH + 1),
+        )
+    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("input", "sourceId"))]
+    assert world.snapshot() == before
