@@ -24,11 +24,14 @@ from marketing_contacts.runtime import Runtime, open_runtime
 from marketing_contacts.schema.build import schema
 from marketing_contacts.schema.context import RequestContext
 from marketing_contacts.settings import Settings, get_settings
+from marketing_contacts.websocket import CheckedTransportWSHandler
 
 HEALTH_TIMEOUT_SECONDS = 2.0
 
 
 class GraphQLApp(GraphQL[RequestContext, None]):
+    graphql_transport_ws_handler_class = CheckedTransportWSHandler
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
@@ -38,14 +41,19 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         return RequestContext(services=runtime.services, authenticated=caller_of(request))
 
     def decode_json(self, data: str | bytes) -> object:
-        """A request body is one JSON object (a list reaches the batching check, which refuses
-        it); anything else is the client's fault: 400, or 413 past the size limit."""
+        """JSON of a body or a WebSocket message: bytes that are not UTF-8, or nesting too deep
+        to decode, are malformed JSON like any other (400 over HTTP, 4400 on a socket)."""
+        try:
+            return json.loads(data)
+        except (UnicodeDecodeError, RecursionError) as error:
+            raise json.JSONDecodeError(type(error).__name__, "", 0) from error
+
+    def parse_json(self, data: str | bytes) -> object:
+        """An HTTP body is one JSON object (a list reaches the batching check, which refuses
+        it), 413 past the size limit."""
         if len(data) > MAX_BODY_BYTES:
             raise HTTPException(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
-        try:
-            body = json.loads(data)
-        except (UnicodeDecodeError, RecursionError) as error:
-            raise HTTPException(400, "Unable to parse request body as JSON") from error
+        body = super().parse_json(data)
         if not isinstance(body, dict | list):
             raise HTTPException(400, "the request body must be a JSON object")
         return body

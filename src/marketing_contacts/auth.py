@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+from pymongo.errors import PyMongoError
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -9,6 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.tokens import TokenService
 
+log = logging.getLogger(__name__)
 CALLER = "caller"
 #: no GraphQL request of a client needs more; a larger one is refused before it is read
 MAX_BODY_BYTES = 1_000_000
@@ -65,7 +69,16 @@ class RequireToken:
             )
             return
         tokens: TokenService = connection.app.state.runtime.services.tokens
-        caller = await tokens.authenticate(token)
+        try:
+            caller = await tokens.authenticate(token)
+        except PyMongoError:
+            log.exception("authenticating a request: the database did not answer")
+            await JSONResponse(
+                {"errors": [{"message": "the database is unavailable; retry shortly"}]},
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )(scope, receive, send)
+            return
         if caller is None:
             await unauthorized("the token is not valid")(scope, receive, send)
             return

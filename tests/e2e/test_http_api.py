@@ -11,9 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from marketing_contacts.devstack import MongoServer, RedisServer
+from marketing_contacts.devstack import IN_MEMORY, MongoServer, RedisServer
 from marketing_contacts.processes import ManagedProcess, free_port, start_process, wait_until
 from tests.support.cli import CLI, run_json
+from tests.support.workers import start_own_mongo
 
 
 def environment(mongo: MongoServer, redis_url: str, database: str, port: int) -> dict[str, str]:
@@ -315,3 +316,28 @@ def test_graphiql_loads_without_a_token_in_development(
         assert without_token.status_code == 401
     finally:
         process.stop()
+
+
+def test_requests_get_503_while_the_database_is_down(
+    redis_server: RedisServer, mongo_database_name: str, tmp_path: Path
+) -> None:
+    mongo = start_own_mongo(free_port(), IN_MEMORY, tmp_path / "mongo.log")
+    env = environment(mongo, redis_server.url, mongo_database_name, free_port())
+    # a short server selection, so the test need not wait PyMongo's default 30 s
+    env["MONGODB_URI"] = f"{mongo.uri}&serverSelectionTimeoutMS=1500"
+    api, base = start_api(env, tmp_path / "api.log")
+    try:
+        token = run_json(env, "accounts", "create", "--name", "Outage", "--json")["token"]
+        mongo.stop()
+        response = httpx.post(
+            f"{base}/graphql",
+            json={"query": "{ usage { tierLimit } }"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert response.status_code == 503, response.text
+        assert response.headers["Retry-After"] == "5"
+        assert "unavailable" in response.json()["errors"][0]["message"]
+        assert httpx.get(f"{base}/health", timeout=10).status_code == 503
+    finally:
+        api.stop()

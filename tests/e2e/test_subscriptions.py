@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -292,3 +293,32 @@ async def test_only_the_graphql_transport_ws_protocol_is_served(stack: Stack) ->
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(socket.recv(), 10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4406
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        [1, 2],
+        42,
+        {"type": 5},
+        {"id": "1", "type": "subscribe", "payload": {"query": 5}},
+        {"id": "1", "type": "subscribe", "payload": {"query": USAGE, "variables": "x"}},
+        {"id": "1", "type": "subscribe", "payload": "query"},
+    ],
+    ids=[
+        "list",
+        "number",
+        "type-not-string",
+        "query-not-string",
+        "variables-not-object",
+        "payload",
+    ],
+)
+async def test_a_malformed_message_closes_the_socket_with_4400(stack: Stack, message: Any) -> None:
+    account = stack.cli("accounts", "create", "--name", "Malformed")
+    async with graphql_socket(stack.ws(stack.api_a), account["token"]) as socket:
+        assert (await acknowledged(socket))["type"] == "connection_ack"
+        await socket.send(json.dumps(message))
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
