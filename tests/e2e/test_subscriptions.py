@@ -197,6 +197,7 @@ async def test_a_foreign_operation_id_yields_an_error(stack: Stack) -> None:
         assert message["type"] in ("error", "next")
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert "does not exist" in errors[0]["message"]
+        assert errors[0]["extensions"]["code"] == "NOT_FOUND"
 
 
 @pytest.mark.parametrize("token", [None, "mc_not-a-token"])

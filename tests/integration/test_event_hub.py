@@ -104,6 +104,7 @@ async def test_tier_alerts_tells_the_client_when_alerts_could_not_be_delivered(
     assert delivered == list(range(len(delivered)))  # in order, none twice
     errors = received[-1].errors
     assert errors is not None and "read Account.alerts" in errors[0].message
+    assert errors[0].extensions == {"code": "TOO_MANY", "field": []}
 
 
 async def test_the_hub_reconnects_and_tells_subscribers_events_may_be_lost(

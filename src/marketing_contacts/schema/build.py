@@ -9,7 +9,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from marketing_contacts.schema.bulk import BulkMutations, BulkQueries
-from marketing_contacts.schema.errors import ClientErrors
+from marketing_contacts.schema.errors import ClientErrors, client_error
 from marketing_contacts.schema.limits import request_limits
 from marketing_contacts.schema.lists import ListMutations, ListQueries
 from marketing_contacts.schema.mutation import Mutation
@@ -22,8 +22,11 @@ class Schema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Expected errors are the client's business, not the log's; ClientErrors logs the
-        unexpected ones with their request id."""
+        """Expected errors are the client's business, not the log's. The errors are made what
+        the client may see here, in place, because subscriptions deliver each result's errors
+        past the ClientErrors extension (which does the same for queries and mutations; the
+        conversion is idempotent)."""
+        errors[:] = [client_error(error) for error in errors]
 
 
 def build_schema() -> strawberry.Schema:
