@@ -146,7 +146,21 @@ async def test_t6_bulk_under_block_applies_what_fits_in_order_and_fails_the_rest
     client = await open_client(
         runtime.services, tier_limit=3, tier_step=3, upgrade_policy=UpgradePolicy.BLOCK
     )
-    ids = await contacts(client, 5)
+    # the selection order is the order the ids are given in: newest first here
+    ids = list(reversed(await contacts(client, 5)))
+    preview = (
+        await client.execute(
+            "query($s: ContactSelection!) { previewStatusChange(selection: $s, status: MARKETING)"
+            " { changeNow blockedByTier marketingContactsAfter wouldBeBlocked } }",
+            s={"ids": ids},
+        )
+    )["previewStatusChange"]
+    assert preview == {
+        "changeNow": 3,
+        "blockedByTier": 2,
+        "marketingContactsAfter": 3,
+        "wouldBeBlocked": True,
+    }
     payload = await start(client, selection={"ids": ids}, status="MARKETING", confirmCount=5)
     done = await run_to_end(runtime, client, payload["bulkOperation"]["id"])
     assert (done["changedNow"], done["failed"], done["processed"]) == (3, 2, 5)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -78,6 +78,12 @@ class Selection:
                 "ids",
             )
 
+    def in_selection_order(self, found: Collection[str]) -> list[str]:
+        """T6's selection order for an ids selection: the order the ids were given in, of those
+        `found` (other selections apply in id order, as they are read)."""
+        assert self.ids is not None
+        return [contact_id for contact_id in self.ids if contact_id in found]
+
     def as_filter(self) -> ContactFilter:
         """What the selection selects besides its ids (S6: unengaged means marketing ones)."""
         if self.filter is not None:
@@ -102,6 +108,8 @@ class StatusChangePreview:
     tier_limit_after: int
     would_upgrade: bool
     would_be_blocked: bool
+    #: T6: non-marketing contacts that would not fit a BLOCK tier (the operation's `failed`)
+    blocked_by_tier: int = 0
 
 
 def preview_status_change(
@@ -111,17 +119,18 @@ def preview_status_change(
     m = selected.get(MarketingState.MARKETING, 0)
     p = selected.get(MarketingState.MARKETING_UNTIL_NEXT_UPDATE, 0)
     counts = account.counts
+    joining = n if target is MarketingStatus.MARKETING else 0
+    wanted = counts.marketing + joining
+    blocked = account.upgrade_policy is UpgradePolicy.BLOCK and wanted > account.tier_limit
+    # T6: under BLOCK the operation applies what fits; the rest stays non-marketing
+    fits = min(joining, max(account.tier_limit - counts.marketing, 0)) if blocked else joining
     if target is MarketingStatus.MARKETING:
-        change_now, become_pending, unchanged = n + p, 0, m
-        wanted = counts.marketing + n
+        change_now, become_pending, unchanged = fits + p, 0, m
         pending_after = counts.pending - p
     else:
         change_now, become_pending, unchanged = 0, m, n + p
-        wanted = counts.marketing
         pending_after = counts.pending + m
-    blocked = account.upgrade_policy is UpgradePolicy.BLOCK and wanted > account.tier_limit
-    # T6: under BLOCK the operation applies what fits; the rest stays non-marketing
-    marketing_after = account.tier_limit if blocked else wanted
+    marketing_after = counts.marketing + fits
     upgrade = account.upgrade_policy is UpgradePolicy.AUTO and wanted > account.tier_limit
     return StatusChangePreview(
         matched=n + m + p,
@@ -133,6 +142,7 @@ def preview_status_change(
         tier_limit_after=account.ladder.limit_for(wanted) if upgrade else account.tier_limit,
         would_upgrade=upgrade,
         would_be_blocked=blocked,
+        blocked_by_tier=joining - fits,
     )
 
 

@@ -93,6 +93,10 @@ class StatusChangePreview:
         description="True where the account's upgrade policy is BLOCK and the change does not "
         "fit the tier."
     )
+    blocked_by_tier: int = strawberry.field(
+        description="Non-marketing contacts that would stay non-marketing because they do not "
+        "fit a BLOCK tier; the operation reports them as failed."
+    )
 
     @classmethod
     def of(cls, preview: DomainPreview) -> StatusChangePreview:

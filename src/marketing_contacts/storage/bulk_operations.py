@@ -180,7 +180,7 @@ class MongoBulkStore:
         written_at = datetime.now(UTC)
         matched = 0
         pages: list[Doc] = []
-        async for ids in _in_pages(found, page_size):
+        async for ids in _in_pages(_in_selection_order(found, operation.selection), page_size):
             pages.append(
                 {
                     "operation_id": operation.id,
@@ -225,8 +225,9 @@ class MongoBulkStore:
         if found is None:
             return None
         query = {"_id": {"$in": found["ids"]}, "account_id": oid(operation.account_id)}
-        contacts = self.contacts.find(query).sort("_id", ASCENDING)
-        return BulkPage(operation.next_page, [contact_from(c) async for c in contacts])
+        by_id = {doc["_id"]: doc async for doc in self.contacts.find(query)}
+        in_order = [contact_from(by_id[key]) for key in found["ids"] if key in by_id]
+        return BulkPage(operation.next_page, in_order)
 
     async def drop_pages(self, operation_id: str) -> None:
         await self.pages.delete_many({"operation_id": operation_id})
@@ -285,8 +286,20 @@ class MongoBulkStore:
         return 0 if doc is None else int(doc["enqueued"])
 
 
-async def _in_pages(found: AsyncCursor[Doc], size: int) -> AsyncIterator[list[ObjectId]]:
-    """The ids of the cursor's documents, `size` at a time."""
+async def _in_selection_order(found: AsyncCursor[Doc], selection: Selection) -> AsyncIterator[Doc]:
+    """The selected ids in T6's selection order: an ids selection (at most 10,000) in the order
+    its ids were given; any other streamed as read, in id order."""
+    if selection.ids is None:
+        async for doc in found:
+            yield doc
+        return
+    present = {str(doc["_id"]) async for doc in found}
+    for contact_id in selection.in_selection_order(present):
+        yield {"_id": ObjectId(contact_id)}
+
+
+async def _in_pages(found: AsyncIterator[Doc], size: int) -> AsyncIterator[list[ObjectId]]:
+    """The ids of the documents, `size` at a time."""
     ids: list[ObjectId] = []
     async for doc in found:
         ids.append(doc["_id"])

@@ -139,6 +139,8 @@ class FakeBulkStore:
                 self.data, operation.account_id, operation.selection, operation.created_at
             )
         ]
+        if operation.selection.ids is not None:
+            ids = operation.selection.in_selection_order(set(ids))
         resolution = self.data.new_id()
         pages = [ids[at : at + page_size] for at in range(0, len(ids), page_size)]
         self.data.pages.setdefault(operation.id, {})[resolution] = pages

@@ -932,6 +932,13 @@ async def test_t6_under_block_it_applies_what_fits_in_id_order_and_fails_the_res
     assert done is not None and done.status is BulkOperationStatus.COMPLETED
     # the first N fits (4 of 4), the 3 after it fail; the P becomes M without a new seat
     assert counters(done) == (7, 7, 2, 0, 2, 3)
+    # B2: the preview told exactly this
+    progress = done.progress
+    assert (preview.change_now, preview.unchanged, preview.blocked_by_tier) == (
+        progress.changed_now,
+        progress.unchanged,
+        progress.failed,
+    )
     assert dict(done.progress.failures) == {ErrorCode.TIER_LIMIT_REACHED: 3}
     assert [e.code for e in done.progress.errors()] == [ErrorCode.TIER_LIMIT_REACHED]
     assert states(world, n) == [M, N, N, N]
@@ -947,6 +954,26 @@ async def test_t6_under_block_it_applies_what_fits_in_id_order_and_fails_the_res
     assert len(blocked) == 1
     # refused contacts keep no trace of the operation
     assert [by_operation(world, i, operation.id) for i in n] == [1, 0, 0, 0]
+
+
+async def test_t6_under_block_an_ids_selection_applies_in_the_order_its_ids_were_given() -> None:
+    services, world, caller = await opened(UpgradePolicy.BLOCK, tier_limit=4, tier_step=4)
+    await make_contacts(services, caller, 2, MARKETING, "m")
+    n = [c.id for c in await make_contacts(services, caller, 4, NON_MARKETING, "n")]
+    given = list(reversed(n))
+    selection = Selection(ids=tuple(given))
+    preview = await services.bulk.preview(caller, selection, MARKETING)
+    assert (preview.change_now, preview.blocked_by_tier, preview.marketing_contacts_after) == (
+        2,
+        2,
+        4,
+    )
+    operation = await services.bulk.start(
+        caller, BulkRequest(selection, MARKETING, confirm_count=4)
+    )
+    done = await runner_of(services, chunk=3).run(operation.id, "worker-1")
+    assert done is not None and counters(done) == (4, 4, 2, 0, 0, 2)
+    assert states(world, given) == [M, M, N, N]  # the first two given, not the lowest ids
 
 
 # ---------------------------------------------------------------- sweep
