@@ -7,4 +7,7 @@ from datetime import UTC, datetime
 
 class SystemClock:
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        """Now, to the millisecond: what MongoDB stores, so that what a mutation answers equals
+        what a later read returns (a contact's statusChangedAt and its history entry's `at`)."""
+        now = datetime.now(UTC)
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)

@@ -341,3 +341,13 @@ def test_requests_get_503_while_the_database_is_down(
         assert httpx.get(f"{base}/health", timeout=10).status_code == 503
     finally:
         api.stop()
+
+
+def test_s4_what_a_mutation_answers_is_what_a_later_read_returns(api: Api) -> None:
+    token = api.cli("accounts", "create", "--name", "Times", "--json")["token"]
+    fields = "id statusChangedAt updatedAt createdAt statusHistory { edges { node { at } } }"
+    create = "mutation { createContact(input: {marketingStatus: MARKETING}) { contact { %s } } }"
+    created = api.data(token, create % fields)["createContact"]["contact"]
+    read = api.data(token, f'{{ contact(id: "{created["id"]}") {{ {fields} }} }}')["contact"]
+    assert read == created
+    assert created["statusHistory"]["edges"][0]["node"]["at"] == created["statusChangedAt"]

@@ -94,7 +94,8 @@ class Usage:
 
     @property
     def percent_of_tier(self) -> float:
-        return self.counts.marketing / self.tier_limit * 100
+        # one division of exact integers: 243 of 400 is 60.75, not 60.75000000000001
+        return self.counts.marketing * 100 / self.tier_limit
 
     @property
     def projected_after_next_update(self) -> int:

@@ -49,6 +49,16 @@ def test_t1_counts_marketing_pending_and_projection() -> None:
     assert usage.percent_of_tier == pytest.approx(0.4)
 
 
+@pytest.mark.parametrize(
+    ("marketing", "tier_limit", "percent"), [(7, 100, 7.0), (243, 400, 60.75), (1, 3, 100 / 3)]
+)
+def test_t1_percent_of_tier_is_the_closest_float_to_the_exact_ratio(
+    marketing: int, tier_limit: int, percent: float
+) -> None:
+    usage = Usage(UsageCounts(marketing, 0, marketing), tier_limit, date(2024, 2, 1))
+    assert usage.percent_of_tier == percent  # exact: no float noise from dividing first
+
+
 STATES: list[MarketingState | None] = [None, N, M, P]
 
 
