@@ -618,3 +618,27 @@ async def test_b4_a_permanent_failure_ends_failed_with_a_readable_reason(place: 
         await asyncio.sleep(1.5)  # the job is not retried: no second run, still FAILED
         assert (await operation(client, operation_id))["status"] == "FAILED"
         assert log_of(worker).count(f"bulk operation {operation_id} failed") == 1
+
+
+# ---------------------------------------------------------------- T1: the daily reconciliation
+
+
+async def test_t1_the_workers_reconciliation_job_repairs_drifted_counters(place: Place) -> None:
+    """The cron's job (daily at 03:17, unique across workers), run now through the queue."""
+    async with open_runtime(place.settings()) as runtime:
+        client = await open_client(runtime.services, name="Drifted")
+        await create_contacts(client, 3, "MARKETING")
+        account_id = ObjectId(client.caller.account_id)
+        # counters that drifted (a bug or a crash elsewhere), the revision left as it was
+        await runtime.mongo[ACCOUNTS].update_one(
+            {"_id": account_id}, {"$set": {"counts.marketing": 7, "counts.total": 9}}
+        )
+        worker = await place.started_worker()
+        job = await runtime.redis.enqueue_job("reconcile_usage")
+        assert job is not None
+        assert await job.result(timeout=WAIT_SECONDS) == 1  # one account drifted
+        usage = (await client.execute(USAGE))["usage"]
+        assert (usage["marketingContacts"], usage["totalContacts"]) == (3, 3)
+        assert f"usage of account {account_id} drifted" in log_of(worker)
+        again = await runtime.redis.enqueue_job("reconcile_usage")
+        assert again is not None and await again.result(timeout=WAIT_SECONDS) == 0
