@@ -21,6 +21,8 @@ def serve() -> None:
     """Serve the GraphQL API with uvicorn on HOST:PORT."""
     import uvicorn
 
+    from marketing_contacts.auth import MAX_BODY_BYTES
+
     settings = get_settings()
     uvicorn.run(
         "marketing_contacts.app:create_app",
@@ -28,6 +30,8 @@ def serve() -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        # a WebSocket message is bounded like an HTTP body (uvicorn's default is 16 MiB)
+        ws_max_size=MAX_BODY_BYTES,
     )
 
 

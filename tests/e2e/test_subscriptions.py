@@ -323,3 +323,16 @@ async def test_a_malformed_message_closes_the_socket_with_4400(stack: Stack, mes
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(socket.recv(), 10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+
+
+async def test_a_message_larger_than_a_request_body_closes_the_socket_with_1009(
+    stack: Stack,
+) -> None:
+    account = stack.cli("accounts", "create", "--name", "Oversized")
+    async with graphql_socket(stack.ws(stack.api_a), account["token"]) as socket:
+        assert (await acknowledged(socket))["type"] == "connection_ack"
+        query = USAGE + " " * 1_100_000
+        await socket.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
