@@ -284,3 +284,57 @@ async def test_a_filter_without_created_via_selects_contacts_of_every_source(
     assert marketing["contacts"]["totalCount"] == 2
     by_source = await client.execute(PAGE, filter={"createdVia": "FORM"})
     assert [e["node"]["email"] for e in by_source["contacts"]["edges"]] == ["f@example.com"]
+
+
+DEFAULTS = """mutation($input: AccountSettingsInput!) { updateAccountSettings(input: $input) {
+    account { creationDefaults { source marketingStatus } } userErrors { code field } } }"""
+
+
+async def test_d2_creation_defaults_are_configured_per_account(runtime: Runtime) -> None:
+    client = await open_client(runtime.services)
+    before = await create(client, email="before@example.com", createdVia="IMPORT")
+    changed = await client.execute(
+        DEFAULTS, input={"creationDefaults": [{"source": "IMPORT", "marketingStatus": "MARKETING"}]}
+    )
+    defaults = {
+        d["source"]: d["marketingStatus"]
+        for d in changed["updateAccountSettings"]["account"]["creationDefaults"]
+    }
+    assert defaults["IMPORT"] == "MARKETING"
+    assert (defaults["FORM"], defaults["API"], defaults["SALES_EMAIL"]) == (
+        "MARKETING",
+        "NON_MARKETING",
+        "NON_MARKETING",
+    )
+    after = await create(client, email="after@example.com", createdVia="IMPORT")
+    read = await client.execute(
+        "query($a: ID!, $b: ID!) { a: contact(id: $a) { marketingStatus statusSourceType } "
+        "b: contact(id: $b) { marketingStatus statusSourceType } }",
+        a=before["contact"]["id"],
+        b=after["contact"]["id"],
+    )
+    assert read["a"] == {"marketingStatus": "NON_MARKETING", "statusSourceType": "CREATION_DEFAULT"}
+    assert read["b"] == {"marketingStatus": "MARKETING", "statusSourceType": "CREATION_DEFAULT"}
+    # D1 sources stay non-marketing; S5: a MARKETING default needs marketing access
+    refused = await client.execute(
+        DEFAULTS,
+        input={"creationDefaults": [{"source": "MOBILE_APP", "marketingStatus": "MARKETING"}]},
+    )
+    assert refused["updateAccountSettings"]["userErrors"] == [
+        {"code": "INVALID", "field": ["input", "creationDefaults", "0", "marketingStatus"]}
+    ]
+    _, secret = await runtime.services.tokens.issue(
+        client.caller.account_id, "no marketing", marketing_access=False
+    )
+    limited = await runtime.services.tokens.authenticate(secret)
+    assert limited is not None
+    forbidden = await Client(runtime.services, limited).execute(
+        DEFAULTS, input={"creationDefaults": [{"source": "API", "marketingStatus": "MARKETING"}]}
+    )
+    assert forbidden["updateAccountSettings"]["userErrors"] == [
+        {"code": "FORBIDDEN", "field": ["input", "creationDefaults"]}
+    ]
+    account = await client.execute("{ account { creationDefaults { source marketingStatus } } }")
+    assert {
+        d["source"]: d["marketingStatus"] for d in account["account"]["creationDefaults"]
+    } == defaults

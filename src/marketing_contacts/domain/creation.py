@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -74,6 +74,39 @@ class CreationDefaults:
         if source in ALWAYS_NON_MARKETING:
             return MarketingStatus.NON_MARKETING
         return self.overrides.get(source, _D2_DEFAULTS[source])
+
+    def all(self) -> dict[CreationSource, MarketingStatus]:
+        """The default of every source, in the enum's order (D1's included)."""
+        return {source: self.default_for(source) for source in CreationSource}
+
+    def configured(
+        self, changes: Sequence[tuple[CreationSource, MarketingStatus]], *field: str
+    ) -> CreationDefaults:
+        """D2: these defaults changed (each change affects contacts created afterwards only);
+        D1's sources stay non-marketing, a source named twice is ambiguous: INVALID."""
+        overrides = dict(self.overrides)
+        seen: set[CreationSource] = set()
+        for index, (source, status) in enumerate(changes):
+            if source in seen:
+                raise refuse(
+                    ErrorCode.INVALID, f"{source.value} is named twice", *field, str(index)
+                )
+            seen.add(source)
+            if source in ALWAYS_NON_MARKETING:
+                if status is MarketingStatus.MARKETING:
+                    raise refuse(
+                        ErrorCode.INVALID,
+                        f"contacts created via {source.value} are always non-marketing",
+                        *field,
+                        str(index),
+                        "marketingStatus",
+                    )
+                continue
+            if status is _D2_DEFAULTS[source]:
+                overrides.pop(source, None)
+            else:
+                overrides[source] = status
+        return CreationDefaults(MappingProxyType(overrides))
 
 
 def initial_status(

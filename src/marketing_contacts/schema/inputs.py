@@ -123,12 +123,23 @@ class SetMarketingStatusInput:
     source_id: str | None = None
 
 
+@strawberry.input(description="The default marketing status of one creation source (D2).")
+class CreationDefaultInput:
+    source: CreationSource
+    marketing_status: MarketingStatus
+
+
 @strawberry.input
 class AccountSettingsInput:
     name: str | None = None
     timezone: str | None = None
     upgrade_policy: UpgradePolicy | None = None
     alert_thresholds: list[int] | None = None
+    creation_defaults: list[CreationDefaultInput] | None = strawberry.field(
+        default=None,
+        description="Default statuses to change; contacts created afterwards take them. The "
+        "sources that always create non-marketing contacts cannot be MARKETING.",
+    )
 
     def to_settings(self) -> AccountSettings:
         return AccountSettings(
@@ -138,4 +149,7 @@ class AccountSettingsInput:
             alert_thresholds=None
             if self.alert_thresholds is None
             else tuple(self.alert_thresholds),
+            creation_defaults=None
+            if self.creation_defaults is None
+            else tuple((d.source, d.marketing_status) for d in self.creation_defaults),
         )

@@ -28,6 +28,12 @@ from marketing_contacts.schema.types import (
 )
 
 
+@strawberry.type(description="The marketing status a creation source gives new contacts.")
+class CreationDefault:
+    source: CreationSource
+    marketing_status: MarketingStatus
+
+
 @strawberry.type
 class Account:
     id: strawberry.ID
@@ -44,6 +50,9 @@ class Account:
         description="Percents of the tier that raise an alert once per update period."
     )
     usage: Usage
+    creation_defaults: list[CreationDefault] = strawberry.field(
+        description="The default marketing status of every creation source (D1, D2)."
+    )
 
     @strawberry.field
     async def tier_changes(
@@ -84,6 +93,10 @@ class Account:
             upgrade_policy=account.upgrade_policy,
             alert_thresholds=list(account.alert_thresholds),
             usage=Usage.of(account.usage),
+            creation_defaults=[
+                CreationDefault(source=source, marketing_status=status)
+                for source, status in account.creation_defaults.all().items()
+            ],
         )
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
 from marketing_contacts.domain.accounts import Account, open_account
 from marketing_contacts.domain.alerts import TierAlert, validate_thresholds
+from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.domain.tiers import (
     DEFAULT_LADDERS,
     Edition,
@@ -45,6 +48,8 @@ class AccountSettings:
     timezone: str | None = None
     upgrade_policy: UpgradePolicy | None = None
     alert_thresholds: tuple[int, ...] | None = None
+    #: D2: the default status of these creation sources, for contacts created afterwards
+    creation_defaults: tuple[tuple[CreationSource, MarketingStatus], ...] | None = None
 
 
 def check_name(name: str, *field: str) -> str:
@@ -62,6 +67,22 @@ def ladder_for(opening: AccountOpening) -> Ladder:
     if first < 1 or step < 1:
         raise refuse(ErrorCode.INVALID, "tier limit and step are whole numbers from 1", "tierLimit")
     return replace(default, first_limit=first, step=step)
+
+
+def check_default_permission(
+    caller: Caller, defaults: Sequence[tuple[CreationSource, MarketingStatus]]
+) -> None:
+    """S5: a MARKETING default makes marketing contacts without a further check, so setting one
+    needs the marketing access permission."""
+    if not caller.marketing_access and any(
+        status is MarketingStatus.MARKETING for _, status in defaults
+    ):
+        raise refuse(
+            ErrorCode.FORBIDDEN,
+            "a MARKETING creation default needs the marketing access permission",
+            "input",
+            "creationDefaults",
+        )
 
 
 class AccountService:
@@ -108,6 +129,10 @@ class AccountService:
             else validate_thresholds(settings.alert_thresholds)
         )
 
+        defaults = settings.creation_defaults
+        if defaults is not None:
+            check_default_permission(caller, defaults)
+
         async def attempt() -> Account:
             before = await self.ports.account(caller.account_id)
             after = replace(
@@ -116,6 +141,9 @@ class AccountService:
                 timezone=settings.timezone or before.timezone,
                 upgrade_policy=settings.upgrade_policy or before.upgrade_policy,
                 alert_thresholds=before.alert_thresholds if thresholds is None else thresholds,
+                creation_defaults=before.creation_defaults
+                if defaults is None
+                else before.creation_defaults.configured(defaults, "input", "creationDefaults"),
                 revision=before.revision + 1,
             )
             await self.ports.accounts.replace_settings(before, after)

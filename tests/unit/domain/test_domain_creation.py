@@ -141,6 +141,55 @@ def test_d4_marketing_by_default_records_creation_default(source: CreationSource
     )
 
 
+# ---------------------------------------------------------------- D2: configuring the defaults
+
+
+def test_d2_configured_defaults_apply_to_contacts_created_afterwards() -> None:
+    defaults = CreationDefaults().configured(
+        [(CreationSource.FORM, NON_MARKETING), (CreationSource.IMPORT, MARKETING)], "input"
+    )
+    assert initial_status(CreationSource.FORM, None, defaults) == (
+        NON_MARKETING,
+        StatusSourceType.CREATION_DEFAULT,
+    )
+    assert initial_status(CreationSource.IMPORT, None, defaults) == (
+        MARKETING,
+        StatusSourceType.CREATION_DEFAULT,
+    )
+    every = defaults.all()
+    assert list(every) == list(CreationSource)
+    assert every[CreationSource.EXTERNAL_FORM] is MARKETING  # untouched: D2's default
+    assert all(every[source] is NON_MARKETING for source in D1_SOURCES)
+    # back to the default: nothing is stored for it
+    again = defaults.configured([(CreationSource.FORM, MARKETING)], "input")
+    assert dict(again.overrides) == {CreationSource.IMPORT: MARKETING}
+
+
+@pytest.mark.parametrize("source", D1_SOURCES)
+def test_d1_sources_cannot_be_configured_marketing(source: CreationSource) -> None:
+    with pytest.raises(DomainError) as refused:
+        CreationDefaults().configured(
+            [(CreationSource.API, MARKETING), (source, MARKETING)], "input", "creationDefaults"
+        )
+    assert [(e.code, e.field) for e in refused.value.errors] == [
+        (ErrorCode.INVALID, ("input", "creationDefaults", "1", "marketingStatus"))
+    ]
+    unchanged = CreationDefaults().configured([(source, NON_MARKETING)], "input")
+    assert unchanged == CreationDefaults()
+
+
+def test_d2_a_source_named_twice_is_invalid() -> None:
+    with pytest.raises(DomainError) as refused:
+        CreationDefaults().configured(
+            [(CreationSource.FORM, MARKETING), (CreationSource.FORM, NON_MARKETING)],
+            "input",
+            "creationDefaults",
+        )
+    assert [(e.code, e.field) for e in refused.value.errors] == [
+        (ErrorCode.INVALID, ("input", "creationDefaults", "1"))
+    ]
+
+
 # ---------------------------------------------------------------- email input (C8)
 
 
