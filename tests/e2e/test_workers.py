@@ -24,7 +24,7 @@ import pytest
 from bson import ObjectId
 from pymongo.errors import PyMongoError
 
-from marketing_contacts.devstack import IN_MEMORY, MongoServer, RedisServer
+from marketing_contacts.devstack import IN_MEMORY, MongoServer, RedisServer, start_redis
 from marketing_contacts.domain.bulk import (
     BulkOperation,
     BulkOperationStatus,
@@ -642,3 +642,41 @@ async def test_t1_the_workers_reconciliation_job_repairs_drifted_counters(place:
         assert f"usage of account {account_id} drifted" in log_of(worker)
         again = await runtime.redis.enqueue_job("reconcile_usage")
         assert again is not None and await again.result(timeout=WAIT_SECONDS) == 0
+
+
+# ---------------------------------------------------------------- B4: Redis away for a while
+
+
+async def test_b4_a_worker_outlives_a_redis_outage_and_then_takes_new_work(
+    mongo_server: MongoServer, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    port = free_port()
+
+    def redis_up() -> RedisServer:
+        return start_redis(
+            port=port, data_dir=tmp_path / "redis", persistent=False, log_path=tmp_path / "r.log"
+        )
+
+    redis = redis_up()
+    place = Place.create(
+        mongo_server.uri, unique_database_name(request.node.name), redis.url, tmp_path
+    )
+    try:
+        worker = await place.started_worker()
+        kill_hard(redis.process)  # Redis is gone
+        await asyncio.sleep(8)  # many poll iterations meet no Redis
+        assert worker.is_running(), log_of(worker)[-2000:]
+        assert "Redis does not answer" in log_of(worker)
+        redis = redis_up()
+        async with open_runtime(place.settings()) as runtime:
+            client = await open_client(runtime.services, name="After the outage")
+            await create_contacts(client, 6, "NON_MARKETING")
+            operation_id = await start_operation(
+                client, selection={"filter": {}}, status="MARKETING", confirmCount=6
+            )
+            done = await finished(client, operation_id, worker)
+            assert (done["status"], done["changedNow"]) == ("COMPLETED", 6)
+    finally:
+        place.stop()
+        place.drop_database()
+        redis.stop()

@@ -17,6 +17,8 @@ from arq.worker import Function, func
 from pymongo.errors import ConnectionFailure as PyMongoConnectionFailure
 from pymongo.errors import ExecutionTimeout as PyMongoExecutionTimeout
 from pymongo.errors import NotPrimaryError as PyMongoNotPrimary
+from redis.asyncio.retry import Retry as RedisRetry
+from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -132,8 +134,31 @@ def _every(minutes: int) -> set[int]:
 ALERT_DELIVERY_SECONDS = set(range(5, 60, 10))
 
 
+class PatientBackoff(ExponentialBackoff):
+    """Backoff capped at 5 s, forever, saying so in the log about once a minute."""
+
+    def __init__(self) -> None:
+        super().__init__(cap=5.0, base=0.1)
+
+    def compute(self, failures: int) -> float:
+        if failures == 1 or failures % 12 == 0:
+            log.warning("Redis does not answer (%d tries); the worker waits for it", failures)
+        return float(super().compute(failures))
+
+
+def redis_settings(url: str) -> RedisSettings:
+    """The worker outlives a Redis outage: each command it sends retries with backoff (capped
+    at 5 s) until Redis answers again, instead of ending the worker, and so does a worker that
+    starts while Redis is away."""
+    settings = RedisSettings.from_dsn(url)
+    settings.retry = RedisRetry(PatientBackoff(), retries=-1)
+    # OSError: a refused connection, before redis wraps it in its own ConnectionError
+    settings.retry_on_error = [RedisConnectionError, RedisTimeoutError, OSError]
+    return settings
+
+
 class WorkerSettings:
-    redis_settings = RedisSettings.from_dsn(get_settings().redis_url)
+    redis_settings = redis_settings(get_settings().redis_url)
     functions: Sequence[WorkerCoroutine | Function] = [
         func(run_bulk_operation, name=RUN_BULK_OPERATION, max_tries=MAX_TRIES),
         apply_update_dates,
