@@ -35,7 +35,12 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """Connect, create the indexes, and close everything on the way out. `mongo_options` go to
     the MongoDB client (benchmarks pass command listeners)."""
-    mongo = connect(settings.mongodb_uri, settings.mongodb_database, **mongo_options)
+    timeout_ms = int(settings.mongodb_timeout_seconds * 1000)
+    mongo = connect(
+        settings.mongodb_uri,
+        settings.mongodb_database,
+        **{"serverSelectionTimeoutMS": timeout_ms, **mongo_options},
+    )
     redis = ArqRedis.from_url(settings.redis_url)
     try:
         await prepare(mongo)

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
 
     mongodb_uri: str = "mongodb://127.0.0.1:27017/?directConnection=true"
     mongodb_database: str = "marketing_contacts"
+    # how long a request waits for a reachable MongoDB before it fails (503 / UNAVAILABLE);
+    # PyMongo's own default is 30 s. Long enough for a replica-set election.
+    mongodb_timeout_seconds: float = Field(default=10, gt=0)
     redis_url: str = "redis://127.0.0.1:6379/0"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -15,6 +15,7 @@ from marketing_contacts.devstack import IN_MEMORY, MongoServer, RedisServer
 from marketing_contacts.processes import ManagedProcess, free_port, start_process, wait_until
 from tests.support.cli import CLI, run_json
 from tests.support.workers import start_own_mongo
+from tests.support.ws import acknowledged, graphql_socket, subscribe
 
 
 def environment(mongo: MongoServer, redis_url: str, database: str, port: int) -> dict[str, str]:
@@ -323,8 +324,7 @@ def test_requests_get_503_while_the_database_is_down(
 ) -> None:
     mongo = start_own_mongo(free_port(), IN_MEMORY, tmp_path / "mongo.log")
     env = environment(mongo, redis_server.url, mongo_database_name, free_port())
-    # a short server selection, so the test need not wait PyMongo's default 30 s
-    env["MONGODB_URI"] = f"{mongo.uri}&serverSelectionTimeoutMS=1500"
+    env["MONGODB_TIMEOUT_SECONDS"] = "1.5"  # how long a request waits for the database
     api, base = start_api(env, tmp_path / "api.log")
     try:
         token = run_json(env, "accounts", "create", "--name", "Outage", "--json")["token"]
@@ -351,3 +351,23 @@ def test_s4_what_a_mutation_answers_is_what_a_later_read_returns(api: Api) -> No
     read = api.data(token, f'{{ contact(id: "{created["id"]}") {{ {fields} }} }}')["contact"]
     assert read == created
     assert created["statusHistory"]["edges"][0]["node"]["at"] == created["statusChangedAt"]
+
+
+async def test_a_subscription_while_redis_is_down_is_told_live_events_are_unavailable(
+    mongo_server: MongoServer, mongo_database_name: str, tmp_path: Path
+) -> None:
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    env = environment(mongo_server, dead_redis, mongo_database_name, free_port())
+    process, base = start_api(env, tmp_path / "api.log")
+    try:
+        token = run_json(env, "accounts", "create", "--name", "No feed", "--json")["token"]
+        url = base.replace("http://", "ws://") + "/graphql"
+        async with graphql_socket(url, token) as socket:
+            assert (await acknowledged(socket))["type"] == "connection_ack"
+            alerts = await subscribe(socket, "a", "subscription { tierAlerts { kind } }")
+            message = await alerts.next(within=20)
+        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+        assert errors[0]["extensions"]["code"] == "UNAVAILABLE", errors
+        assert "retry shortly" in errors[0]["message"]
+    finally:
+        process.stop()

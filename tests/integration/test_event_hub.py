@@ -10,14 +10,17 @@ import pytest_asyncio
 from redis.asyncio import Redis
 
 from marketing_contacts.domain.alerts import TierAlert, TierAlertKind
+from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.domain.usage import Usage, UsageCounts
 from marketing_contacts.events.hub import EventHub
 from marketing_contacts.events.messages import channel
 from marketing_contacts.events.publisher import RedisEventPublisher
 from marketing_contacts.events.subscribers import ALERT_CAPACITY
-from marketing_contacts.runtime import Runtime
+from marketing_contacts.processes import free_port
+from marketing_contacts.runtime import Runtime, open_runtime
 from marketing_contacts.schema.build import schema
 from marketing_contacts.schema.context import RequestContext
+from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.ports import AlertRaised, Stored, UsageChanged
 from marketing_contacts.settings import Settings
 from tests.support.graphql import open_client
@@ -125,4 +128,39 @@ async def test_the_hub_reconnects_and_tells_subscribers_events_may_be_lost(
         async with asyncio.timeout(10):
             while not await delivered():
                 pass
+    await admin.aclose()
+
+
+async def test_usage_is_read_afresh_when_the_feed_comes_back(
+    hub: EventHub, runtime: Runtime, settings_for_tests: Settings
+) -> None:
+    """Changes made while the feed was down were not heard: a usageChanged subscriber gets the
+    counts as they are once the feed is back, not the ones from before the break."""
+    client = await open_client(runtime.services)
+    account_id = client.caller.account_id
+    context = RequestContext(services=runtime.services, authenticated=client.caller, hub=hub)
+    stream = await schema.subscribe(
+        "subscription { usageChanged { marketingContacts totalContacts } }", context_value=context
+    )
+    assert hasattr(stream, "__anext__")
+    first = asyncio.ensure_future(stream.__anext__())
+    listening = hub.confirmed.setdefault(channel(account_id), asyncio.Event())
+    await settle(listening.is_set)
+    # changes by a process that could not publish them: nothing was heard
+    unheard = settings_for_tests.model_copy(
+        update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"}
+    )
+    async with open_runtime(unheard) as writer:
+        marketing = ContactDraft(marketing_status=MarketingStatus.MARKETING)
+        await writer.services.contacts.create(client.caller, marketing)
+        await writer.services.contacts.create(client.caller, ContactDraft())
+    await asyncio.sleep(0.2)
+    assert not first.done()
+    admin = Redis.from_url(settings_for_tests.redis_url)
+    await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+    async with asyncio.timeout(10):
+        result = await first
+    assert result.errors is None, result.errors
+    assert result.data == {"usageChanged": {"marketingContacts": 1, "totalContacts": 2}}
+    await stream.aclose()
     await admin.aclose()

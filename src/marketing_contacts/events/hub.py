@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
+from redis.exceptions import RedisError
 
 from marketing_contacts.events.messages import account_of, channel, decode
 from marketing_contacts.events.subscribers import Subscriber
@@ -22,6 +23,10 @@ from marketing_contacts.events.subscribers import Subscriber
 log = logging.getLogger(__name__)
 CONTROL = "mc:hub:control"
 LISTEN_TIMEOUT_SECONDS = 5.0
+
+
+class FeedUnavailable(Exception):
+    """The event feed from Redis is not there: a subscription cannot start now."""
 
 
 class EventHub:
@@ -63,10 +68,13 @@ class EventHub:
     async def _listen(self, account_id: str) -> None:
         name = channel(account_id)
         confirmed = self.confirmed.setdefault(name, asyncio.Event())
-        await asyncio.wait_for(self.connected.wait(), LISTEN_TIMEOUT_SECONDS)
-        if self.pubsub is not None:
-            await self.pubsub.subscribe(name)
-        await asyncio.wait_for(confirmed.wait(), LISTEN_TIMEOUT_SECONDS)
+        try:
+            await asyncio.wait_for(self.connected.wait(), LISTEN_TIMEOUT_SECONDS)
+            if self.pubsub is not None:
+                await self.pubsub.subscribe(name)
+            await asyncio.wait_for(confirmed.wait(), LISTEN_TIMEOUT_SECONDS)
+        except (TimeoutError, RedisError) as error:
+            raise FeedUnavailable("live events are unavailable right now; retry shortly") from error
 
     async def _unlisten(self, account_id: str) -> None:
         self.confirmed.pop(channel(account_id), None)
@@ -76,15 +84,20 @@ class EventHub:
 
     async def _run(self) -> None:
         delay = 0.1
+        broken = False
         while True:
             try:
                 await self._connect()
                 delay = 0.1
+                if broken:
+                    self._restored()
+                    broken = False
                 await self._pump()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("the event feed from Redis broke; reconnecting in %.1fs", delay)
+            broken = True
             self.connected.clear()
             for confirmed in self.confirmed.values():
                 confirmed.clear()
@@ -94,6 +107,11 @@ class EventHub:
                     subscriber.lost_events()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+    def _restored(self) -> None:
+        for subscribers in self.subscribers.values():
+            for subscriber in subscribers:
+                subscriber.feed_restored()
 
     async def _connect(self) -> None:
         self.pubsub = self.redis.pubsub()

@@ -1,9 +1,11 @@
 """What one subscription holds between deliveries: bounded, whatever the client's speed.
 
 Usage keeps only the latest counts and bulk progress only the latest notice: a slow client
-skips stale states. Alerts queue up to a bound; past it, or when events may have been missed
-(the Redis connection dropped), the subscriber is marked and the client is told, so it can
-re-read `Account.alerts`: an alert is never dropped silently.
+skips stale states. When the feed comes back after a break, usage and progress subscriptions
+read their state afresh (what changed meanwhile was not heard). Alerts queue up to a bound;
+past it, or when events may have been missed (the Redis connection dropped), the subscriber is
+marked and the client is told, so it can re-read `Account.alerts`: an alert is never dropped
+silently.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ class Subscriber:
     progressed: set[str] = field(default_factory=set)
     #: alerts that could not be queued (overflow) or may have been missed (reconnect)
     missed_alerts: int = 0
+    #: the feed came back after a break: what the subscription shows must be read afresh
+    stale: bool = False
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def offer(self, event: Event) -> None:
@@ -52,6 +56,15 @@ class Subscriber:
         """The feed was interrupted: alerts may have been raised meanwhile."""
         self.missed_alerts += 1
         self.wake.set()
+
+    def feed_restored(self) -> None:
+        """The feed is back after a break: usage and progress may have moved meanwhile."""
+        self.stale = True
+        self.wake.set()
+
+    def take_stale(self) -> bool:
+        stale, self.stale = self.stale, False
+        return stale
 
     async def wait(self) -> None:
         await self.wake.wait()

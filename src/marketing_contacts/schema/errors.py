@@ -1,7 +1,8 @@
 """Errors as clients see them: userErrors in payloads, or GraphQL errors with a code.
 
 Unexpected errors are masked: the client gets "Unexpected error." and a request id, the log
-gets the traceback under the same id (design principle 6).
+gets the traceback under the same id (design principle 6). A database or event feed that is
+away is no mystery: UNAVAILABLE, retry shortly.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from collections.abc import Iterator, Sequence
 
 import strawberry
 from graphql import GraphQLError
+from pymongo.errors import ConnectionFailure as PyMongoConnectionFailure
 from strawberry.extensions import SchemaExtension
 
 from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.domain.errors import UserError as DomainUserError
+from marketing_contacts.events.hub import FeedUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,14 @@ def client_error(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         return error  # parsing, validation and variable coercion: the request's own fault
+    if isinstance(original, FeedUnavailable | PyMongoConnectionFailure):
+        what = "live events are" if isinstance(original, FeedUnavailable) else "the database is"
+        return GraphQLError(
+            f"{what} unavailable right now; retry shortly",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "UNAVAILABLE"},
+        )
     if isinstance(original, DomainError):
         first = original.errors[0]
         return GraphQLError(

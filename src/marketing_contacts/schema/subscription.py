@@ -41,10 +41,13 @@ class Subscription:
 
     @strawberry.subscription(description="The caller's usage after every change of its counts.")
     async def usage_changed(self, info: Info) -> AsyncGenerator[Usage, None]:
-        async with hub_of(info).subscribe(info.context.caller.account_id) as subscriber:
+        caller = info.context.caller
+        async with hub_of(info).subscribe(caller.account_id) as subscriber:
             while True:
                 await subscriber.wait()
                 usage = subscriber.take_usage()
+                if subscriber.take_stale():  # the feed broke: changes may not have been heard
+                    usage = await info.context.services.usage.usage(caller)
                 if usage is not None:
                     yield Usage.of(usage)
 
@@ -64,7 +67,9 @@ class Subscription:
             yield BulkOperation.of(operation)
             while not operation.status.finished:
                 await subscriber.wait()
-                if subscriber.take_progress(operation.id):
+                # after a break in the feed, progress may have gone unheard: read it afresh
+                stale = subscriber.take_stale()
+                if subscriber.take_progress(operation.id) or stale:
                     current = await bulk.get(caller, operation.id)
                     if current is None:
                         return
