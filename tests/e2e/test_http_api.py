@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -92,19 +93,28 @@ def test_health_is_200_with_the_state_of_both_servers(api: Api) -> None:
     assert response.json() == {"mongodb": "ok", "redis": "ok"}
 
 
+@contextmanager
+def api_without_redis(
+    mongo: MongoServer, database: str, tmp_path: Path
+) -> Iterator[tuple[dict[str, str], str]]:
+    """An API process whose Redis is not there: its environment and base URL."""
+    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
+    env = environment(mongo, dead_redis, database, free_port())
+    process, base = start_api(env, tmp_path / "api.log")
+    try:
+        yield env, base
+    finally:
+        process.stop()
+
+
 def test_health_is_503_when_redis_is_down(
     mongo_server: MongoServer, mongo_database_name: str, tmp_path: Path
 ) -> None:
-    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
-    env = environment(mongo_server, dead_redis, mongo_database_name, free_port())
-    process, base = start_api(env, tmp_path / "api.log")
-    try:
+    with api_without_redis(mongo_server, mongo_database_name, tmp_path) as (_, base):
         response = httpx.get(f"{base}/health", timeout=10)
         assert response.status_code == 503
         assert response.json()["mongodb"] == "ok"
         assert response.json()["redis"].startswith("down")
-    finally:
-        process.stop()
 
 
 @pytest.mark.parametrize(
@@ -356,10 +366,7 @@ def test_s4_what_a_mutation_answers_is_what_a_later_read_returns(api: Api) -> No
 async def test_a_subscription_while_redis_is_down_is_told_live_events_are_unavailable(
     mongo_server: MongoServer, mongo_database_name: str, tmp_path: Path
 ) -> None:
-    dead_redis = f"redis://127.0.0.1:{free_port()}/0"
-    env = environment(mongo_server, dead_redis, mongo_database_name, free_port())
-    process, base = start_api(env, tmp_path / "api.log")
-    try:
+    with api_without_redis(mongo_server, mongo_database_name, tmp_path) as (env, base):
         token = run_json(env, "accounts", "create", "--name", "No feed", "--json")["token"]
         url = base.replace("http://", "ws://") + "/graphql"
         async with graphql_socket(url, token) as socket:
@@ -369,5 +376,3 @@ async def test_a_subscription_while_redis_is_down_is_told_live_events_are_unavai
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert errors[0]["extensions"]["code"] == "UNAVAILABLE", errors
         assert "retry shortly" in errors[0]["message"]
-    finally:
-        process.stop()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest_asyncio
 from redis.asyncio import Redis
@@ -23,7 +24,7 @@ from marketing_contacts.schema.context import RequestContext
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.ports import AlertRaised, Stored, UsageChanged
 from marketing_contacts.settings import Settings
-from tests.support.graphql import open_client
+from tests.support.graphql import Client, open_client
 
 
 def alert(n: int) -> AlertRaised:
@@ -76,20 +77,29 @@ async def test_a_slow_subscriber_holds_only_the_latest_usage_and_a_bounded_alert
     assert "slow-account" not in hub.subscribers
 
 
+async def listening(
+    hub: EventHub, runtime: Runtime, document: str
+) -> tuple[Client, AsyncGenerator[Any, None], asyncio.Future[Any]]:
+    """A new account's subscription through the schema, its first result awaited in the
+    background, once Redis confirmed the channel (nothing published from then on is lost)."""
+    client = await open_client(runtime.services)
+    context = RequestContext(services=runtime.services, authenticated=client.caller, hub=hub)
+    stream = await schema.subscribe(document, context_value=context)
+    assert isinstance(stream, AsyncGenerator)
+    first = asyncio.ensure_future(stream.__anext__())
+    confirmed = hub.confirmed.setdefault(channel(client.caller.account_id), asyncio.Event())
+    await settle(confirmed.is_set)
+    return client, stream, first
+
+
 async def test_tier_alerts_tells_the_client_when_alerts_could_not_be_delivered(
     hub: EventHub, runtime: Runtime, settings_for_tests: Settings
 ) -> None:
-    client = await open_client(runtime.services)
-    account_id = client.caller.account_id
-    context = RequestContext(services=runtime.services, authenticated=client.caller, hub=hub)
-    stream = await schema.subscribe(
-        "subscription { tierAlerts { marketingContacts } }", context_value=context
+    client, stream, first = await listening(
+        hub, runtime, "subscription { tierAlerts { marketingContacts } }"
     )
-    assert hasattr(stream, "__anext__")
+    account_id = client.caller.account_id
     publisher = RedisEventPublisher(Redis.from_url(settings_for_tests.redis_url))
-    first = asyncio.ensure_future(stream.__anext__())
-    listening = hub.confirmed.setdefault(channel(account_id), asyncio.Event())
-    await settle(listening.is_set)  # Redis confirmed the subscription: nothing published is lost
     await publisher.publish(account_id, [alert(n) for n in range(ALERT_CAPACITY + 5)])
     # a slow client: the stream stays suspended after its first alert until every alert has
     # reached the server's side of the subscription (one taken, the rest queued or missed)
@@ -136,16 +146,9 @@ async def test_usage_is_read_afresh_when_the_feed_comes_back(
 ) -> None:
     """Changes made while the feed was down were not heard: a usageChanged subscriber gets the
     counts as they are once the feed is back, not the ones from before the break."""
-    client = await open_client(runtime.services)
-    account_id = client.caller.account_id
-    context = RequestContext(services=runtime.services, authenticated=client.caller, hub=hub)
-    stream = await schema.subscribe(
-        "subscription { usageChanged { marketingContacts totalContacts } }", context_value=context
+    client, stream, first = await listening(
+        hub, runtime, "subscription { usageChanged { marketingContacts totalContacts } }"
     )
-    assert hasattr(stream, "__anext__")
-    first = asyncio.ensure_future(stream.__anext__())
-    listening = hub.confirmed.setdefault(channel(account_id), asyncio.Event())
-    await settle(listening.is_set)
     # changes by a process that could not publish them: nothing was heard
     unheard = settings_for_tests.model_copy(
         update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"}
