@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import re
+import signal
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -676,6 +677,13 @@ async def test_b4_a_worker_outlives_a_redis_outage_and_then_takes_new_work(
             )
             done = await finished(client, operation_id, worker)
             assert (done["status"], done["changedNow"]) == ("COMPLETED", 6)
+        # told to stop while Redis is away, it stops: its shutdown does not wait for Redis
+        kill_hard(redis.process)
+        await asyncio.sleep(2)
+        started = time.monotonic()
+        assert worker.stop(timeout=10) != -signal.SIGKILL, log_of(worker)[-2000:]
+        assert time.monotonic() - started < 10
+        assert "worker stopped without Redis" in log_of(worker)
     finally:
         place.stop()
         place.drop_database()

@@ -135,15 +135,31 @@ ALERT_DELIVERY_SECONDS = set(range(5, 60, 10))
 
 
 class PatientBackoff(ExponentialBackoff):
-    """Backoff capped at 5 s, forever, saying so in the log about once a minute."""
+    """Backoff capped at 5 s, forever, saying so in the log about once a minute; once the
+    worker is told to stop, it waits no more (its shutdown must not hang on Redis)."""
 
     def __init__(self) -> None:
         super().__init__(cap=5.0, base=0.1)
+        self.waiting = True
+
+    def stop_waiting(self) -> None:
+        self.waiting = False
+
+    def __deepcopy__(self, memo: dict[int, object]) -> PatientBackoff:
+        """Every connection deep-copies its retry policy: they all share this one backoff, so
+        that stopping the wait stops it everywhere."""
+        return self
 
     def compute(self, failures: int) -> float:
+        if not self.waiting:
+            raise RedisConnectionError("Redis does not answer and the worker is stopping")
         if failures == 1 or failures % 12 == 0:
             log.warning("Redis does not answer (%d tries); the worker waits for it", failures)
         return float(super().compute(failures))
+
+
+#: how the worker waits for Redis; `marketing-contacts worker` ends the wait on SIGTERM/SIGINT
+REDIS_PATIENCE = PatientBackoff()
 
 
 def redis_settings(url: str) -> RedisSettings:
@@ -151,7 +167,7 @@ def redis_settings(url: str) -> RedisSettings:
     at 5 s) until Redis answers again, instead of ending the worker, and so does a worker that
     starts while Redis is away."""
     settings = RedisSettings.from_dsn(url)
-    settings.retry = RedisRetry(PatientBackoff(), retries=-1)
+    settings.retry = RedisRetry(REDIS_PATIENCE, retries=-1)
     # OSError: a refused connection, before redis wraps it in its own ConnectionError
     settings.retry_on_error = [RedisConnectionError, RedisTimeoutError, OSError]
     return settings
