@@ -35,11 +35,10 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """Connect, create the indexes, and close everything on the way out. `mongo_options` go to
     the MongoDB client (benchmarks pass command listeners)."""
-    timeout_ms = int(settings.mongodb_timeout_seconds * 1000)
     mongo = connect(
         settings.mongodb_uri,
         settings.mongodb_database,
-        **{"serverSelectionTimeoutMS": timeout_ms, **mongo_options},
+        **{**server_selection_option(settings), **mongo_options},
     )
     redis = ArqRedis.from_url(settings.redis_url)
     try:
@@ -54,3 +53,10 @@ async def open_runtime(
     finally:
         await redis.aclose()
         await mongo.client.close()
+
+
+def server_selection_option(settings: Settings) -> dict[str, int]:
+    """MONGODB_TIMEOUT_SECONDS as the server selection timeout, unless the URI names one."""
+    if "serverselectiontimeoutms=" in settings.mongodb_uri.lower():
+        return {}
+    return {"serverSelectionTimeoutMS": int(settings.mongodb_timeout_seconds * 1000)}

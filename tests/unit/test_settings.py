@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from marketing_contacts.runtime import server_selection_option
 from marketing_contacts.settings import Settings, get_settings
 
 SETTING_VARIABLES = (
@@ -140,3 +141,12 @@ def test_get_settings_reads_once(clean_environment: pytest.MonkeyPatch) -> None:
         assert first.port == 9001
     finally:
         get_settings.cache_clear()
+
+
+def test_mongodb_timeout_is_the_server_selection_timeout_unless_the_uri_names_one() -> None:
+    plain = Settings(mongodb_uri="mongodb://db:27017/?directConnection=true")
+    assert server_selection_option(plain) == {"serverSelectionTimeoutMS": 10_000}
+    short = Settings(mongodb_uri=plain.mongodb_uri, mongodb_timeout_seconds=1.5)
+    assert server_selection_option(short) == {"serverSelectionTimeoutMS": 1_500}
+    named = Settings(mongodb_uri="mongodb://db:27017/?serverSelectionTimeoutMS=1000")
+    assert server_selection_option(named) == {}
