@@ -41,19 +41,11 @@ def worker() -> None:
     import logging.config
 
     from arq.logs import default_log_config
-    from arq.worker import create_worker
-    from redis.exceptions import ConnectionError as RedisConnectionError
 
-    from marketing_contacts.workers.settings import REDIS_PATIENCE, WorkerSettings
+    from marketing_contacts.workers.run import run_until_stopped
 
     logging.config.dictConfig(default_log_config(verbose=get_settings().log_level == "DEBUG"))
-    arq_worker = create_worker(WorkerSettings)
-    arq_worker.on_stop = lambda _signal: REDIS_PATIENCE.stop_waiting()
-    try:
-        arq_worker.run()
-    except RedisConnectionError as error:  # stopped while Redis was away
-        logging.getLogger(__name__).warning("worker stopped without Redis: %s", error)
-        raise typer.Exit(1) from error
+    raise typer.Exit(run_until_stopped())
 
 
 @app.command()

@@ -1,0 +1,42 @@
+"""Running the arq worker so that losing Redis never ends it.
+
+Most of the worker's Redis commands wait out an outage on their own (settings.PatientBackoff),
+but arq's job pick-up runs in a watched transaction, which redis cannot retry: losing Redis there
+ends arq's main loop. The worker then finishes its running jobs, waits for Redis to clean up,
+and starts polling again. Told to stop (SIGTERM, SIGINT), it stops, Redis or not.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from arq.worker import create_worker
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import WatchError
+
+from marketing_contacts.workers.settings import REDIS_PATIENCE, WorkerSettings
+
+log = logging.getLogger(__name__)
+
+#: what losing Redis looks like from inside arq (a connection lost while arq watches a job's
+#: keys reaches it as a WatchError; arq handles the ordinary WatchError of a race itself)
+REDIS_LOST = (RedisConnectionError, RedisTimeoutError, WatchError, OSError)
+RESTART_PAUSE_SECONDS = 1.0
+
+
+def run_until_stopped() -> int:
+    """Run arq's worker until a signal stops it; the exit code (1: stopped without Redis)."""
+    while True:
+        worker = create_worker(WorkerSettings)
+        worker.on_stop = lambda _signal: REDIS_PATIENCE.stop_waiting()
+        try:
+            worker.run()
+            return 0
+        except REDIS_LOST as error:
+            if not REDIS_PATIENCE.waiting:
+                log.warning("worker stopped without Redis: %s", error)
+                return 1
+            log.warning("the worker lost Redis (%s); it polls again", error)
+            time.sleep(RESTART_PAUSE_SECONDS)
