@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from bson import ObjectId
 
 from marketing_contacts.runtime import Runtime
 from tests.support.graphql import Client, open_client
@@ -338,3 +340,27 @@ async def test_d2_creation_defaults_are_configured_per_account(runtime: Runtime)
     assert {
         d["source"]: d["marketingStatus"] for d in account["account"]["creationDefaults"]
     } == defaults
+
+
+async def test_an_unexpected_error_is_masked_and_logged_with_its_request_id(
+    runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Design principle 6: a contact whose stored state no codec reads (corrupt data) is no
+    business of the client's: "Unexpected error." and a request id; the log has the traceback."""
+    client = await open_client(runtime.services)
+    created = await create(client, email="corrupt@example.com")
+    contact_id = created["contact"]["id"]
+    await runtime.mongo["contacts"].update_one(
+        {"_id": ObjectId(contact_id)}, {"$set": {"state": "not-a-state"}}
+    )
+    result = await client.try_execute(
+        "query($id: ID!) { contact(id: $id) { marketingStatus } }", id=contact_id
+    )
+    [error] = result.errors
+    assert error.message == "Unexpected error."
+    assert error.extensions["code"] == "INTERNAL"
+    request_id = error.extensions["requestId"]
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id)
+    logged = [r for r in caplog.records if request_id in r.getMessage()]
+    assert len(logged) == 1 and logged[0].exc_info is not None
+    await runtime.mongo["contacts"].delete_one({"_id": ObjectId(contact_id)})
