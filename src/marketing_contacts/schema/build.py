@@ -9,7 +9,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from marketing_contacts.schema.bulk import BulkMutations, BulkQueries
-from marketing_contacts.schema.errors import ClientErrors, client_error
+from marketing_contacts.schema.errors import client_error
 from marketing_contacts.schema.limits import request_limits
 from marketing_contacts.schema.lists import ListMutations, ListQueries
 from marketing_contacts.schema.mutation import Mutation
@@ -22,10 +22,9 @@ class Schema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        """Expected errors are the client's business, not the log's. The errors are made what
-        the client may see here, in place, because subscriptions deliver each result's errors
-        past the ClientErrors extension (which does the same for queries and mutations; the
-        conversion is idempotent)."""
+        """Every error a client gets passes here, for queries, mutations and each result of a
+        subscription alike: it is made what the client may see, in place (expected errors keep
+        their code, unexpected ones are masked and logged with a request id)."""
         errors[:] = [client_error(error) for error in errors]
 
 
@@ -34,7 +33,7 @@ def build_schema() -> strawberry.Schema:
         query=merge_types("Query", (Query, ListQueries, BulkQueries)),
         mutation=merge_types("Mutation", (Mutation, ListMutations, BulkMutations)),
         subscription=Subscription,
-        extensions=[*request_limits(), ClientErrors],
+        extensions=request_limits(),
         config=StrawberryConfig(scalar_map=SCALARS),
     )
 

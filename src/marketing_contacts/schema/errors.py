@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import strawberry
 from graphql import GraphQLError
 from pymongo.errors import ConnectionFailure as PyMongoConnectionFailure
-from strawberry.extensions import SchemaExtension
 
 from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.domain.errors import UserError as DomainUserError
 from marketing_contacts.events.hub import FeedUnavailable
 
 log = logging.getLogger(__name__)
+DATABASE_UNAVAILABLE = "the database is unavailable right now; retry shortly"
 
 
 @strawberry.type
@@ -47,9 +47,8 @@ def client_error(error: GraphQLError) -> GraphQLError:
     if original is None or isinstance(original, GraphQLError):
         return error  # parsing, validation and variable coercion: the request's own fault
     if isinstance(original, FeedUnavailable | PyMongoConnectionFailure):
-        what = "live events are" if isinstance(original, FeedUnavailable) else "the database is"
         return GraphQLError(
-            f"{what} unavailable right now; retry shortly",
+            str(original) if isinstance(original, FeedUnavailable) else DATABASE_UNAVAILABLE,
             nodes=error.nodes,
             path=error.path,
             extensions={"code": "UNAVAILABLE"},
@@ -70,12 +69,3 @@ def client_error(error: GraphQLError) -> GraphQLError:
         path=error.path,
         extensions={"code": "INTERNAL", "requestId": request_id},
     )
-
-
-class ClientErrors(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if result is not None and errors:
-            result.errors = [client_error(error) for error in errors]
