@@ -18,7 +18,13 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from marketing_contacts.auth import MAX_BODY_BYTES, RequireToken, bearer_token, caller_of
+from marketing_contacts.auth import (
+    BODY_TOO_LARGE,
+    MAX_BODY_BYTES,
+    RequireToken,
+    bearer_token,
+    caller_of,
+)
 from marketing_contacts.events.hub import EventHub
 from marketing_contacts.runtime import Runtime, open_runtime
 from marketing_contacts.schema.build import schema
@@ -52,7 +58,7 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         """An HTTP body is one JSON object (a list reaches the batching check, which refuses
         it), 413 past the size limit."""
         if len(data) > MAX_BODY_BYTES:
-            raise HTTPException(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
+            raise HTTPException(413, BODY_TOO_LARGE)
         body = super().parse_json(data)
         if not isinstance(body, dict | list):
             raise HTTPException(400, "the request body must be a JSON object")

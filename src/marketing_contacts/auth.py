@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from marketing_contacts.schema.errors import DATABASE_UNAVAILABLE
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.tokens import TokenService
 
@@ -16,6 +17,7 @@ log = logging.getLogger(__name__)
 CALLER = "caller"
 #: no GraphQL request of a client needs more; a larger one is refused before it is read
 MAX_BODY_BYTES = 1_000_000
+BODY_TOO_LARGE = f"the request body is larger than {MAX_BODY_BYTES} bytes"
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -25,11 +27,20 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+def error_response(
+    status: int, message: str, code: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """A refusal before GraphQL runs, shaped like a GraphQL error."""
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 def unauthorized(message: str) -> JSONResponse:
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
-        status_code=401,
-        headers={"WWW-Authenticate": 'Bearer realm="marketing-contacts"'},
+    return error_response(
+        401,
+        message,
+        "UNAUTHENTICATED",
+        {"WWW-Authenticate": 'Bearer realm="marketing-contacts"'},
     )
 
 
@@ -52,38 +63,27 @@ class RequireToken:
         if scope["type"] == "http" and self._wants_ide(connection, scope):
             await self.app(scope, receive, send)
             return
-        if _declared_length(connection) > MAX_BODY_BYTES:
-            await JSONResponse(
-                {
-                    "errors": [
-                        {"message": f"the request body is larger than {MAX_BODY_BYTES} bytes"}
-                    ]
-                },
-                status_code=413,
-            )(scope, receive, send)
+        outcome = await self._authenticate(connection)
+        if isinstance(outcome, JSONResponse):
+            await outcome(scope, receive, send)
             return
+        scope.setdefault("state", {})[CALLER] = outcome
+        await self.app(scope, receive, send)
+
+    async def _authenticate(self, connection: HTTPConnection) -> Caller | JSONResponse:
+        """The token's caller, or the response that refuses the request."""
+        if _declared_length(connection) > MAX_BODY_BYTES:
+            return error_response(413, BODY_TOO_LARGE, "TOO_LARGE")
         token = bearer_token(connection.headers.get("authorization"))
         if token is None:
-            await unauthorized("an Authorization: Bearer <token> header is required")(
-                scope, receive, send
-            )
-            return
+            return unauthorized("an Authorization: Bearer <token> header is required")
         tokens: TokenService = connection.app.state.runtime.services.tokens
         try:
             caller = await tokens.authenticate(token)
         except PyMongoError:
             log.exception("authenticating a request: the database did not answer")
-            await JSONResponse(
-                {"errors": [{"message": "the database is unavailable; retry shortly"}]},
-                status_code=503,
-                headers={"Retry-After": "5"},
-            )(scope, receive, send)
-            return
-        if caller is None:
-            await unauthorized("the token is not valid")(scope, receive, send)
-            return
-        scope.setdefault("state", {})[CALLER] = caller
-        await self.app(scope, receive, send)
+            return error_response(503, DATABASE_UNAVAILABLE, "UNAVAILABLE", {"Retry-After": "5"})
+        return unauthorized("the token is not valid") if caller is None else caller
 
     def _wants_ide(self, connection: HTTPConnection, scope: Scope) -> bool:
         return (
