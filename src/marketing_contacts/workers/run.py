@@ -1,6 +1,6 @@
 """Running the arq worker so that losing Redis never ends it.
 
-Most of the worker's Redis commands wait out an outage on their own (settings.PatientBackoff),
+Most of the worker's Redis commands wait out an outage on their own (redis_patience),
 but arq's job pick-up runs in a watched transaction, which redis cannot retry: losing Redis there
 ends arq's main loop. The worker then finishes its running jobs, waits for Redis to clean up,
 and starts polling again. Told to stop (SIGTERM, SIGINT), it stops, Redis or not.
@@ -12,17 +12,16 @@ import logging
 import time
 
 from arq.worker import create_worker
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.exceptions import WatchError
 
-from marketing_contacts.workers.settings import REDIS_PATIENCE, WorkerSettings
+from marketing_contacts.workers.redis_patience import REDIS_AWAY, REDIS_PATIENCE
+from marketing_contacts.workers.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
 
 #: what losing Redis looks like from inside arq (a connection lost while arq watches a job's
 #: keys reaches it as a WatchError; arq handles the ordinary WatchError of a race itself)
-REDIS_LOST = (RedisConnectionError, RedisTimeoutError, WatchError, OSError)
+REDIS_LOST: tuple[type[Exception], ...] = (*REDIS_AWAY, WatchError)
 RESTART_PAUSE_SECONDS = 1.0
 
 

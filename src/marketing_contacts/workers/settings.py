@@ -10,15 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from arq import Retry, cron
-from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.typing import StartupShutdown, WorkerCoroutine
 from arq.worker import Function, func
 from pymongo.errors import ConnectionFailure as PyMongoConnectionFailure
 from pymongo.errors import ExecutionTimeout as PyMongoExecutionTimeout
 from pymongo.errors import NotPrimaryError as PyMongoNotPrimary
-from redis.asyncio.retry import Retry as RedisRetry
-from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -26,6 +23,7 @@ from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.jobs.arq_queue import RUN_BULK_OPERATION
 from marketing_contacts.runtime import Runtime, open_runtime
 from marketing_contacts.settings import get_settings
+from marketing_contacts.workers.redis_patience import redis_settings
 
 log = logging.getLogger(__name__)
 Ctx = dict[str, Any]
@@ -132,45 +130,6 @@ def _every(minutes: int) -> set[int]:
 
 #: alerts awaiting delivery are looked for every 10 seconds
 ALERT_DELIVERY_SECONDS = set(range(5, 60, 10))
-
-
-class PatientBackoff(ExponentialBackoff):
-    """Backoff capped at 5 s, forever, saying so in the log about once a minute; once the
-    worker is told to stop, it waits no more (its shutdown must not hang on Redis)."""
-
-    def __init__(self) -> None:
-        super().__init__(cap=5.0, base=0.1)
-        self.waiting = True
-
-    def stop_waiting(self) -> None:
-        self.waiting = False
-
-    def __deepcopy__(self, memo: dict[int, object]) -> PatientBackoff:
-        """Every connection deep-copies its retry policy: they all share this one backoff, so
-        that stopping the wait stops it everywhere."""
-        return self
-
-    def compute(self, failures: int) -> float:
-        if not self.waiting:
-            raise RedisConnectionError("Redis does not answer and the worker is stopping")
-        if failures == 1 or failures % 12 == 0:
-            log.warning("Redis does not answer (%d tries); the worker waits for it", failures)
-        return float(super().compute(failures))
-
-
-#: how the worker waits for Redis; `marketing-contacts worker` ends the wait on SIGTERM/SIGINT
-REDIS_PATIENCE = PatientBackoff()
-
-
-def redis_settings(url: str) -> RedisSettings:
-    """The worker outlives a Redis outage: each command it sends retries with backoff (capped
-    at 5 s) until Redis answers again, instead of ending the worker, and so does a worker that
-    starts while Redis is away."""
-    settings = RedisSettings.from_dsn(url)
-    settings.retry = RedisRetry(REDIS_PATIENCE, retries=-1)
-    # OSError: a refused connection, before redis wraps it in its own ConnectionError
-    settings.retry_on_error = [RedisConnectionError, RedisTimeoutError, OSError]
-    return settings
 
 
 class WorkerSettings:
