@@ -39,6 +39,10 @@ def refuse(code: ErrorCode, message: str, *field: str) -> DomainError:
     return DomainError(UserError(code=code, message=message, field=field))
 
 
+#: ids a caller names (a form's, an integration's, an idempotency key) are short
+MAX_ID_LENGTH = 200
+
+
 def check_length(value: str | None, limit: int, *field: str) -> None:
     """Free text a client sends is bounded: past `limit` characters it is INVALID."""
     if value is not None and len(value) > limit:

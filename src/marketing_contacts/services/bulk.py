@@ -18,14 +18,13 @@ from marketing_contacts.domain.bulk import (
     check_confirmation,
     preview_status_change,
 )
-from marketing_contacts.domain.errors import ErrorCode, check_length, refuse
+from marketing_contacts.domain.errors import MAX_ID_LENGTH, ErrorCode, check_length, refuse
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.permissions import check_status_permission
 from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.paging import paged
 from marketing_contacts.services.ports import BulkProgressed, IdempotencyKey, Page
-from marketing_contacts.services.statuses import MAX_ID_LENGTH
 from marketing_contacts.services.wiring import Ports
 
 log = logging.getLogger(__name__)

@@ -9,6 +9,7 @@ from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.changes import UsageChange, plan_usage_change
 from marketing_contacts.domain.contacts import Contact, StatusUpdate, change_status
 from marketing_contacts.domain.errors import (
+    MAX_ID_LENGTH,
     DomainError,
     ErrorCode,
     UserError,
@@ -29,8 +30,6 @@ from marketing_contacts.services.ports import ChangeBatch, HistoryEntry
 from marketing_contacts.services.wiring import Ports
 
 MAX_SYNC_CONTACTS = 100
-#: ids a caller names (a form's, an integration's, an idempotency key) are short
-MAX_ID_LENGTH = 200
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from marketing_contacts.domain.bulk import (
     StatusChangePreview,
 )
 from marketing_contacts.domain.contacts import Contact
-from marketing_contacts.domain.errors import DomainError, ErrorCode
+from marketing_contacts.domain.errors import MAX_ID_LENGTH, DomainError, ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import (
     MarketingState,
@@ -39,7 +39,6 @@ from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.ports import BulkProgressed, UsageChanged
 from marketing_contacts.services.registry import Services
-from marketing_contacts.services.statuses import MAX_ID_LENGTH
 from tests.unit.services.fakes import (
     FakeWorld,
     caller_for,

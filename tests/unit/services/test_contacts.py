@@ -7,7 +7,7 @@ import pytest
 from marketing_contacts.domain.alerts import TierAlertKind
 from marketing_contacts.domain.contacts import MAX_TEXT_LENGTH, LifecycleStage
 from marketing_contacts.domain.creation import CreationSource
-from marketing_contacts.domain.errors import DomainError, ErrorCode
+from marketing_contacts.domain.errors import MAX_ID_LENGTH, DomainError, ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import (
     MarketingState,
@@ -21,7 +21,6 @@ from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft, ContactEdit
 from marketing_contacts.services.registry import Services
-from marketing_contacts.services.statuses import MAX_ID_LENGTH
 from tests.unit.services.fakes import (
     FakeWorld,
     caller_for,
