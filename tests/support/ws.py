@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin, Subprotocol
 
 PROTOCOL = "graphql-transport-ws"
@@ -72,3 +73,12 @@ async def subscribe(
         )
     )
     return Subscription(socket, operation_id)
+
+
+async def close_code(socket: ClientConnection, within: float = 10.0) -> int | None:
+    """The code the server closes the socket with, waiting for it; None: closed with no frame."""
+    try:
+        message = await asyncio.wait_for(socket.recv(), within)
+    except ConnectionClosed as closed:
+        return None if closed.rcvd is None else closed.rcvd.code
+    raise AssertionError(f"the socket stayed open and sent {message!r}")
