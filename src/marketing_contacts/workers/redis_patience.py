@@ -50,11 +50,11 @@ class PatientBackoff(ExponentialBackoff):
 REDIS_PATIENCE = PatientBackoff()
 
 
-def redis_settings(url: str) -> RedisSettings:
+def redis_settings(url: str, patience: PatientBackoff = REDIS_PATIENCE) -> RedisSettings:
     """The worker outlives a Redis outage: each command it sends retries with backoff (capped
     at 5 s) until Redis answers again, instead of ending the worker, and so does a worker that
     starts while Redis is away."""
     settings = RedisSettings.from_dsn(url)
-    settings.retry = RedisRetry(REDIS_PATIENCE, retries=-1)
+    settings.retry = RedisRetry(patience, retries=-1)
     settings.retry_on_error = list(REDIS_AWAY)
     return settings
