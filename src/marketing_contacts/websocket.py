@@ -3,19 +3,28 @@
 A message that is JSON but not an object, or a subscribe whose payload is not an object with a
 string `query`, an object (or no) `variables` and a string (or no) `operationName`, closes the
 socket with the protocol's 4400, as any other malformed message does: never an exception inside
-the server, never a Python error message sent to the client.
+the server, never a Python error message sent to the client. A connection_init that cannot be
+checked because the database is away closes with 1013, try again later.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pymongo.errors import PyMongoError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    Message,
+)
 
 from marketing_contacts.schema.context import RequestContext
+from marketing_contacts.schema.errors import DATABASE_UNAVAILABLE
+
+#: RFC 6455's close code for "the server cannot serve this now; try again later"
+TRY_AGAIN_LATER = 1013
 
 
 def _malformed(message: object) -> str | None:
@@ -44,3 +53,11 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
             await self.handle_invalid_message(reason)
             return
         await super().handle_message(message)
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        """The token is checked against the database: while it is away, the socket closes with
+        1013 and says so, where it used to drop without a close frame."""
+        try:
+            await super().handle_connection_init(message)
+        except PyMongoError:
+            await self.websocket.close(code=TRY_AGAIN_LATER, reason=DATABASE_UNAVAILABLE)

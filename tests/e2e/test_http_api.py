@@ -14,9 +14,10 @@ import pytest
 
 from marketing_contacts.devstack import IN_MEMORY, MongoServer, RedisServer
 from marketing_contacts.processes import ManagedProcess, free_port, start_process, wait_until
+from marketing_contacts.websocket import TRY_AGAIN_LATER
 from tests.support.cli import CLI, run_json
 from tests.support.workers import start_own_mongo
-from tests.support.ws import acknowledged, graphql_socket, subscribe
+from tests.support.ws import acknowledged, close_code, graphql_socket, subscribe
 
 
 def environment(mongo: MongoServer, redis_url: str, database: str, port: int) -> dict[str, str]:
@@ -329,7 +330,7 @@ def test_graphiql_loads_without_a_token_in_development(
         process.stop()
 
 
-def test_requests_get_503_while_the_database_is_down(
+async def test_requests_get_503_and_sockets_1013_while_the_database_is_down(
     redis_server: RedisServer, mongo_database_name: str, tmp_path: Path
 ) -> None:
     mongo = start_own_mongo(free_port(), IN_MEMORY, tmp_path / "mongo.log")
@@ -339,16 +340,19 @@ def test_requests_get_503_while_the_database_is_down(
     try:
         token = run_json(env, "accounts", "create", "--name", "Outage", "--json")["token"]
         mongo.stop()
-        response = httpx.post(
-            f"{base}/graphql",
-            json={"query": "{ usage { tierLimit } }"},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
-        )
-        assert response.status_code == 503, response.text
-        assert response.headers["Retry-After"] == "5"
-        assert "unavailable" in response.json()["errors"][0]["message"]
-        assert httpx.get(f"{base}/health", timeout=10).status_code == 503
+        async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+            response = await http.post(
+                "/graphql",
+                json={"query": "{ usage { tierLimit } }"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert response.status_code == 503, response.text
+            assert response.headers["Retry-After"] == "5"
+            assert "unavailable" in response.json()["errors"][0]["message"]
+            assert (await http.get("/health")).status_code == 503
+        # a WebSocket's token is checked at connection_init: try again later, with a close frame
+        async with graphql_socket(base.replace("http://", "ws://") + "/graphql", token) as ws:
+            assert await close_code(ws, within=30) == TRY_AGAIN_LATER
     finally:
         api.stop()
 
