@@ -264,6 +264,8 @@ class BulkOperation:
     next_page: int = 0
     #: a worker holds the operation until then; past it, another may resume it
     lease_until: datetime | None = None
+    #: the run that holds the lease (its job id); only it may apply pages
+    lease_owner: str | None = None
     #: times the operation was handed to the job queue
     enqueued: int = 0
     #: why it FAILED, when it did

@@ -3,7 +3,8 @@
 Every step is safe to run twice or to be cut short: resolving writes the selection's contact ids
 down in pages; applying a page is one transaction that changes its contacts and moves the
 operation past the page; a restarted run resumes from the next page. A lease lets another
-worker take over an operation whose worker died.
+worker take over an operation whose worker died, or stalled past the lease: the run that lost
+the lease stops at its next page, leaving the operation to the one that holds it.
 """
 
 from __future__ import annotations
@@ -52,8 +53,17 @@ class BulkRunner:
         if not operation.resolved:
             operation = await self.ports.bulk.resolve(operation, self.settings.chunk)
         lock = self.ports.account_lock(operation.account_id)
-        while await retrying(lambda: self._chunk(operation_id), lock=lock):
+        while await retrying(lambda: self._chunk(operation_id, owner), lock=lock):
             pass
+        operation = await self.ports.bulk.load(operation_id)
+        if operation is not None and operation.lease_owner != owner:
+            log.warning(
+                "bulk operation %s: run %s stalled past its lease, which went to %s; it stops",
+                operation_id,
+                owner,
+                operation.lease_owner,
+            )
+            return None
         return await self._finish(operation_id)
 
     async def fail(self, operation_id: str, reason: str) -> None:
@@ -96,10 +106,15 @@ class BulkRunner:
             and await self.ports.jobs.is_waiting(operation.id, operation.enqueued)
         )
 
-    async def _chunk(self, operation_id: str) -> bool:
-        """Apply the next page; False when none is left or the operation stopped."""
+    async def _chunk(self, operation_id: str, owner: str) -> bool:
+        """Apply the next page; False when none is left, the operation stopped, or another run
+        holds it now."""
         operation = await self.ports.bulk.load(operation_id)
-        if operation is None or operation.status is not BulkOperationStatus.RUNNING:
+        if (
+            operation is None
+            or operation.status is not BulkOperationStatus.RUNNING
+            or operation.lease_owner != owner
+        ):
             return False
         page = await self.ports.bulk.page_to_apply(operation)
         if page is None:
@@ -109,6 +124,7 @@ class BulkRunner:
         outcome = decide_chunk(account, page.contacts, operation.target, operation.id, now)
         chunk = BulkChunk(
             operation_id=operation.id,
+            owner=owner,
             page=page.number,
             progress=outcome.progress,
             lease_until=now + self.settings.lease,

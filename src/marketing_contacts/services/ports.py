@@ -67,9 +67,11 @@ class HistoryEntry:
 class BulkChunk:
     """A page of a bulk operation, committed with its contacts' changes: the operation moves
     past the page, its progress moves on and its lease renews, all only while the operation is
-    still RUNNING and the page is still its next one (so no page is ever applied twice)."""
+    still RUNNING, the page is still its next one (so no page is ever applied twice) and the
+    run still holds the lease (so a run whose lease was handed on stops)."""
 
     operation_id: str
+    owner: str
     page: int
     progress: BulkProgress
     lease_until: datetime

@@ -100,7 +100,7 @@ def operation_doc(operation: BulkOperation) -> Doc:
         "resolution": operation.resolution,
         "next_page": operation.next_page,
         "lease_until": operation.lease_until,
-        "lease_owner": None,
+        "lease_owner": operation.lease_owner,
         "enqueued": operation.enqueued,
         "failure": operation.failure,
     }
@@ -123,6 +123,7 @@ def operation_from(doc: Doc) -> BulkOperation:
         resolution=doc.get("resolution"),
         next_page=doc.get("next_page", 0),
         lease_until=doc["lease_until"],
+        lease_owner=doc.get("lease_owner"),
         enqueued=doc["enqueued"],
         failure=doc["failure"],
     )

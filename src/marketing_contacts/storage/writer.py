@@ -174,12 +174,14 @@ class MongoChangeWriter:
             raise StaleWrite("a contact's status changed since it was read")
 
     async def _advance_bulk(self, bulk: BulkChunk, session: AsyncClientSession) -> None:
-        """The operation moves past the page and records it, if the page is still its next."""
+        """The operation moves past the page and records it, if the page is still its next and
+        the run still holds the lease."""
         result = await self.mongo[BULK_OPERATIONS].update_one(
             {
                 "_id": oid(bulk.operation_id),
                 "status": BulkOperationStatus.RUNNING.value,
                 "next_page": bulk.page,
+                "lease_owner": bulk.owner,
             },
             {
                 "$inc": progress_increments(bulk.progress),
@@ -188,7 +190,9 @@ class MongoChangeWriter:
             session=session,
         )
         if result.matched_count != 1:
-            raise StaleWrite(f"operation {bulk.operation_id} is no longer at page {bulk.page}")
+            raise StaleWrite(
+                f"operation {bulk.operation_id} is no longer at page {bulk.page} under {bulk.owner}"
+            )
 
     async def _delete(self, contacts: Sequence[Contact], session: AsyncClientSession) -> None:
         if not contacts:

@@ -59,7 +59,6 @@ def add_progress(total: BulkProgress, chunk: BulkProgress) -> BulkProgress:
 class FakeBulkStore:
     def __init__(self, data: FakeData) -> None:
         self.data = data
-        self.owners: dict[str, str] = {}
 
     async def insert(
         self, operation: BulkOperation, key: IdempotencyKey | None
@@ -115,18 +114,15 @@ class FakeBulkStore:
             return None
         free = op.status is BulkOperationStatus.QUEUED or (
             op.status is BulkOperationStatus.RUNNING
-            and (
-                (op.lease_until is not None and op.lease_until < now)
-                or self.owners.get(operation_id) == owner
-            )
+            and ((op.lease_until is not None and op.lease_until < now) or op.lease_owner == owner)
         )
         if not free:
             return None
-        self.owners[operation_id] = owner
         op = replace(
             op,
             status=BulkOperationStatus.RUNNING,
             lease_until=lease_until,
+            lease_owner=owner,
             started_at=op.started_at or now,
         )
         self.data.operations[operation_id] = op

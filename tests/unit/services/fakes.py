@@ -329,6 +329,8 @@ class FakeChangeWriter:
                 raise self._stale(f"operation {chunk.operation_id} is not running")
             if operation.next_page != chunk.page:
                 raise self._stale(f"page {chunk.page} was applied by another run")
+            if operation.lease_owner != chunk.owner:
+                raise self._stale(f"operation {chunk.operation_id} went to another run")
         for gone in batch.deleted:
             current = data.contacts.get(gone.id)
             if (

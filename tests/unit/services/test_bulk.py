@@ -769,6 +769,40 @@ async def test_b4_a_crashed_run_is_resumed_without_applying_a_contact_twice() ->
     assert [by_operation(world, i, operation.id) for i in ids] == [1] * 7
 
 
+async def test_b4_a_worker_stalled_past_its_lease_stops_for_the_new_holder() -> None:
+    services, world, caller = await opened()
+    made = await make_contacts(services, caller, 7)
+    ids = [c.id for c in made]
+    operation = await services.bulk.start(caller, BulkRequest(EVERYONE, MARKETING, confirm_count=7))
+    runner = runner_of(services)
+
+    async def stall_past_the_lease() -> None:
+        # worker-1 pauses (a long GC or database pause) after its first page; meanwhile the
+        # lease runs out, and the sweeper's new job claims the operation
+        world.clock.advance(seconds=61)
+        assert await runner.sweep() == [operation.id]
+        assert await world.bulk.claim(
+            operation.id, "worker-2", world.clock.now(), world.clock.now() + LEASE
+        )
+
+    world.writer.interfere(nothing, stall_past_the_lease)
+    # worker-1 stops at its next page instead of going on beside worker-2
+    assert await runner.run(operation.id, "worker-1") is None
+    held = stored(world, operation.id)
+    assert (held.status, held.next_page, held.lease_owner) == (
+        BulkOperationStatus.RUNNING,
+        1,
+        "worker-2",
+    )
+    assert counters(held)[1] == 2  # one page of two contacts, by worker-1
+    done = await runner_of(world.another_process()).run(operation.id, "worker-2")
+    assert done is not None and done.status is BulkOperationStatus.COMPLETED
+    assert counters(done) == (7, 7, 7, 0, 0, 0)
+    assert states(world, ids) == [M] * 7
+    assert [by_operation(world, i, operation.id) for i in ids] == [1] * 7
+    assert_counts_exact(world, caller.account_id)
+
+
 async def test_b4_the_same_worker_resumes_its_own_operation_within_the_lease() -> None:
     services, world, caller = await opened()
     made = await make_contacts(services, caller, 5)
