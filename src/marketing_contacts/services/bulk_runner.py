@@ -55,16 +55,18 @@ class BulkRunner:
         lock = self.ports.account_lock(operation.account_id)
         while await retrying(lambda: self._chunk(operation_id, owner), lock=lock):
             pass
-        operation = await self.ports.bulk.load(operation_id)
-        if operation is not None and operation.lease_owner != owner:
+        stopped = await self.ports.bulk.load(operation_id)
+        if stopped is None:
+            return None
+        if stopped.lease_owner != owner:
             log.warning(
                 "bulk operation %s: run %s stalled past its lease, which went to %s; it stops",
                 operation_id,
                 owner,
-                operation.lease_owner,
+                stopped.lease_owner,
             )
             return None
-        return await self._finish(operation_id)
+        return await self._finish(stopped)
 
     async def fail(self, operation_id: str, reason: str) -> None:
         """A permanent failure: the operation ends FAILED with a readable reason."""
@@ -134,10 +136,7 @@ class BulkRunner:
         await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation.id))
         return True
 
-    async def _finish(self, operation_id: str) -> BulkOperation | None:
-        operation = await self.ports.bulk.load(operation_id)
-        if operation is None:
-            return None
+    async def _finish(self, operation: BulkOperation) -> BulkOperation | None:
         if operation.status is not BulkOperationStatus.CANCELLED:
             await self.ports.bulk.finish(
                 operation,
@@ -145,6 +144,6 @@ class BulkRunner:
                 with_missing(operation.progress),
                 self.ports.clock.now(),
             )
-        await self.ports.bulk.drop_pages(operation_id)
-        await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation_id))
-        return await self.ports.bulk.load(operation_id)
+        await self.ports.bulk.drop_pages(operation.id)
+        await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation.id))
+        return await self.ports.bulk.load(operation.id)
