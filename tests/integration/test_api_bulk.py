@@ -4,18 +4,15 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from arq.constants import default_queue_name, job_key_prefix
 
-from marketing_contacts.domain.bulk import decide_chunk
 from marketing_contacts.domain.tiers import UpgradePolicy
 from marketing_contacts.runtime import Runtime
-from marketing_contacts.services.ports import BulkChunk, StaleWrite
-from marketing_contacts.services.statuses import batch_for
+from marketing_contacts.services.ports import StaleWrite
 from marketing_contacts.storage.database import BULK_PAGES, STATUS_HISTORY
 from tests.support.clock import MovableClock
 from tests.support.graphql import Client, open_client
@@ -304,28 +301,22 @@ async def test_b4_a_page_commits_only_under_the_run_that_holds_the_lease(
     await contacts(client, 5)
     payload = await start(client, selection={"filter": {}}, status="MARKETING", confirmCount=5)
     operation_id = payload["bulkOperation"]["id"]
-    ports = runtime.services.ports
+    ports, runner = runtime.services.ports, runtime.services.bulk_runner
     now = test_clock.now()
     claimed = await ports.bulk.claim(operation_id, "stalled", now, now + timedelta(seconds=60))
     assert claimed is not None
-    operation = await ports.bulk.resolve(claimed, 2)
-    page = await ports.bulk.page_to_apply(operation)
-    assert page is not None
-    account = await ports.account(operation.account_id)
-    outcome = decide_chunk(account, page.contacts, operation.target, operation.id, now)
-    lease_until = now + timedelta(seconds=60)
-    chunk = BulkChunk(operation.id, "stalled", page.number, outcome.progress, lease_until)
+    await ports.bulk.resolve(claimed, 2)
+    decided = await runner.next_page(operation_id, "stalled")
+    assert decided is not None
     # the stalled run's lease runs out and a successor claims the operation
     test_clock.advance(seconds=61)
     later = test_clock.now()
     assert await ports.bulk.claim(operation_id, "successor", later, later + timedelta(seconds=60))
     with pytest.raises(StaleWrite):
-        await ports.writer.commit(
-            replace(batch_for(account, outcome.change, outcome.updates), bulk=chunk)
-        )
-    assert (await ports.account(operation.account_id)).counts == account.counts
+        await ports.writer.commit(decided)
+    assert (await ports.account(claimed.account_id)).counts == decided.account_before.counts
     assert await runtime.mongo[STATUS_HISTORY].count_documents({"source_id": operation_id}) == 0
-    assert await runtime.services.bulk_runner.run(operation_id, "successor") is not None
+    assert await runner.run(operation_id, "successor") is not None
     done = (await client.execute(OPERATION, id=operation_id))["bulkOperation"]
     assert (done["status"], done["processed"], done["changedNow"]) == ("COMPLETED", 5, 5)
     assert await runtime.mongo[STATUS_HISTORY].count_documents({"source_id": operation_id}) == 5

@@ -21,7 +21,7 @@ from marketing_contacts.domain.bulk import (
 )
 from marketing_contacts.services.bulk import BulkService
 from marketing_contacts.services.ledger import retrying
-from marketing_contacts.services.ports import BulkChunk, BulkProgressed
+from marketing_contacts.services.ports import BulkChunk, BulkProgressed, ChangeBatch
 from marketing_contacts.services.statuses import batch_for
 from marketing_contacts.services.wiring import Ports
 
@@ -111,16 +111,26 @@ class BulkRunner:
     async def _chunk(self, operation_id: str, owner: str) -> bool:
         """Apply the next page; False when none is left, the operation stopped, or another run
         holds it now."""
+        batch = await self.next_page(operation_id, owner)
+        if batch is None:
+            return False
+        await self.ports.ledger.commit(batch)
+        await self.ports.ledger.tell(batch.account_after.id, BulkProgressed(operation_id))
+        return True
+
+    async def next_page(self, operation_id: str, owner: str) -> ChangeBatch | None:
+        """The next page's changes as `owner` would commit them (only while it holds the
+        lease and the page is still next); None when there is nothing for `owner` to apply."""
         operation = await self.ports.bulk.load(operation_id)
         if (
             operation is None
             or operation.status is not BulkOperationStatus.RUNNING
             or operation.lease_owner != owner
         ):
-            return False
+            return None
         page = await self.ports.bulk.page_to_apply(operation)
         if page is None:
-            return False
+            return None
         account = await self.ports.account(operation.account_id)
         now = self.ports.clock.now()
         outcome = decide_chunk(account, page.contacts, operation.target, operation.id, now)
@@ -131,10 +141,7 @@ class BulkRunner:
             progress=outcome.progress,
             lease_until=now + self.settings.lease,
         )
-        batch = replace(batch_for(account, outcome.change, outcome.updates), bulk=chunk)
-        await self.ports.ledger.commit(batch)
-        await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation.id))
-        return True
+        return replace(batch_for(account, outcome.change, outcome.updates), bulk=chunk)
 
     async def _finish(self, operation: BulkOperation) -> BulkOperation | None:
         if operation.status is not BulkOperationStatus.CANCELLED:
