@@ -9,6 +9,7 @@ checked because the database is away closes with 1013, try again later.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pymongo.errors import PyMongoError
@@ -22,6 +23,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 
 from marketing_contacts.schema.context import RequestContext
 from marketing_contacts.schema.errors import DATABASE_UNAVAILABLE
+
+log = logging.getLogger(__name__)
 
 #: RFC 6455's close code for "the server cannot serve this now; try again later"
 TRY_AGAIN_LATER = 1013
@@ -59,5 +62,7 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
         1013 and says so, where it used to drop without a close frame."""
         try:
             await super().handle_connection_init(message)
-        except PyMongoError:
+        except PyMongoError as error:
+            # as RequireToken does for HTTP: the operator sees why clients are turned away
+            log.warning("checking a WebSocket's token: the database did not answer: %r", error)
             await self.websocket.close(code=TRY_AGAIN_LATER, reason=DATABASE_UNAVAILABLE)
