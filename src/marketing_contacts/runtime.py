@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from arq.connections import ArqRedis
 
@@ -38,7 +39,7 @@ async def open_runtime(
     mongo = connect(
         settings.mongodb_uri,
         settings.mongodb_database,
-        **{**server_selection_option(settings), **mongo_options},
+        **{**timeout_options(settings), **mongo_options},
     )
     redis = ArqRedis.from_url(settings.redis_url)
     try:
@@ -55,8 +56,14 @@ async def open_runtime(
         await mongo.client.close()
 
 
-def server_selection_option(settings: Settings) -> dict[str, int]:
-    """MONGODB_TIMEOUT_SECONDS as the server selection timeout, unless the URI names one."""
-    if "serverselectiontimeoutms=" in settings.mongodb_uri.lower():
-        return {}
-    return {"serverSelectionTimeoutMS": int(settings.mongodb_timeout_seconds * 1000)}
+def timeout_options(settings: Settings) -> dict[str, int]:
+    """MONGODB_TIMEOUT_SECONDS bounds finding a server (serverSelectionTimeoutMS) and every
+    operation, a hung server's included (timeoutMS), unless the URI names its own."""
+    query = urlsplit(settings.mongodb_uri).query
+    named = {name.lower() for name, _ in parse_qsl(query, keep_blank_values=True)}
+    milliseconds = int(settings.mongodb_timeout_seconds * 1000)
+    return {
+        option: milliseconds
+        for option in ("serverSelectionTimeoutMS", "timeoutMS")
+        if option.lower() not in named
+    }

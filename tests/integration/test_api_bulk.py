@@ -252,6 +252,50 @@ async def test_b5_a_retry_after_the_selection_grew_returns_the_same_operation(
     assert retried["bulkOperation"]["id"] == first["bulkOperation"]["id"]
 
 
+async def test_b5_concurrent_starts_sharing_a_key_get_one_operation_or_conflict(
+    runtime: Runtime,
+) -> None:
+    """Twenty starts at once with one key: the transactions holding the key meet in the
+    database (write conflicts, which are retried), and every start gets an answer: the same
+    operation for the same input, CONFLICT for another one; never an unexpected error."""
+    client = await open_client(runtime.services)
+    await contacts(client, 3)
+    same = {"selection": {"filter": {}}, "status": "NON_MARKETING", "idempotencyKey": "race-1"}
+    answers = await asyncio.gather(*(start(client, **same) for _ in range(20)))
+    assert [a["userErrors"] for a in answers] == [[]] * 20
+    assert len({a["bulkOperation"]["id"] for a in answers}) == 1
+
+    others = [
+        {
+            "selection": {"filter": {"emailDomain": f"d{n}.example.com"}},
+            "status": "NON_MARKETING",
+            "idempotencyKey": "race-2",
+        }
+        for n in range(20)
+    ]
+    answers = await asyncio.gather(*(start(client, **one) for one in others))
+    started = [a for a in answers if a["userErrors"] == []]
+    refused = [a["userErrors"] for a in answers if a["userErrors"] != []]
+    assert len(started) == 1
+    assert (
+        refused
+        == [
+            [
+                {
+                    "code": "CONFLICT",
+                    "field": ["input", "idempotencyKey"],
+                    "message": (
+                        "this idempotency key was used with another input in the last 24 hours"
+                    ),
+                }
+            ]
+        ]
+        * 19
+    )
+    listed = await client.execute("{ bulkOperations { edges { node { id } } } }")
+    assert len(listed["bulkOperations"]["edges"]) == 2
+
+
 async def test_sweep_leaves_a_waiting_job_alone_and_replaces_a_lost_one(
     runtime: Runtime, test_clock: MovableClock
 ) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from marketing_contacts.runtime import server_selection_option
+from marketing_contacts.runtime import timeout_options
 from marketing_contacts.settings import Settings, get_settings
 
 SETTING_VARIABLES = (
@@ -143,10 +143,12 @@ def test_get_settings_reads_once(clean_environment: pytest.MonkeyPatch) -> None:
         get_settings.cache_clear()
 
 
-def test_mongodb_timeout_is_the_server_selection_timeout_unless_the_uri_names_one() -> None:
+def test_mongodb_timeout_bounds_server_selection_and_every_operation_unless_the_uri_says() -> None:
     plain = Settings(mongodb_uri="mongodb://db:27017/?directConnection=true")
-    assert server_selection_option(plain) == {"serverSelectionTimeoutMS": 10_000}
+    assert timeout_options(plain) == {"serverSelectionTimeoutMS": 10_000, "timeoutMS": 10_000}
     short = Settings(mongodb_uri=plain.mongodb_uri, mongodb_timeout_seconds=1.5)
-    assert server_selection_option(short) == {"serverSelectionTimeoutMS": 1_500}
+    assert timeout_options(short) == {"serverSelectionTimeoutMS": 1_500, "timeoutMS": 1_500}
     named = Settings(mongodb_uri="mongodb://db:27017/?serverSelectionTimeoutMS=1000")
-    assert server_selection_option(named) == {}
+    assert timeout_options(named) == {"timeoutMS": 10_000}
+    both = Settings(mongodb_uri="mongodb://db/?serverSelectionTimeoutMS=1000&timeoutMS=500")
+    assert timeout_options(both) == {}

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import strawberry
 from graphql import GraphQLError
 from pymongo.errors import ConnectionFailure as PyMongoConnectionFailure
+from pymongo.errors import PyMongoError
 
 from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.domain.errors import UserError as DomainUserError
@@ -41,12 +42,19 @@ def user_errors(errors: Sequence[DomainUserError]) -> list[UserError]:
     return [UserError.of(error) for error in errors]
 
 
+def database_unavailable(error: BaseException) -> bool:
+    """The database did not answer: unreachable, or past the time an operation may take."""
+    return isinstance(error, PyMongoConnectionFailure) or (
+        isinstance(error, PyMongoError) and error.timeout
+    )
+
+
 def client_error(error: GraphQLError) -> GraphQLError:
     """The error as the client may see it."""
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         return error  # parsing, validation and variable coercion: the request's own fault
-    if isinstance(original, FeedUnavailable | PyMongoConnectionFailure):
+    if isinstance(original, FeedUnavailable) or database_unavailable(original):
         return GraphQLError(
             str(original) if isinstance(original, FeedUnavailable) else DATABASE_UNAVAILABLE,
             nodes=error.nodes,

@@ -20,7 +20,6 @@ from marketing_contacts.domain.tiers import (
 )
 from marketing_contacts.domain.update_dates import CommitmentTerm, zone
 from marketing_contacts.services.callers import Caller
-from marketing_contacts.services.ledger import retrying
 from marketing_contacts.services.paging import paged
 from marketing_contacts.services.ports import Page, Stored
 from marketing_contacts.services.wiring import Ports
@@ -149,4 +148,4 @@ class AccountService:
             await self.ports.accounts.replace_settings(before, after)
             return after
 
-        return await retrying(attempt, lock=self.ports.account_lock(caller.account_id))
+        return await self.ports.retrying_on(caller.account_id, attempt)

@@ -20,7 +20,6 @@ from marketing_contacts.domain.bulk import (
     with_missing,
 )
 from marketing_contacts.services.bulk import BulkService
-from marketing_contacts.services.ledger import retrying
 from marketing_contacts.services.ports import BulkChunk, BulkProgressed, ChangeBatch
 from marketing_contacts.services.statuses import batch_for
 from marketing_contacts.services.wiring import Ports
@@ -52,8 +51,8 @@ class BulkRunner:
             return None
         if not operation.resolved:
             operation = await self.ports.bulk.resolve(operation, self.settings.chunk)
-        lock = self.ports.account_lock(operation.account_id)
-        while await retrying(lambda: self._chunk(operation_id, owner), lock=lock):
+        account_id = operation.account_id
+        while await self.ports.retrying_on(account_id, lambda: self._chunk(operation_id, owner)):
             pass
         stopped = await self.ports.bulk.load(operation_id)
         if stopped is None:

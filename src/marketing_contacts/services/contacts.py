@@ -27,7 +27,6 @@ from marketing_contacts.domain.statuses import (
 )
 from marketing_contacts.domain.usage import Transition
 from marketing_contacts.services.callers import Caller
-from marketing_contacts.services.ledger import retrying
 from marketing_contacts.services.paging import check_first, paged
 from marketing_contacts.services.ports import ChangeBatch, DuplicateEmail, HistoryEntry, Page
 from marketing_contacts.services.statuses import (
@@ -151,7 +150,7 @@ class ContactService:
                 raise duplicate_email(email) from error
             return contact
 
-        return await retrying(attempt, lock=self.ports.account_lock(caller.account_id))
+        return await self.ports.retrying_on(caller.account_id, attempt)
 
     async def update(self, caller: Caller, contact_id: str, edit: ContactEdit) -> Contact:
         changes = dict(edit.changes)
@@ -197,7 +196,7 @@ class ContactService:
             except DuplicateEmail as error:
                 raise duplicate_email(changes.get("email")) from error
 
-        return await retrying(attempt, lock=self.ports.account_lock(caller.account_id))
+        return await self.ports.retrying_on(caller.account_id, attempt)
 
     async def delete(self, caller: Caller, contact_id: str) -> str:
         """S2: a deleted marketing contact leaves the count at once."""
@@ -214,7 +213,7 @@ class ContactService:
             )
             return contact.id
 
-        return await retrying(attempt, lock=self.ports.account_lock(caller.account_id))
+        return await self.ports.retrying_on(caller.account_id, attempt)
 
     async def history(
         self, caller: Caller, contact_id: str, first: int, after: str | None

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.errors import DomainError, ErrorCode, refuse
 from marketing_contacts.services.ports import (
     AlertOutbox,
     AlertRaised,
@@ -19,6 +20,7 @@ from marketing_contacts.services.ports import (
     Event,
     EventPublisher,
     StaleWrite,
+    StoreBusy,
     UsageChanged,
 )
 
@@ -26,26 +28,56 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 40
+#: how long a write waits, in all, for an account other writers hold (MONGODB_TIMEOUT_SECONDS)
+PATIENCE_SECONDS = 10.0
+
+
+def account_busy() -> DomainError:
+    return refuse(
+        ErrorCode.CONFLICT,
+        "the account is busy with other changes; nothing was applied: retry in a few seconds",
+    )
 
 
 async def retrying(
     attempt: Callable[[], Awaitable[T]],
     attempts: int = MAX_ATTEMPTS,
     lock: asyncio.Lock | None = None,
+    patience: float = PATIENCE_SECONDS,
 ) -> T:
     """Run `attempt` until its conditional writes hold; each try re-reads and decides again.
 
     With `lock` (the account's, in this process) the attempts of this process's writers run
-    one at a time, so only writers in other processes make an attempt stale."""
-    if lock is not None:
-        async with lock:
-            return await retrying(attempt, attempts)
+    one at a time, so only writers in other processes make an attempt stale. However long the
+    account stays held (writers elsewhere keep moving it, or a transaction a killed process left
+    open holds it until the database ends it), the caller hears CONFLICT within `patience`
+    seconds, waiting for the lock included, and nothing is applied."""
+    if lock is None:
+        return await _until_it_holds(attempt, attempts, time.monotonic() + patience)
+    deadline = time.monotonic() + patience
+    try:
+        async with asyncio.timeout(patience):
+            await lock.acquire()
+    except TimeoutError as error:
+        raise account_busy() from error
+    try:
+        return await _until_it_holds(attempt, attempts, deadline)
+    finally:
+        lock.release()
+
+
+async def _until_it_holds(attempt: Callable[[], Awaitable[T]], attempts: int, deadline: float) -> T:
     for number in range(attempts):
         try:
             return await attempt()
         except StaleWrite:
-            await asyncio.sleep(random.uniform(0, min(0.002 * 2**number, 0.1)))
-    raise refuse(ErrorCode.CONFLICT, "the account kept changing while this was applied; retry")
+            pause = random.uniform(0, min(0.002 * 2**number, 0.1))
+            if time.monotonic() + pause >= deadline:
+                break
+            await asyncio.sleep(pause)
+        except StoreBusy as error:
+            raise account_busy() from error
+    raise account_busy()
 
 
 @dataclass

@@ -28,6 +28,11 @@ class StaleWrite(Exception):
     """A conditional write found the state changed since it was read; reload and decide again."""
 
 
+class StoreBusy(Exception):
+    """A write kept meeting another transaction that holds its records (one a killed process left
+    open, until the database ends it) for as long as the database timeout allows: retry shortly."""
+
+
 class DuplicateEmail(Exception):
     """C8: the address is taken in this account."""
 

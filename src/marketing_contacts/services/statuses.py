@@ -25,7 +25,6 @@ from marketing_contacts.domain.statuses import (
 )
 from marketing_contacts.domain.usage import Transition, Usage
 from marketing_contacts.services.callers import Caller
-from marketing_contacts.services.ledger import retrying
 from marketing_contacts.services.ports import ChangeBatch, HistoryEntry
 from marketing_contacts.services.wiring import Ports
 
@@ -139,4 +138,4 @@ class StatusService:
                 usage=change.account.usage,
             )
 
-        return await retrying(attempt, lock=self.ports.account_lock(caller.account_id))
+        return await self.ports.retrying_on(caller.account_id, attempt)

@@ -14,7 +14,6 @@ from marketing_contacts.domain.changes import plan_usage_change, roll_over
 from marketing_contacts.domain.contacts import apply_update_date_to
 from marketing_contacts.domain.statuses import StatusSource, StatusSourceType
 from marketing_contacts.domain.update_dates import due_update_dates, update_instant
-from marketing_contacts.services.ledger import retrying
 from marketing_contacts.services.statuses import batch_for, transitions_of
 from marketing_contacts.services.wiring import Ports
 
@@ -64,9 +63,8 @@ class UpdateDateService:
         starts = update_instant(update_date, account.timezone)
         source = StatusSource(StatusSourceType.UPDATE_DATE, update_date.isoformat())
         changed = 0
-        lock = self.ports.account_lock(account_id)
-        while flipped := await retrying(
-            lambda: self._flip_chunk(account_id, starts, source), lock=lock
+        while flipped := await self.ports.retrying_on(
+            account_id, lambda: self._flip_chunk(account_id, starts, source)
         ):
             changed += flipped
 
@@ -83,7 +81,7 @@ class UpdateDateService:
             )
 
         return AppliedUpdateDate(
-            account_id, update_date, changed, await retrying(finish, lock=lock)
+            account_id, update_date, changed, await self.ports.retrying_on(account_id, finish)
         )
 
     async def _flip_chunk(self, account_id: str, starts: datetime, source: StatusSource) -> int:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from marketing_contacts.domain.errors import ErrorCode, refuse
 from marketing_contacts.domain.usage import Usage, UsageCounts
 from marketing_contacts.services.callers import Caller
-from marketing_contacts.services.ledger import retrying
 from marketing_contacts.services.wiring import Ports
 
 
@@ -41,7 +40,7 @@ class UsageService:
                 await self.ports.writer.repair_counts(account, actual)
             return Reconciliation(account_id, account.counts, actual)
 
-        return await retrying(attempt, lock=self.ports.account_lock(account_id))
+        return await self.ports.retrying_on(account_id, attempt)
 
     async def reconcile_all(self) -> list[Reconciliation]:
         return [await self.reconcile(one) for one in await self.ports.accounts.all_ids()]

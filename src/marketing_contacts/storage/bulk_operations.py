@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.cursor import AsyncCursor
 from pymongo.errors import DuplicateKeyError
 
@@ -37,6 +38,7 @@ from marketing_contacts.storage.database import (
     Mongo,
 )
 from marketing_contacts.storage.ids import decode_id_cursor, encode_cursor, oid
+from marketing_contacts.storage.transactions import transact
 
 #: pages left behind (by a worker that died after its operation ended) go after this long
 PAGES_EXPIRE_AFTER = timedelta(days=7)
@@ -87,33 +89,42 @@ class MongoBulkStore:
         if key is None:
             await self.operations.insert_one(operation_doc(operation))
             return None
-        key_id = _key_id(operation.account_id, key.key)
-        held = await self.held_key(operation.account_id, key.key, operation.created_at)
-        if held is not None:
-            return held
-        async with self.mongo.client.start_session() as session, await session.start_transaction():
-            await self.mongo[IDEMPOTENCY_KEYS].delete_one(
-                {"_id": key_id, "expires_at": {"$lte": operation.created_at}}, session=session
-            )
-            try:
-                await self.mongo[IDEMPOTENCY_KEYS].insert_one(
-                    {
-                        "_id": key_id,
-                        "input_hash": key.input_hash,
-                        "operation_id": operation.id,
-                        "expires_at": key.expires_at,
-                    },
-                    session=session,
-                )
-            except DuplicateKeyError:
-                await session.abort_transaction()
-                return await self.insert(operation, key)
-            await self.operations.insert_one(operation_doc(operation), session=session)
-        return None
+        key_doc = {
+            "_id": _key_id(operation.account_id, key.key),
+            "input_hash": key.input_hash,
+            "operation_id": operation.id,
+            "expires_at": key.expires_at,
+        }
 
-    async def held_key(self, account_id: str, key: str, now: datetime) -> IdempotencyKey | None:
+        async def hold_key_and_insert(session: AsyncClientSession) -> IdempotencyKey | None:
+            """B5: the key and its operation together, or the key as another start holds it
+            (concurrent starts with one key meet on its _id: one inserts, the others find it)."""
+            held = await self.held_key(operation.account_id, key.key, operation.created_at, session)
+            if held is not None:
+                return held
+            await self.mongo[IDEMPOTENCY_KEYS].delete_one(
+                {"_id": key_doc["_id"], "expires_at": {"$lte": operation.created_at}},
+                session=session,
+            )
+            await self.mongo[IDEMPOTENCY_KEYS].insert_one(key_doc, session=session)
+            await self.operations.insert_one(operation_doc(operation), session=session)
+            return None
+
+        while True:
+            try:
+                return await transact(self.mongo, hold_key_and_insert)
+            except DuplicateKeyError:
+                continue  # another start took the key meanwhile: read it as held
+
+    async def held_key(
+        self,
+        account_id: str,
+        key: str,
+        now: datetime,
+        session: AsyncClientSession | None = None,
+    ) -> IdempotencyKey | None:
         held = await self.mongo[IDEMPOTENCY_KEYS].find_one(
-            {"_id": _key_id(account_id, key), "expires_at": {"$gt": now}}
+            {"_id": _key_id(account_id, key), "expires_at": {"$gt": now}}, session=session
         )
         if held is None:
             return None

@@ -23,6 +23,10 @@ BULK_OPERATIONS = "bulk_operations"
 IDEMPOTENCY_KEYS = "idempotency_keys"
 BULK_PAGES = "bulk_pages"
 
+#: how long one operation (and one transaction with its retries) may take when the client sets
+#: no timeoutMS of its own
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
 
 class Mongo:
     """One client per event loop (design.md); the collections the adapters use."""
@@ -30,6 +34,12 @@ class Mongo:
     def __init__(self, client: AsyncMongoClient[Doc], database: str) -> None:
         self.client = client
         self.db: AsyncDatabase[Doc] = client[database]
+
+    @property
+    def timeout(self) -> float:
+        """The client's timeoutMS in seconds: what bounds a transaction and its retries."""
+        configured: float | None = self.client.options.timeout
+        return DEFAULT_TIMEOUT_SECONDS if configured is None else configured
 
     def __getitem__(self, name: str) -> AsyncCollection[Doc]:
         return self.db[name]

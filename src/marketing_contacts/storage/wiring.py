@@ -59,4 +59,5 @@ def mongo_ports(mongo: Mongo, events: EventPublisher, jobs: JobQueue, clock: Clo
         bulk=bulk_operations.MongoBulkStore(mongo),
         jobs=jobs,
         clock=clock,
+        patience=mongo.timeout,
     )

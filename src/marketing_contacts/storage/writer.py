@@ -2,22 +2,24 @@
 
 Each batch is one multi-document transaction: the account write holds only at the revision the
 decision was made on, each contact write only at the status sequence it was decided on. A failed
-condition, or a write conflict with a concurrent transaction, aborts the whole batch and raises
-StaleWrite, so the caller re-reads and decides again. Counters therefore move in the same commit
-as the states they count: never one without the other.
+condition aborts the whole batch and raises StaleWrite, so the caller re-reads and decides again.
+Counters therefore move in the same commit as the states they count: never one without the other.
+
+Transient errors (a write conflict with a concurrent transaction) run the transaction again, by
+the driver's rules (storage.transactions). The account document is written last: every write of
+an account touches it, so a transaction that a killed process leaves open blocks the whole
+account only if it died in the last moment before its commit.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
+from typing import TypeVar
 
 from pymongo import ASCENDING, DeleteOne, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError, PyMongoError
-from pymongo.read_concern import ReadConcern
-from pymongo.write_concern import WriteConcern
 
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.bulk import BulkOperationStatus
@@ -54,11 +56,13 @@ from marketing_contacts.storage.database import (
     Mongo,
 )
 from marketing_contacts.storage.ids import oid
+from marketing_contacts.storage.transactions import transact
+
+T = TypeVar("T")
 
 INDEXES = {UPDATE_DATES: [IndexModel([("account_id", ASCENDING), ("update_date", ASCENDING)])]}
 
 DUPLICATE_KEY = 11000
-WRITE_CONFLICT = 112
 
 
 def _write_errors(error: PyMongoError) -> list[dict[str, object]]:
@@ -73,36 +77,19 @@ def _is_duplicate_email(error: PyMongoError) -> bool:
     )
 
 
-def _is_conflict(error: PyMongoError) -> bool:
-    """A write conflict or an unknown commit outcome: re-reading and deciding again is safe,
-    because every write of a batch is conditional."""
-    labelled = error.has_error_label("TransientTransactionError") or error.has_error_label(
-        "UnknownTransactionCommitResult"
-    )
-    return labelled or any(e.get("code") == WRITE_CONFLICT for e in _write_errors(error))
-
-
 class MongoChangeWriter:
     def __init__(self, mongo: Mongo) -> None:
         self.mongo = mongo
 
-    @asynccontextmanager
-    async def _transaction(self, *, snapshot: bool = False) -> AsyncIterator[AsyncClientSession]:
-        """A transaction whose conflicts surface as StaleWrite and whose aborts write nothing."""
+    async def _transact(
+        self, work: Callable[[AsyncClientSession], Awaitable[T]], *, snapshot: bool = False
+    ) -> T:
+        """A transaction whose taken email address surfaces as DuplicateEmail."""
         try:
-            async with (
-                self.mongo.client.start_session() as session,
-                await session.start_transaction(
-                    read_concern=ReadConcern("snapshot" if snapshot else "local"),
-                    write_concern=WriteConcern("majority"),
-                ),
-            ):
-                yield session
+            return await transact(self.mongo, work, snapshot=snapshot)
         except PyMongoError as error:
             if _is_duplicate_email(error):
                 raise DuplicateEmail(str(error)) from error
-            if _is_conflict(error):
-                raise StaleWrite(str(error)) from error
             raise
 
     async def commit(self, batch: ChangeBatch) -> Committed:
@@ -111,9 +98,8 @@ class MongoChangeWriter:
             [] if batch.tier_change is None else [tier_change_doc(account_id, batch.tier_change)]
         )
         alert_docs = [alert_doc(account_id, alert) for alert in batch.alerts]
-        async with self._transaction() as session:
-            if batch.account_after is not batch.account_before:
-                await self._write_account(batch.account_before, batch.account_after, session)
+
+        async def write(session: AsyncClientSession) -> None:
             if batch.created:
                 await self.mongo[CONTACTS].insert_many(
                     [contact_doc(c) for c in batch.created], session=session
@@ -130,6 +116,10 @@ class MongoChangeWriter:
                 await self.mongo[TIER_CHANGES].insert_many(tier_change_docs, session=session)
             if alert_docs:
                 await self.mongo[ALERTS].insert_many(alert_docs, session=session)
+            if batch.account_after is not batch.account_before:  # last: see the module's doc
+                await self._write_account(batch.account_before, batch.account_after, session)
+
+        await self._transact(write)
         return Committed(
             tier_change=(
                 None
@@ -212,14 +202,16 @@ class MongoChangeWriter:
             raise StaleWrite("a contact changed or went since it was read")
 
     async def read_counts(self, account_id: str) -> tuple[Account, UsageCounts] | None:
-        async with self._transaction(snapshot=True) as session:
+        async def read(session: AsyncClientSession) -> tuple[Account, UsageCounts] | None:
             doc = await self.mongo[ACCOUNTS].find_one({"_id": oid(account_id)}, session=session)
             if doc is None:
                 return None
             by_state = await count_by_state(
                 self.mongo[CONTACTS], {"account_id": oid(account_id)}, session
             )
-        return account_from(doc), UsageCounts.tally(by_state)
+            return account_from(doc), UsageCounts.tally(by_state)
+
+        return await self._transact(read, snapshot=True)
 
     async def repair_counts(self, before: Account, actual: UsageCounts) -> None:
         result = await self.mongo[ACCOUNTS].update_one(
@@ -241,10 +233,13 @@ class MongoChangeWriter:
         }
         if await self.mongo[UPDATE_DATES].find_one({"_id": log["_id"]}) is not None:
             return False
+
+        async def record(session: AsyncClientSession) -> None:
+            await self.mongo[UPDATE_DATES].insert_one(log, session=session)
+            await self._write_account(before, after, session)
+
         try:
-            async with self._transaction() as session:
-                await self._write_account(before, after, session)
-                await self.mongo[UPDATE_DATES].insert_one(log, session=session)
+            await self._transact(record)
         except DuplicateKeyError:
             return False
         return True

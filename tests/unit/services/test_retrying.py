@@ -15,7 +15,7 @@ from marketing_contacts.services import ledger
 from marketing_contacts.services.accounts import AccountOpening, AccountSettings
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft
-from marketing_contacts.services.ports import StaleWrite, UsageChanged
+from marketing_contacts.services.ports import StaleWrite, StoreBusy, UsageChanged
 from marketing_contacts.services.registry import Services
 from tests.unit.services.fakes import (
     FakeWorld,
@@ -244,3 +244,50 @@ async def test_t6_two_concurrent_writers_never_overshoot_a_blocked_tier() -> Non
     assert codes_and_fields(refused[0])[0][0] is ErrorCode.TIER_LIMIT_REACHED
     assert sorted(world.contact(x.id).state for x in (b, c)) == sorted([M, N])
     assert world.account(caller.account_id).counts == UsageCounts(2, 0, 3)
+
+
+async def test_a_write_that_meets_a_held_account_gets_conflict_at_once() -> None:
+    """StoreBusy: the store spent the patience on another transaction that holds the account
+    (one a killed process left open); trying again at once would only wait as long again."""
+    attempts: list[int] = []
+
+    async def held() -> int:
+        attempts.append(len(attempts))
+        raise StoreBusy("held")
+
+    with pytest.raises(DomainError) as refused:
+        await ledger.retrying(held)
+    assert codes_and_fields(refused.value) == [(ErrorCode.CONFLICT, ())]
+    assert attempts == [0]
+
+
+async def test_a_writer_waiting_for_its_account_gets_conflict_past_the_patience() -> None:
+    """The account's lock is held by a writer of this process that does not finish: the next one
+    waits for it only as long as its patience, then hears CONFLICT and has written nothing."""
+    lock = asyncio.Lock()
+    ran: list[str] = []
+
+    async def write() -> str:
+        ran.append("written")
+        return "written"
+
+    async with lock:
+        with pytest.raises(DomainError) as refused:
+            await ledger.retrying(write, lock=lock, patience=0.05)
+    assert codes_and_fields(refused.value) == [(ErrorCode.CONFLICT, ())]
+    assert ran == []
+    assert await ledger.retrying(write, lock=lock, patience=0.05) == "written"
+    assert not lock.locked()
+
+
+async def test_retrying_stops_at_the_patience_while_the_account_keeps_changing() -> None:
+    attempts: list[int] = []
+
+    async def always_stale() -> int:
+        attempts.append(len(attempts))
+        raise StaleWrite("moved")
+
+    with pytest.raises(DomainError) as refused:
+        await ledger.retrying(always_stale, patience=0.0)
+    assert codes_and_fields(refused.value) == [(ErrorCode.CONFLICT, ())]
+    assert attempts == [0]
