@@ -1,8 +1,10 @@
 """One Redis subscription per API process, fanned out to its subscribers (A3).
 
 The hub listens on an account's channel only while that account has a subscriber in this
-process. A dropped connection is re-established with backoff; every subscriber is told that
-events may have been missed.
+process. A dropped connection is re-established with backoff; every subscriber notes when the
+feed broke and, once it is back, reads afresh what it may have missed. A subscription starts
+only while the feed is up and its channel listens (FeedUnavailable otherwise, within
+LISTEN_TIMEOUT_SECONDS), so a subscriber never waits on a feed that is not there.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -23,6 +27,9 @@ from marketing_contacts.events.subscribers import Subscriber
 log = logging.getLogger(__name__)
 CONTROL = "mc:hub:control"
 LISTEN_TIMEOUT_SECONDS = 5.0
+MAX_RECONNECT_DELAY = 5.0
+#: while the feed stays down, the log says so about once a minute
+STILL_DOWN_REPORT_SECONDS = 60.0
 
 
 class FeedUnavailable(Exception):
@@ -55,8 +62,7 @@ class EventHub:
         first = account_id not in self.subscribers
         self.subscribers.setdefault(account_id, set()).add(subscriber)
         try:
-            if first:
-                await self._listen(account_id)
+            await self._listening(account_id, subscribe=first)
             yield subscriber
         finally:
             remaining = self.subscribers.get(account_id, set())
@@ -65,14 +71,17 @@ class EventHub:
                 self.subscribers.pop(account_id, None)
                 await self._unlisten(account_id)
 
-    async def _listen(self, account_id: str) -> None:
+    async def _listening(self, account_id: str, *, subscribe: bool) -> None:
+        """Until the feed is up and Redis confirmed the account's channel (asking for it when
+        this is the account's first subscriber here); FeedUnavailable past the timeout."""
         name = channel(account_id)
         confirmed = self.confirmed.setdefault(name, asyncio.Event())
         try:
-            await asyncio.wait_for(self.connected.wait(), LISTEN_TIMEOUT_SECONDS)
-            if self.pubsub is not None:
-                await self.pubsub.subscribe(name)
-            await asyncio.wait_for(confirmed.wait(), LISTEN_TIMEOUT_SECONDS)
+            async with asyncio.timeout(LISTEN_TIMEOUT_SECONDS):
+                await self.connected.wait()
+                if subscribe and self.pubsub is not None:
+                    await self.pubsub.subscribe(name)
+                await confirmed.wait()
         except (TimeoutError, RedisError) as error:
             raise FeedUnavailable("live events are unavailable right now; retry shortly") from error
 
@@ -84,29 +93,40 @@ class EventHub:
 
     async def _run(self) -> None:
         delay = 0.1
-        broken = False
+        broken_at: float | None = None  # monotonic time of the break, while broken
+        report_at = 0.0
         while True:
             try:
                 await self._connect()
                 delay = 0.1
-                if broken:
+                if broken_at is not None:
+                    down_for = time.monotonic() - broken_at
+                    log.warning("the event feed from Redis is back after %.0f s", down_for)
                     self._restored()
-                    broken = False
+                    broken_at = None
                 await self._pump()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("the event feed from Redis broke; reconnecting in %.1fs", delay)
-            broken = True
+            except Exception as error:
+                now = time.monotonic()
+                if broken_at is None:
+                    log.warning("the event feed from Redis broke (%r); reconnecting", error)
+                    broken_at, report_at = now, now + STILL_DOWN_REPORT_SECONDS
+                    self._broken(datetime.now(UTC))
+                elif now >= report_at:
+                    log.warning("the event feed from Redis is still down (%r)", error)
+                    report_at = now + STILL_DOWN_REPORT_SECONDS
             self.connected.clear()
             for confirmed in self.confirmed.values():
                 confirmed.clear()
             await self._close()
-            for subscribers in self.subscribers.values():
-                for subscriber in subscribers:
-                    subscriber.lost_events()
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            delay = min(delay * 2, MAX_RECONNECT_DELAY)
+
+    def _broken(self, at: datetime) -> None:
+        for subscribers in self.subscribers.values():
+            for subscriber in subscribers:
+                subscriber.lost_events(at)
 
     def _restored(self) -> None:
         for subscribers in self.subscribers.values():

@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.errors import DomainError, ErrorCode, refuse
 from marketing_contacts.events.hub import EventHub
 from marketing_contacts.schema.bulk import BulkOperation
 from marketing_contacts.schema.context import Info
@@ -20,6 +20,15 @@ def hub_of(info: Info) -> EventHub:
     return hub
 
 
+def undelivered(what: str) -> DomainError:
+    """The subscription could not hold every alert (the client was slow, or too many were
+    raised while the feed was down): it ends, and the client reads them all."""
+    return refuse(
+        ErrorCode.TOO_MANY,
+        f"{what} could not be delivered; read Account.alerts for every alert, then subscribe again",
+    )
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(
@@ -27,17 +36,21 @@ class Subscription:
         "upgrades, blocked upgrades."
     )
     async def tier_alerts(self, info: Info) -> AsyncGenerator[TierAlert, None]:
-        async with hub_of(info).subscribe(info.context.caller.account_id) as subscriber:
+        caller, accounts = info.context.caller, info.context.services.accounts
+        async with hub_of(info).subscribe(caller.account_id) as subscriber:
             while True:
                 await subscriber.wait()
-                while subscriber.alerts:
-                    yield TierAlert.of(subscriber.alerts.popleft())
+                since = subscriber.take_break()
+                if since is not None:  # the feed broke: read what was stored meanwhile
+                    capacity = subscriber.alert_capacity
+                    stored = await accounts.alerts_since(caller, since, capacity + 1)
+                    if len(stored) > capacity:
+                        raise undelivered(f"more than {capacity} alerts")
+                    subscriber.caught_up(stored)
+                while (alert := subscriber.next_alert()) is not None:
+                    yield TierAlert.of(alert)
                 if subscriber.missed_alerts:
-                    raise refuse(
-                        ErrorCode.TOO_MANY,
-                        f"{subscriber.missed_alerts} alert notices could not be delivered; "
-                        "read Account.alerts for every alert, then subscribe again",
-                    )
+                    raise undelivered(f"{subscriber.missed_alerts} alert notices")
 
     @strawberry.subscription(description="The caller's usage after every change of its counts.")
     async def usage_changed(self, info: Info) -> AsyncGenerator[Usage, None]:
@@ -46,7 +59,9 @@ class Subscription:
             while True:
                 await subscriber.wait()
                 usage = subscriber.take_usage()
-                if subscriber.take_stale():  # the feed broke: changes may not have been heard
+                if (
+                    subscriber.take_break() is not None
+                ):  # the feed broke: changes may not have been heard
                     usage = await info.context.services.usage.usage(caller)
                 if usage is not None:
                     yield Usage.of(usage)
@@ -68,7 +83,7 @@ class Subscription:
             while not operation.status.finished:
                 await subscriber.wait()
                 # after a break in the feed, progress may have gone unheard: read it afresh
-                stale = subscriber.take_stale()
+                stale = subscriber.take_break() is not None
                 if subscriber.take_progress(operation.id) or stale:
                     current = await bulk.get(caller, operation.id)
                     if current is None:

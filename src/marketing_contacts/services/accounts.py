@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 
 from marketing_contacts.domain.accounts import Account, open_account
 from marketing_contacts.domain.alerts import TierAlert, validate_thresholds
@@ -117,6 +117,13 @@ class AccountService:
         self, caller: Caller, first: int, after: str | None
     ) -> Page[Stored[TierAlert]]:
         return await paged(first, self.ports.tier_records.alerts(caller.account_id, first, after))
+
+    async def alerts_since(
+        self, caller: Caller, since: datetime, limit: int
+    ) -> list[Stored[TierAlert]]:
+        """The account's alerts raised from `since` on, oldest first (a subscription catching
+        up after its feed broke)."""
+        return await self.ports.tier_records.alerts_since(caller.account_id, since, limit)
 
     async def update_settings(self, caller: Caller, settings: AccountSettings) -> Account:
         name = None if settings.name is None else check_name(settings.name, "input", "name")

@@ -227,6 +227,12 @@ class TierRecords(Protocol):
         self, account_id: str, first: int, after: str | None
     ) -> Page[Stored[TierAlert]]: ...
 
+    async def alerts_since(
+        self, account_id: str, since: datetime, limit: int
+    ) -> list[Stored[TierAlert]]:
+        """Up to `limit` alerts of the account raised at or after `since`, oldest first."""
+        ...
+
 
 @dataclass(frozen=True)
 class UndeliveredAlert:

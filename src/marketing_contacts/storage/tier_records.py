@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
+from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from marketing_contacts.domain.alerts import TierAlert
@@ -33,6 +35,19 @@ class MongoTierRecords:
         self, account_id: str, first: int, after: str | None
     ) -> Page[Stored[TierAlert]]:
         return await self._page(ALERTS, alert_from, account_id, first, after)
+
+    async def alerts_since(
+        self, account_id: str, since: datetime, limit: int
+    ) -> list[Stored[TierAlert]]:
+        # an alert's id is made as it is stored, after its `at`: the id bound (whole seconds)
+        # walks the (account_id, _id) index from just before `since`; `at` decides
+        query = {
+            "account_id": oid(account_id),
+            "_id": {"$gte": ObjectId.from_datetime(since)},
+            "at": {"$gte": since},
+        }
+        found = self.mongo[ALERTS].find(query).sort("_id", ASCENDING).limit(limit)
+        return [Stored(str(doc["_id"]), alert_from(doc)) for doc in await found.to_list()]
 
     async def _page(
         self,

@@ -14,7 +14,6 @@ checked, as a concurrent commit would land.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 from collections.abc import Awaitable, Callable, Sequence
@@ -54,6 +53,7 @@ from marketing_contacts.services.ports import (
 )
 from marketing_contacts.services.registry import Services
 from marketing_contacts.services.wiring import Ports
+from tests.support.waiting import let_others_run
 from tests.unit.services.fake_bulk import FakeBulkStore, FakeJobQueue, add_progress
 
 T = TypeVar("T")
@@ -128,11 +128,6 @@ class FakeData:
         return f"{self.next_number:024x}"
 
 
-async def _yield() -> None:
-    """Let other tasks run, as real I/O would."""
-    await asyncio.sleep(0)
-
-
 # ---------------------------------------------------------------- ports
 
 
@@ -155,17 +150,17 @@ class FakeAccountStore:
     data: FakeData
 
     async def get(self, account_id: str) -> Account | None:
-        await _yield()
+        await let_others_run()
         return self.data.accounts.get(account_id)
 
     async def insert(self, account: Account) -> None:
-        await _yield()
+        await let_others_run()
         if account.id in self.data.accounts:
             raise ValueError(f"account {account.id} exists")
         self.data.accounts[account.id] = account
 
     async def replace_settings(self, before: Account, after: Account) -> None:
-        await _yield()
+        await let_others_run()
         stored = self.data.accounts.get(before.id)
         if stored is None or stored.revision != before.revision:
             raise StaleWrite(before.id)
@@ -179,7 +174,7 @@ class FakeAccountStore:
         )
 
     async def due_for_update(self, now: datetime) -> list[str]:
-        await _yield()
+        await let_others_run()
         return [
             a.id
             for a in self.data.accounts.values()
@@ -187,7 +182,7 @@ class FakeAccountStore:
         ]
 
     async def all_ids(self) -> list[str]:
-        await _yield()
+        await let_others_run()
         return list(self.data.accounts)
 
 
@@ -202,19 +197,19 @@ class FakeContactStore:
         )
 
     async def get(self, account_id: str, contact_id: str) -> Contact | None:
-        await _yield()
+        await let_others_run()
         contact = self.data.contacts.get(contact_id)
         return contact if contact is not None and contact.account_id == account_id else None
 
     async def get_many(self, account_id: str, contact_ids: Sequence[str]) -> list[Contact]:
-        await _yield()
+        await let_others_run()
         wanted = set(contact_ids)
         return [c for c in self._of(account_id) if c.id in wanted]
 
     async def page(
         self, account_id: str, where: ContactFilter, first: int, after: str | None
     ) -> Page[Contact]:
-        await _yield()
+        await let_others_run()
         after_id = None if after is None else decode_cursor("contact", after)
         items = [
             c
@@ -224,12 +219,12 @@ class FakeContactStore:
         return page_of(items, [c.id for c in items], "contact", first)
 
     async def count(self, account_id: str, where: ContactFilter) -> int:
-        await _yield()
+        await let_others_run()
         return sum(1 for c in self._of(account_id) if where.matches(c))
 
     async def update_fields(self, before: Contact, after: Contact) -> None:
         """The non-status fields that differ, onto the stored contact (no status condition)."""
-        await _yield()
+        await let_others_run()
         stored = self.data.contacts.get(after.id)
         if stored is None or stored.account_id != after.account_id:
             return
@@ -245,7 +240,7 @@ class FakeContactStore:
         self.data.contacts = contacts
 
     async def pending_before(self, account_id: str, instant: datetime, limit: int) -> list[Contact]:
-        await _yield()
+        await let_others_run()
         return [
             c
             for c in self._of(account_id)
@@ -291,7 +286,7 @@ class FakeChangeWriter:
         self.interferences.extend(actions)
 
     async def _interfere(self) -> None:
-        await _yield()
+        await let_others_run()
         if self._interfering:
             return
         action = self.interferences.pop(0) if self.interferences else self.always
@@ -380,7 +375,7 @@ class FakeChangeWriter:
         return Committed(tier_change=tier_change, alerts=alerts)
 
     async def read_counts(self, account_id: str) -> tuple[Account, UsageCounts] | None:
-        await _yield()
+        await let_others_run()
         account = self.data.accounts.get(account_id)
         if account is None:
             return None
@@ -416,7 +411,7 @@ class FakeHistoryStore:
     async def page(
         self, account_id: str, contact_id: str, first: int, after: str | None
     ) -> Page[HistoryEntry]:
-        await _yield()
+        await let_others_run()
         before_seq = None
         if after is not None:
             value = decode_cursor("history", after)
@@ -449,14 +444,21 @@ class FakeTierRecords:
     async def tier_changes(
         self, account_id: str, first: int, after: str | None
     ) -> Page[Stored[TierChange]]:
-        await _yield()
+        await let_others_run()
         return newest_first(self.data.tier_changes, "tier_change", account_id, first, after)
 
     async def alerts(
         self, account_id: str, first: int, after: str | None
     ) -> Page[Stored[TierAlert]]:
-        await _yield()
+        await let_others_run()
         return newest_first(self.data.alerts, "alert", account_id, first, after)
+
+    async def alerts_since(
+        self, account_id: str, since: datetime, limit: int
+    ) -> list[Stored[TierAlert]]:
+        await let_others_run()
+        found = [a for owner, a in self.data.alerts if owner == account_id and a.item.at >= since]
+        return found[:limit]
 
 
 @dataclass
@@ -464,11 +466,11 @@ class FakeAlertOutbox:
     data: FakeData
 
     async def delivered(self, alert_ids: Sequence[str]) -> None:
-        await _yield()
+        await let_others_run()
         self.data.awaiting_delivery.difference_update(alert_ids)
 
     async def awaiting(self, raised_before: datetime, limit: int) -> list[UndeliveredAlert]:
-        await _yield()
+        await let_others_run()
         found = [
             UndeliveredAlert(owner, alert)
             for owner, alert in self.data.alerts
@@ -498,13 +500,13 @@ class FakeTokenStore:
     data: FakeData
 
     async def insert(self, token: ApiToken) -> None:
-        await _yield()
+        await let_others_run()
         if any(t.secret_hash == token.secret_hash for t in self.data.tokens):
             raise ValueError("secret hash exists")
         self.data.tokens.append(token)
 
     async def find_by_hash(self, secret_hash: str) -> ApiToken | None:
-        await _yield()
+        await let_others_run()
         return next((t for t in self.data.tokens if t.secret_hash == secret_hash), None)
 
 
@@ -515,18 +517,18 @@ class FakeListStore:
     data: FakeData
 
     async def insert(self, contact_list: ContactList) -> None:
-        await _yield()
+        await let_others_run()
         if contact_list.id in self.data.lists:
             raise ValueError(f"list {contact_list.id} exists")
         self.data.lists[contact_list.id] = contact_list
 
     async def get(self, account_id: str, list_id: str) -> ContactList | None:
-        await _yield()
+        await let_others_run()
         found = self.data.lists.get(list_id)
         return found if found is not None and found.account_id == account_id else None
 
     async def page(self, account_id: str, first: int, after: str | None) -> Page[ContactList]:
-        await _yield()
+        await let_others_run()
         before_id = None if after is None else decode_cursor("list", after)
         items = sorted(
             (
@@ -540,7 +542,7 @@ class FakeListStore:
         return page_of(items, [item.id for item in items], "list", first)
 
     async def delete(self, account_id: str, list_id: str) -> bool:
-        await _yield()
+        await let_others_run()
         if await self.get(account_id, list_id) is None:
             return False
         del self.data.lists[list_id]
@@ -550,22 +552,22 @@ class FakeListStore:
         return (await self.sizes(account_id, [list_id]))[list_id]
 
     async def sizes(self, account_id: str, list_ids: Sequence[str]) -> dict[str, int]:
-        await _yield()
+        await let_others_run()
         members = [c.list_ids for c in self.data.contacts.values() if c.account_id == account_id]
         return {list_id: sum(list_id in ids for ids in members) for list_id in list_ids}
 
     async def add_members(self, account_id: str, list_id: str, contact_ids: Sequence[str]) -> int:
-        await _yield()
+        await let_others_run()
         return self._change(account_id, set(contact_ids), lambda ids: ids | {list_id})
 
     async def remove_members(
         self, account_id: str, list_id: str, contact_ids: Sequence[str]
     ) -> int:
-        await _yield()
+        await let_others_run()
         return self._change(account_id, set(contact_ids), lambda ids: ids - {list_id})
 
     async def drop_membership(self, account_id: str, list_id: str) -> int:
-        await _yield()
+        await let_others_run()
         return self._change(account_id, None, lambda ids: ids - {list_id})
 
     def _change(
@@ -609,7 +611,7 @@ class FakePublisher:
     failure: Exception | None = None
 
     async def publish(self, account_id: str, events: Sequence[Event]) -> None:
-        await _yield()
+        await let_others_run()
         if self.failure is not None:
             raise self.failure
         stored = frozenset(alert.id for owner, alert in self.data.alerts if owner == account_id)
