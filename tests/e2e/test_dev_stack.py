@@ -8,8 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import httpx
 import pytest
 
 from marketing_contacts.processes import free_port
+from tests.support.waiting import poll_until
 
 STARTUP_TIMEOUT_SECONDS = 120.0
 SHUTDOWN_TIMEOUT_SECONDS = 90.0
@@ -66,18 +66,6 @@ def _descendants(root: int) -> list[ProcessInfo]:
 def _is_alive(info: ProcessInfo) -> bool:
     current = _read_process(info.pid)
     return current is not None and current[0].start_time == info.start_time
-
-
-def _poll(
-    ready: Callable[[], bool], *, timeout: float, what: str, dev: subprocess.Popen[bytes], log: Path
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if dev.poll() is not None:
-            pytest.fail(f"dev exited with {dev.returncode} before {what}:\n{log.read_text()}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}:\n{log.read_text()}")
-        time.sleep(0.2)
 
 
 def _health_is_ok(url: str) -> bool:
@@ -154,18 +142,18 @@ def dev_run(tmp_path: Path) -> Iterator[DevRun]:
 
 def test_dev_serves_then_stops_every_child_on_sigterm(dev_run: DevRun) -> None:
     health_url = f"http://127.0.0.1:{dev_run.api_port}/health"
-    _poll(
+    poll_until(
         lambda: _health_is_ok(health_url),
         timeout=STARTUP_TIMEOUT_SECONDS,
         what="/health",
-        dev=dev_run.process,
+        process=dev_run.process,
         log=dev_run.log,
     )
-    _poll(
+    poll_until(
         lambda: "dev: ready" in dev_run.log.read_text(),
         timeout=STARTUP_TIMEOUT_SECONDS,
         what="dev: ready",
-        dev=dev_run.process,
+        process=dev_run.process,
         log=dev_run.log,
     )
     children = _descendants(dev_run.process.pid)

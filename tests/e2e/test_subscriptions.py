@@ -26,6 +26,8 @@ from marketing_contacts.settings import Settings
 from marketing_contacts.storage.codec import AWAITING_DELIVERY
 from marketing_contacts.storage.database import ALERTS as ALERTS_COLLECTION
 from tests.support.cli import CLI, run_json
+from tests.support.feed import listening
+from tests.support.waiting import eventually
 from tests.support.ws import acknowledged, close_code, graphql_socket, subscribe
 
 ALLOWED_ORIGIN = "https://app.example"
@@ -55,6 +57,10 @@ class Stack:
         assert "errors" not in body, body
         data: dict[str, Any] = body["data"]
         return data
+
+    async def listening(self, account_id: str) -> None:
+        """Until an API process listens on the account's events (Redis says so)."""
+        await listening(self.env["REDIS_URL"], account_id)
 
     def ws(self, base: str) -> str:
         return base.replace("http://", "ws://") + "/graphql"
@@ -117,7 +123,7 @@ async def test_a3_alert_raised_on_one_api_process_reaches_a_subscriber_on_the_ot
     async with graphql_socket(stack.ws(stack.api_a), account["token"]) as socket:
         assert (await acknowledged(socket))["type"] == "connection_ack"
         alerts = await subscribe(socket, "1", ALERTS)
-        await asyncio.sleep(0.3)  # the server listens once the subscribe message is handled
+        await stack.listening(account["id"])
         await asyncio.to_thread(create_marketing, stack, stack.api_b, account["token"], 3)
         first = await alerts.data()
         assert first["tierAlerts"] == {
@@ -134,7 +140,7 @@ async def test_a3_subscribers_hear_only_their_own_account(stack: Stack) -> None:
     async with graphql_socket(stack.ws(stack.api_a), mine["token"]) as socket:
         await acknowledged(socket)
         usage = await subscribe(socket, "u", USAGE)
-        await asyncio.sleep(0.3)
+        await stack.listening(mine["id"])
         await asyncio.to_thread(create_marketing, stack, stack.api_b, theirs["token"], 2)
         await asyncio.to_thread(create_marketing, stack, stack.api_b, mine["token"], 1)
         heard = await usage.data()
@@ -233,7 +239,7 @@ async def test_a3_alert_raised_by_a_worker_reaches_a_subscriber_of_an_api_proces
     async with graphql_socket(stack.ws(stack.api_a), token) as socket:
         await acknowledged(socket)
         alerts = await subscribe(socket, "w", ALERTS)
-        await asyncio.sleep(0.3)
+        await stack.listening(account["id"])
         started = stack.post(
             stack.api_b,
             token,
@@ -260,7 +266,7 @@ async def test_a3_alerts_their_writer_could_not_publish_are_delivered_by_a_worke
     async with graphql_socket(stack.ws(stack.api_a), account["token"]) as socket:
         await acknowledged(socket)
         alerts = await subscribe(socket, "o", ALERTS)
-        await asyncio.sleep(0.3)
+        await stack.listening(account["id"])
         async with open_runtime(unreachable) as writer:
             caller = await writer.services.tokens.authenticate(account["token"])
             assert caller is not None
@@ -282,8 +288,14 @@ async def test_a3_alerts_their_writer_could_not_publish_are_delivered_by_a_worke
                 "marketingContacts": 3,
                 "tierLimit": 4,
             }
-            delivered = await writer.mongo[ALERTS_COLLECTION].find_one({"_id": stored[0]["_id"]})
-            assert delivered is not None and AWAITING_DELIVERY not in delivered
+
+            # the worker publishes first and marks the alert delivered after: wait for the mark
+            async def marked_delivered() -> bool | None:
+                doc = await writer.mongo[ALERTS_COLLECTION].find_one({"_id": stored[0]["_id"]})
+                assert doc is not None
+                return True if AWAITING_DELIVERY not in doc else None
+
+            await eventually(marked_delivered, within=30, what="the alert marked delivered")
 
 
 async def test_only_the_graphql_transport_ws_protocol_is_served(stack: Stack) -> None:

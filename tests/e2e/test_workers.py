@@ -8,7 +8,6 @@ its own MongoDB database and Redis database (tests.support.workers.Place).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import re
 import signal
@@ -22,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from arq.jobs import Job, JobStatus
 from bson import ObjectId
-from pymongo.errors import PyMongoError
+from pymongo.errors import OperationFailure
 
 from marketing_contacts.devstack import IN_MEMORY, MongoServer, RedisServer, start_redis
 from marketing_contacts.domain.bulk import (
@@ -45,11 +45,12 @@ from marketing_contacts.storage.database import (
     STATUS_HISTORY,
     UPDATE_DATES,
 )
+from marketing_contacts.storage.transactions import WRITE_CONFLICT
 from tests.support.graphql import Client, open_client
 from tests.support.servers import unique_database_name
+from tests.support.waiting import eventually, transaction_reaper, until_past
 from tests.support.workers import (
     Place,
-    eventually,
     is_worker_process,
     kill_hard,
     log_of,
@@ -157,6 +158,15 @@ async def pages_left(runtime: Runtime, operation_id: str) -> int:
     return await runtime.mongo[BULK_PAGES].count_documents({"operation_id": operation_id})
 
 
+#: what a worker logs when a Redis command of it waits for Redis to come back
+REDIS_AWAY = "Redis does not answer"
+
+
+async def logged(process: ManagedProcess, text: str, times: int = 1) -> bool | None:
+    """True once the process's log holds `text` at least `times` times."""
+    return True if log_of(process).count(text) >= times else None
+
+
 def reconcile(place: Place, account_id: str) -> Row:
     report = place.cli("usage", "reconcile", "--account", account_id)
     assert report["drifted"] == 0, report
@@ -222,10 +232,13 @@ async def test_b4_a_worker_applies_an_operation_started_through_the_api(place: P
 # ---------------------------------------------------------------- B4: crash safety
 
 
-#: where worker-1 dies inside a chunk's transaction: blocked (then killed) at the account's
-#: conditional update, the transaction's first write; or at the history insert, its last
-#: statement before the commit, when it also holds the chunk's contacts and the operation
-KILL_POINTS = {"at-first-write": "update", "before-commit": "insert"}
+#: where worker-1 dies inside a chunk's transaction, blocked (then killed) at one statement: the
+#: history insert, when the transaction holds the chunk's contacts and the operation; or the
+#: commit, when it holds the account too (written last), so that every later write of the
+#: account waits for the server to end the transaction
+KILL_POINTS = {"holding-the-operation": "insert", "holding-the-account": "commitTransaction"}
+#: longer than the server keeps an idle transaction (60 s): the blocked statement never runs
+BLOCK_MS = 75_000
 
 
 async def test_b4_a_worker_killed_mid_operation_is_resumed_by_another_exactly_once(
@@ -250,7 +263,7 @@ async def crash_and_resume(kill_point: str, redis_server: RedisServer, work_dir:
     place = Place.create(mongo.uri, "crash", redis_server.url, work_dir)
     place.env_overrides.update(BULK_CHUNK_SIZE="20", BULK_LEASE_SECONDS="3")
     try:
-        async with open_runtime(place.settings()) as runtime, reaper(runtime):
+        async with open_runtime(place.settings()) as runtime, transaction_reaper(runtime.mongo):
             await crash_and_resume_on(place, runtime, kill_point)
     finally:
         await asyncio.to_thread(place.stop)
@@ -264,7 +277,10 @@ async def crash_and_resume_on(place: Place, runtime: Runtime, kill_point: str) -
     operation_id = await start_operation(
         client, selection={"filter": {}}, status="MARKETING", confirmCount=600
     )
-    first = await place.started_worker("worker-1", MONGODB_URI=f"{place.mongo_uri}&appName=w1")
+    # worker-1's own patience outlasts the block: it never gives its transaction up by itself
+    first = await place.started_worker(
+        "worker-1", MONGODB_URI=f"{place.mongo_uri}&appName=w1", MONGODB_TIMEOUT_SECONDS="120"
+    )
     assert is_worker_process(first)  # the pid is the worker itself, not a wrapper
 
     async def midway() -> Row | None:
@@ -273,22 +289,22 @@ async def crash_and_resume_on(place: Place, runtime: Runtime, kill_point: str) -
 
     await eventually(midway, within=WAIT_SECONDS, what="the first chunks", processes=(first,))
     command = KILL_POINTS[kill_point]
-    async with fail_point(runtime, [command], "w1", block_ms=3000):
-        stuck = await eventually(
-            partial(progress_stops, client, operation_id),
+    async with fail_point(runtime, [command], "w1", block_ms=BLOCK_MS):
+        await eventually(
+            partial(holds_operation, runtime, operation_id),
             within=WAIT_SECONDS,
-            what=f"worker-1 to stop at its next {command}",
+            what=f"worker-1 to hold the operation in a transaction blocked at its {command}",
             processes=(first,),
         )
         kill_hard(first)
     killed_at = time.monotonic()
     at_kill = await operation(client, operation_id)
-    assert at_kill == stuck and 0 < at_kill["processed"] < 600, (kill_point, at_kill)
+    assert at_kill["status"] == "RUNNING" and 0 < at_kill["processed"] < 600, (kill_point, at_kill)
 
     # the dead worker's lease must run out before the next worker's startup sweep looks
     stored = await runtime.services.ports.bulk.load(operation_id)
     assert stored is not None and stored.lease_until is not None
-    await asyncio.sleep(max((stored.lease_until - datetime.now(UTC)).total_seconds(), 0) + 0.5)
+    await until_past(stored.lease_until)
     second = await place.started_worker("worker-2")
     done = await finished(client, operation_id, second, within=WAIT_SECONDS + 60)
     resumed_after = time.monotonic() - killed_at
@@ -315,12 +331,23 @@ async def crash_and_resume_on(place: Place, runtime: Runtime, kill_point: str) -
     print(f"{kill_point}: killed at {at_kill['processed']}/600, done {resumed_after:.0f}s later")
 
 
-async def progress_stops(client: Client, operation_id: str) -> Row | None:
-    """The operation's row once `processed` stayed the same for a second."""
-    before = await operation(client, operation_id)
-    await asyncio.sleep(1.0)
-    after = await operation(client, operation_id)
-    return after if after == before else None
+async def holds_operation(runtime: Runtime, operation_id: str) -> bool | None:
+    """True once a transaction of another client holds the operation's document: a write to it
+    in a transaction of our own conflicts (the probe is aborted, so it writes nothing)."""
+    async with runtime.mongo.client.start_session() as session:
+        await session.start_transaction()
+        try:
+            await runtime.mongo[BULK_OPERATIONS].update_one(
+                {"_id": ObjectId(operation_id)}, {"$set": {"probe": True}}, session=session
+            )
+        except OperationFailure as error:
+            if error.code == WRITE_CONFLICT:
+                return True
+            raise
+        finally:
+            if session.in_transaction:
+                await session.abort_transaction()
+    return None
 
 
 @asynccontextmanager
@@ -345,31 +372,6 @@ async def fail_point(
         yield
     finally:
         await admin.command({"configureFailPoint": "failCommand", "mode": "off"})
-
-
-@asynccontextmanager
-async def reaper(runtime: Runtime) -> AsyncIterator[None]:
-    """Stands in for mongod's periodic abort of expired transactions: SecantusDB aborts a
-    transaction idle for 60 s only when some transaction statement reaches the server, so
-    without one a plain write blocked behind a dead worker's transaction waits forever."""
-
-    async def tick() -> None:
-        while True:
-            with contextlib.suppress(PyMongoError):
-                async with (
-                    runtime.mongo.client.start_session() as session,
-                    await session.start_transaction(),
-                ):
-                    await runtime.mongo[ACCOUNTS].find_one({}, session=session)
-            await asyncio.sleep(1.0)
-
-    task = asyncio.create_task(tick())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 # ---------------------------------------------------------------- principle 5: the sweeper
@@ -559,7 +561,12 @@ async def test_b4_a_database_restart_mid_operation_is_retried_to_exact_completio
             await eventually(midway, within=WAIT_SECONDS, what="chunks", processes=(worker,))
             kill_hard(mongo.process)
             down_at = time.monotonic()
-            await asyncio.sleep(3.0)  # the worker meets a dead server
+            await eventually(
+                partial(logged, worker, f"bulk operation {operation_id}: transient failure"),
+                within=WAIT_SECONDS,
+                what="the job to meet the dead server",
+                processes=(worker,),
+            )
             mongo = await asyncio.to_thread(
                 start_own_mongo, port, data, tmp_path / "mongo-2.log", "--sync-on-commit"
             )
@@ -609,14 +616,22 @@ async def test_b4_a_permanent_failure_ends_failed_with_a_readable_reason(place: 
         assert done["status"] == "FAILED"
         assert done["failureReason"] == f"DomainError: account {account_id} does not exist"
         assert done["finishedAt"] is not None
-        assert await pages_left(runtime, operation_id) == 0
+
+        async def pages_gone() -> bool | None:  # FAILED first, then the pages go
+            return True if await pages_left(runtime, operation_id) == 0 else None
+
+        await eventually(pages_gone, within=WAIT_SECONDS, what="the pages to go")
         stored = await runtime.mongo[BULK_OPERATIONS].find_one({"_id": ObjectId(operation_id)})
         assert stored is not None and stored["lease_until"] is None
         states = await runtime.mongo[CONTACTS].distinct(
             "state", {"account_id": ObjectId(account_id)}
         )
         assert states == ["M"]  # nothing was half-applied
-        await asyncio.sleep(1.5)  # the job is not retried: no second run, still FAILED
+        # the job ended with its first try, its result recorded: arq runs it no more
+        job = Job(f"bulk:{operation_id}:1", runtime.redis)
+        result = await eventually(job.result_info, within=WAIT_SECONDS, what="the job's result")
+        assert (result.success, result.result, result.job_try) == (True, "FAILED", 1)
+        assert await job.status() is JobStatus.complete
         assert (await operation(client, operation_id))["status"] == "FAILED"
         assert log_of(worker).count(f"bulk operation {operation_id} failed") == 1
 
@@ -665,9 +680,13 @@ async def test_b4_a_worker_outlives_a_redis_outage_and_then_takes_new_work(
     try:
         worker = await place.started_worker()
         kill_hard(redis.process)  # Redis is gone
-        await asyncio.sleep(8)  # many poll iterations meet no Redis
-        assert worker.is_running(), log_of(worker)[-2000:]
-        assert "Redis does not answer" in log_of(worker)
+        # the worker's commands meet no Redis and wait for it, the worker alive
+        await eventually(
+            partial(logged, worker, REDIS_AWAY),
+            within=WAIT_SECONDS,
+            what="the worker to wait for Redis",
+            processes=(worker,),
+        )
         redis = redis_up()
         async with open_runtime(place.settings()) as runtime:
             client = await open_client(runtime.services, name="After the outage")
@@ -678,8 +697,14 @@ async def test_b4_a_worker_outlives_a_redis_outage_and_then_takes_new_work(
             done = await finished(client, operation_id, worker)
             assert (done["status"], done["changedNow"]) == ("COMPLETED", 6)
         # told to stop while Redis is away, it stops: its shutdown does not wait for Redis
+        waits_so_far = log_of(worker).count(REDIS_AWAY)
         kill_hard(redis.process)
-        await asyncio.sleep(2)
+        await eventually(
+            partial(logged, worker, REDIS_AWAY, times=waits_so_far + 1),
+            within=WAIT_SECONDS,
+            what="the worker to meet the second outage",
+            processes=(worker,),
+        )
         started = time.monotonic()
         assert worker.stop(timeout=10) != -signal.SIGKILL, log_of(worker)[-2000:]
         assert time.monotonic() - started < 10

@@ -13,7 +13,6 @@ import itertools
 import os
 import signal
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -180,33 +179,6 @@ def kill_hard(process: ManagedProcess) -> None:
 
 def log_of(process: ManagedProcess) -> str:
     return "" if process.log_path is None else process.log_path.read_text(errors="replace")
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]],
-    *,
-    within: float,
-    what: str,
-    interval: float = 0.05,
-    processes: tuple[ManagedProcess, ...] = (),
-) -> T:
-    """Poll `probe` until it returns something other than None; fail at the deadline, or at
-    once when one of `processes` died (with the end of its log)."""
-    deadline = time.monotonic() + within
-    while True:
-        found = await probe()
-        if found is not None:
-            return found
-        for process in processes:
-            if not process.is_running():
-                raise AssertionError(
-                    f"{process.name} exited with {process.returncode} before {what}\n"
-                    f"{process.log_tail()}"
-                )
-        if time.monotonic() >= deadline:
-            tails = "\n".join(f"--- {p.name}\n{p.log_tail()}" for p in processes)
-            raise AssertionError(f"timed out after {within:.0f}s waiting for {what}\n{tails}")
-        await asyncio.sleep(interval)
 
 
 def start_own_mongo(

@@ -18,10 +18,10 @@ from marketing_contacts.processes import (
 )
 
 IGNORES_SIGTERM = (
-    "import signal, sys, time\n"
+    "import signal\n"
     "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
     "print('ready', flush=True)\n"
-    "while True: time.sleep(1)\n"
+    "while True: signal.pause()\n"
 )
 
 
@@ -35,7 +35,7 @@ def test_free_port_can_be_bound() -> None:
 
 
 def test_stop_terminates_a_cooperative_process(tmp_path: Path) -> None:
-    child = start_process("sleeper", [sys.executable, "-c", "import time; time.sleep(60)"])
+    child = start_process("sleeper", [sys.executable, "-c", "import signal; signal.pause()"])
 
     assert child.stop() == -signal.SIGTERM
     assert not child.is_running()

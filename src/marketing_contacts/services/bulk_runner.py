@@ -143,6 +143,9 @@ class BulkRunner:
         return replace(batch_for(account, outcome.change, outcome.updates), bulk=chunk)
 
     async def _finish(self, operation: BulkOperation) -> BulkOperation | None:
+        """Every page is applied: the pages go first, so a COMPLETED operation has left nothing
+        behind (a run cut short in between finds no page left and completes it the same way)."""
+        await self.ports.bulk.drop_pages(operation.id)
         if operation.status is not BulkOperationStatus.CANCELLED:
             await self.ports.bulk.finish(
                 operation,
@@ -150,6 +153,5 @@ class BulkRunner:
                 with_missing(operation.progress),
                 self.ports.clock.now(),
             )
-        await self.ports.bulk.drop_pages(operation.id)
         await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation.id))
         return await self.ports.bulk.load(operation.id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from marketing_contacts.domain.bulk import (
 from marketing_contacts.domain.contacts import Contact
 from marketing_contacts.domain.statuses import MarketingState
 from marketing_contacts.services.ports import BadCursor, BulkPage, IdempotencyKey, Page
+from tests.support.waiting import let_others_run
 
 if TYPE_CHECKING:
     from tests.unit.services.fakes import FakeData
@@ -63,7 +63,7 @@ class FakeBulkStore:
     async def insert(
         self, operation: BulkOperation, key: IdempotencyKey | None
     ) -> IdempotencyKey | None:
-        await asyncio.sleep(0)
+        await let_others_run()
         if key is not None:
             held = await self.held_key(operation.account_id, key.key, operation.created_at)
             if held is not None:
@@ -81,7 +81,7 @@ class FakeBulkStore:
         return found if found is not None and found.account_id == account_id else None
 
     async def load(self, operation_id: str) -> BulkOperation | None:
-        await asyncio.sleep(0)
+        await let_others_run()
         return self.data.operations.get(operation_id)
 
     async def page(self, account_id: str, first: int, after: str | None) -> Page[BulkOperation]:
@@ -108,7 +108,7 @@ class FakeBulkStore:
     async def claim(
         self, operation_id: str, owner: str, now: datetime, lease_until: datetime
     ) -> BulkOperation | None:
-        await asyncio.sleep(0)
+        await let_others_run()
         op = self.data.operations.get(operation_id)
         if op is None:
             return None
@@ -140,7 +140,7 @@ class FakeBulkStore:
         resolution = self.data.new_id()
         pages = [ids[at : at + page_size] for at in range(0, len(ids), page_size)]
         self.data.pages.setdefault(operation.id, {})[resolution] = pages
-        await asyncio.sleep(0)
+        await let_others_run()
         current = self.data.operations[operation.id]
         if current.resolved:  # another run resolved it meanwhile: its pages stand
             del self.data.pages[operation.id][resolution]
@@ -156,7 +156,7 @@ class FakeBulkStore:
         return current
 
     async def page_to_apply(self, operation: BulkOperation) -> BulkPage | None:
-        await asyncio.sleep(0)
+        await let_others_run()
         pages = self.data.pages.get(operation.id, {}).get(operation.resolution or "", [])
         if operation.next_page >= len(pages):
             return None

@@ -15,6 +15,7 @@ from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.lists import MAX_LIST_CHANGE, MAX_NAME_LENGTH
 from marketing_contacts.services.registry import Services
+from tests.support.waiting import let_others_run
 from tests.unit.services.fakes import (
     FakeWorld,
     codes_and_fields,
@@ -41,7 +42,7 @@ def members(world: FakeWorld, list_id: str) -> set[str]:
 async def later(turns: int, call: Awaitable[T]) -> T:
     """`call`, after letting other tasks run `turns` times."""
     for _ in range(turns):
-        await asyncio.sleep(0)
+        await let_others_run()
     return await call
 
 
