@@ -9,6 +9,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from marketing_contacts.refusals import error_response
 from marketing_contacts.schema.errors import DATABASE_UNAVAILABLE
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.tokens import TokenService
@@ -27,14 +28,6 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def error_response(
-    status: int, message: str, code: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    """A refusal before GraphQL runs, shaped like a GraphQL error."""
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
 def unauthorized(message: str) -> JSONResponse:
     return error_response(
         401,
@@ -42,6 +35,10 @@ def unauthorized(message: str) -> JSONResponse:
         "UNAUTHENTICATED",
         {"WWW-Authenticate": 'Bearer realm="marketing-contacts"'},
     )
+
+
+def too_large() -> JSONResponse:
+    return error_response(413, BODY_TOO_LARGE, "TOO_LARGE")
 
 
 def caller_of(connection: HTTPConnection) -> Caller | None:
@@ -73,7 +70,7 @@ class RequireToken:
     async def _authenticate(self, connection: HTTPConnection) -> Caller | JSONResponse:
         """The token's caller, or the response that refuses the request."""
         if _declared_length(connection) > MAX_BODY_BYTES:
-            return error_response(413, BODY_TOO_LARGE, "TOO_LARGE")
+            return too_large()
         token = bearer_token(connection.headers.get("authorization"))
         if token is None:
             return unauthorized("an Authorization: Bearer <token> header is required")

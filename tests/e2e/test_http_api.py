@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -244,32 +245,147 @@ def test_usage_reconcile_reports_no_drift_after_api_changes(api: Api) -> None:
 # ---------------------------------------------------------------- bad requests: 4xx, never 500
 
 
-def raw_post(api: Api, token: str, body: bytes) -> httpx.Response:
-    return httpx.post(
-        f"{api.base}/graphql",
-        content=body,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        timeout=30,
-    )
+@pytest.fixture(scope="module")
+def refused_token(api: Api) -> str:
+    """The token of the requests that are refused: a valid one, so the refusal is the body's."""
+    token: str = api.cli("accounts", "create", "--name", "Refused", "--json")["token"]
+    return token
+
+
+JSON = {"Content-Type": "application/json"}
+AS_JSON = {"Accept": "application/json"}
+QUERY = b'"query": "{ usage { tierLimit } }"'
+MUTATION = 'mutation { deleteContact(id: "x") { deletedId } }'
+ALLOWED = {"/graphql": {"GET", "POST"}, "/health": {"GET", "HEAD"}}
 
 
 @pytest.mark.parametrize(
-    ("body", "status"),
+    ("method", "path", "headers", "body", "status", "code"),
     [
-        (b'"hello"', 400),  # JSON, but not an object
-        (b"42", 400),
-        (b"null", 400),
-        (b'{"query": "{ usage \xff\xfe { tierLimit } }"}', 400),  # not UTF-8
-        (b'{"variables": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400),  # nested too deep
-        (b'{"query": "' + b" " * 1_100_000 + b'{ usage { tierLimit } }"}', 413),
+        ("POST", "/graphql", JSON, b"{not json", 400, "INVALID"),
+        ("POST", "/graphql", JSON, b"[{" + QUERY + b"}]", 400, "INVALID"),  # no batching
+        ("POST", "/graphql", JSON, b'"hello"', 400, "INVALID"),  # JSON, but not an object
+        ("POST", "/graphql", JSON, b"42", 400, "INVALID"),
+        ("POST", "/graphql", JSON, b"null", 400, "INVALID"),
+        (
+            "POST",
+            "/graphql",
+            JSON,
+            b'{"query": "{ usage \xff\xfe { tierLimit } }"}',
+            400,
+            "INVALID",
+        ),
+        (
+            "POST",
+            "/graphql",
+            JSON,
+            b'{"variables": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            400,
+            "INVALID",
+        ),
+        (
+            "POST",
+            "/graphql",
+            JSON,
+            b"{" + QUERY + b', "variables": {"n": ' + b"1" * 5_000 + b"}}",
+            400,
+            "INVALID",
+        ),
+        ("POST", "/graphql", JSON, b'{"query": 42}', 400, "INVALID"),
+        ("POST", "/graphql", JSON, b"{" + QUERY + b', "variables": "{}"}', 400, "INVALID"),
+        ("POST", "/graphql", JSON, b"{" + QUERY + b', "variables": []}', 400, "INVALID"),
+        ("POST", "/graphql", JSON, b"{" + QUERY + b', "extensions": "x"}', 400, "INVALID"),
+        (
+            "POST",
+            "/graphql",
+            JSON,
+            b"{" + QUERY + b', "operationName": "' + b"B" * 10_000 + b'"}',
+            400,
+            "INVALID",
+        ),
+        (
+            "POST",
+            "/graphql",
+            JSON,
+            b'{"query": "' + b" " * 1_100_000 + b'{ usage { tierLimit } }"}',
+            413,
+            "TOO_LARGE",
+        ),
+        (
+            "POST",
+            "/graphql",
+            {"Content-Type": "text/plain"},
+            b"{" + QUERY + b"}",
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+        ("POST", "/graphql", {}, b"{" + QUERY + b"}", 415, "UNSUPPORTED_MEDIA_TYPE"),
+        ("GET", f"/graphql?{urlencode({'query': MUTATION})}", AS_JSON, b"", 400, "INVALID"),
+        ("GET", "/graphql", AS_JSON, b"", 400, "INVALID"),
+        (
+            "GET",
+            "/graphql",
+            {"Accept": "text/html"},
+            b"",
+            404,
+            "NOT_FOUND",
+        ),  # no GraphiQL in production
+        ("PUT", "/graphql", JSON, b"{" + QUERY + b"}", 405, "METHOD_NOT_ALLOWED"),
+        ("DELETE", "/graphql", {}, b"", 405, "METHOD_NOT_ALLOWED"),
+        ("GET", "/nowhere", AS_JSON, b"", 404, "NOT_FOUND"),
+        ("POST", "/health", JSON, b"{}", 405, "METHOD_NOT_ALLOWED"),
     ],
-    ids=["string", "number", "null", "not-utf8", "deep", "too-large"],
+    ids=[
+        "not-json",
+        "batch",
+        "string",
+        "number",
+        "null",
+        "not-utf8",
+        "deep",
+        "long-integer",
+        "query-not-a-string",
+        "variables-a-string",
+        "variables-a-list",
+        "extensions-not-an-object",
+        "unknown-long-operation-name",
+        "too-large",
+        "text-plain",
+        "no-content-type",
+        "mutation-by-get",
+        "get-without-query",
+        "graphiql-in-production",
+        "put",
+        "delete",
+        "unknown-path",
+        "post-to-health",
+    ],
 )
-def test_malformed_bodies_get_a_client_error(api: Api, body: bytes, status: int) -> None:
-    token = api.cli("accounts", "create", "--name", "Bodies", "--json")["token"]
-    response = raw_post(api, token, body)
+def test_every_refusal_is_a_json_graphql_error_with_a_code(
+    api: Api,
+    refused_token: str,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+    status: int,
+    code: str,
+) -> None:
+    response = httpx.request(
+        method,
+        f"{api.base}{path}",
+        content=body,
+        headers={"Authorization": f"Bearer {refused_token}", **headers},
+        timeout=30,
+    )
     assert response.status_code == status, response.text
-    assert "Traceback" not in response.text
+    assert response.headers["content-type"] == "application/json"
+    [error] = response.json()["errors"]
+    assert error == {"message": error["message"], "extensions": {"code": code}}
+    assert 0 < len(error["message"]) <= 200, error  # quotes no more than a prefix of the request
+    if status == 405:
+        allowed = set(response.headers["allow"].split(", "))
+        assert allowed == ALLOWED[path.partition("?")[0]]
 
 
 def test_documents_built_to_make_the_server_work_are_refused(api: Api) -> None:
