@@ -21,13 +21,7 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from marketing_contacts.auth import (
-    BODY_TOO_LARGE,
-    MAX_BODY_BYTES,
-    RequireToken,
-    bearer_token,
-    caller_of,
-)
+from marketing_contacts.auth import RequireToken, bearer_token, caller_of
 from marketing_contacts.events.hub import EventHub
 from marketing_contacts.refusals import EXCEPTION_HANDLERS, refusal
 from marketing_contacts.runtime import Runtime, open_runtime
@@ -85,9 +79,7 @@ class GraphQLApp(GraphQL[RequestContext, None]):
 
     def parse_json(self, data: str | bytes) -> object:
         """An HTTP body is one JSON object (a list reaches the batching check, which refuses
-        it), 413 past the size limit."""
-        if len(data) > MAX_BODY_BYTES:
-            raise HTTPException(413, BODY_TOO_LARGE)
+        it); RequireToken has bounded its size already."""
         body = super().parse_json(data)
         if not isinstance(body, dict | list):
             raise HTTPException(400, "the request body must be a JSON object")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,10 +14,12 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from marketing_contacts.auth import MAX_BODY_BYTES
 from marketing_contacts.devstack import IN_MEMORY, MongoServer, RedisServer
 from marketing_contacts.processes import ManagedProcess, free_port, start_process, wait_until
 from marketing_contacts.websocket import TRY_AGAIN_LATER
 from tests.support.cli import CLI, run_json
+from tests.support.raw_http import chunked, stream_until_answered
 from tests.support.workers import start_own_mongo
 from tests.support.ws import acknowledged, close_code, graphql_socket, subscribe
 
@@ -48,9 +51,10 @@ def start_api(env: dict[str, str], log: Path) -> tuple[ManagedProcess, str]:
 
 
 class Api:
-    def __init__(self, base: str, env: dict[str, str]) -> None:
+    def __init__(self, base: str, env: dict[str, str], pid: int) -> None:
         self.base = base
         self.env = env
+        self.pid = pid
 
     def cli(self, *args: str) -> dict[str, Any]:
         """Run a CLI command with --json; its last line is one JSON object."""
@@ -84,7 +88,7 @@ def api(
     env = environment(mongo_server, redis_server.url, mongo_database_name, free_port())
     process, base = start_api(env, tmp_path_factory.mktemp("api") / "api.log")
     try:
-        yield Api(base, env)
+        yield Api(base, env, process.pid)
     finally:
         process.stop()
 
@@ -386,6 +390,60 @@ def test_every_refusal_is_a_json_graphql_error_with_a_code(
     if status == 405:
         allowed = set(response.headers["allow"].split(", "))
         assert allowed == ALLOWED[path.partition("?")[0]]
+
+
+def peak_memory_bytes(pid: int) -> int:
+    """The process's peak resident set so far (VmHWM)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    [line] = [line for line in status.splitlines() if line.startswith("VmHWM:")]
+    return int(line.split()[1]) * 1024
+
+
+def test_a_chunked_body_is_refused_at_the_limit_as_it_arrives(api: Api, refused_token: str) -> None:
+    host, port = api.base.removeprefix("http://").split(":")
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Authorization: Bearer {refused_token}\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    piece, pieces = b" " * 65_536, 800  # 52 MB of JSON whitespace, never a whole body
+    before = peak_memory_bytes(api.pid)
+    response = stream_until_answered(host, int(port), head, chunked(piece, pieces), within=120)
+    grown = peak_memory_bytes(api.pid) - before
+    assert response.status == 413, response
+    assert grown < 20_000_000, f"the API's peak memory grew by {grown} bytes"
+    assert response.body_bytes_sent < len(piece) * pieces // 2  # answered before the end
+    assert response.headers["content-type"] == "application/json"
+    assert json.loads(response.body)["errors"][0]["extensions"]["code"] == "TOO_LARGE"
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_body_of_exactly_the_limit_is_answered(
+    api: Api, refused_token: str, framing: str
+) -> None:
+    document = b'{"query": "{ usage { tierLimit } }"}'
+    body = document[:-1] + b" " * (MAX_BODY_BYTES - len(document)) + b"}"
+    assert len(body) == MAX_BODY_BYTES
+    halves = iter([body[: len(body) // 2], body[len(body) // 2 :]])
+    response = httpx.post(
+        f"{api.base}/graphql",
+        content=body if framing == "content-length" else halves,
+        headers={"Authorization": f"Bearer {refused_token}", **JSON},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    assert "tierLimit" in response.json()["data"]["usage"]
+
+
+def test_a_query_by_get_is_answered(api: Api, refused_token: str) -> None:
+    response = httpx.get(
+        f"{api.base}/graphql",
+        params={"query": "{ usage { tierLimit } }"},
+        headers={"Authorization": f"Bearer {refused_token}", **AS_JSON},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    assert "tierLimit" in response.json()["data"]["usage"]
 
 
 def test_documents_built_to_make_the_server_work_are_refused(api: Api) -> None:
