@@ -7,25 +7,23 @@ import json
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from marketing_contacts.auth import (
-    BODY_TOO_LARGE,
-    MAX_BODY_BYTES,
-    RequireToken,
-    bearer_token,
-    caller_of,
-)
+from marketing_contacts.auth import RequireToken, bearer_token, caller_of
 from marketing_contacts.events.hub import EventHub
+from marketing_contacts.refusals import EXCEPTION_HANDLERS, refusal
 from marketing_contacts.runtime import Runtime, open_runtime
 from marketing_contacts.schema.build import schema
 from marketing_contacts.schema.context import RequestContext
@@ -33,10 +31,25 @@ from marketing_contacts.settings import Settings, get_settings
 from marketing_contacts.websocket import CheckedTransportWSHandler
 
 HEALTH_TIMEOUT_SECONDS = 2.0
+#: the methods strawberry serves GraphQL over (its is_request_allowed)
+GRAPHQL_METHODS = "GET, POST"
 
 
 class GraphQLApp(GraphQL[RequestContext, None]):
     graphql_transport_ws_handler_class = CheckedTransportWSHandler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """strawberry answers the requests it refuses in plain text; here they get the JSON
+        error of every other refusal, with its code (and Allow on a 405)."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as error:
+            allow = {"Allow": GRAPHQL_METHODS} if error.status_code == 405 else None
+            response = refusal(error.status_code, error.reason, allow)
+        await response(scope, receive, send)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -47,18 +60,26 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         return RequestContext(services=runtime.services, authenticated=caller_of(request))
 
     def decode_json(self, data: str | bytes) -> object:
-        """JSON of a body or a WebSocket message: bytes that are not UTF-8, or nesting too deep
-        to decode, are malformed JSON like any other (400 over HTTP, 4400 on a socket)."""
+        """JSON of a body or a WebSocket message: bytes that are not UTF-8, nesting too deep
+        to decode, or an integer too long to convert (ValueError, like the first) are malformed
+        JSON like any other (400 over HTTP, 4400 on a socket)."""
         try:
             return json.loads(data)
-        except (UnicodeDecodeError, RecursionError) as error:
+        except (ValueError, RecursionError) as error:
             raise json.JSONDecodeError(type(error).__name__, "", 0) from error
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """A POST carries JSON: any other body is 415 (strawberry answers 400)."""
+        media_type, _ = parse_content_type(request.content_type or "")
+        if request.method == "POST" and "application/json" not in media_type:
+            raise HTTPException(415, "the request body must be application/json")
+        return await super().parse_http_body(request)
 
     def parse_json(self, data: str | bytes) -> object:
         """An HTTP body is one JSON object (a list reaches the batching check, which refuses
-        it), 413 past the size limit."""
-        if len(data) > MAX_BODY_BYTES:
-            raise HTTPException(413, BODY_TOO_LARGE)
+        it); RequireToken has bounded its size already."""
         body = super().parse_json(data)
         if not isinstance(body, dict | list):
             raise HTTPException(400, "the request body must be a JSON object")
@@ -121,4 +142,4 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/graphql", RequireToken(graphql, ide_enabled=settings.graphiql_enabled)),
         WebSocketRoute("/graphql", graphql),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)

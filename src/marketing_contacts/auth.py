@@ -1,21 +1,25 @@
-"""Bearer tokens on every GraphQL request: the token decides the account (401 otherwise)."""
+"""Bearer tokens on every GraphQL request: the token decides the account (401 otherwise); the
+body is bounded as it arrives (413 past 1 MB)."""
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 
 from pymongo.errors import PyMongoError
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from marketing_contacts.refusals import error_response
 from marketing_contacts.schema.errors import DATABASE_UNAVAILABLE
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.tokens import TokenService
 
 log = logging.getLogger(__name__)
 CALLER = "caller"
-#: no GraphQL request of a client needs more; a larger one is refused before it is read
+#: no GraphQL request of a client needs more; a larger one is refused before it is read (its
+#: Content-Length says so) or as soon as that much of it has arrived (a chunked body)
 MAX_BODY_BYTES = 1_000_000
 BODY_TOO_LARGE = f"the request body is larger than {MAX_BODY_BYTES} bytes"
 
@@ -27,14 +31,6 @@ def bearer_token(authorization: str | None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def error_response(
-    status: int, message: str, code: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    """A refusal before GraphQL runs, shaped like a GraphQL error."""
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
 def unauthorized(message: str) -> JSONResponse:
     return error_response(
         401,
@@ -44,6 +40,10 @@ def unauthorized(message: str) -> JSONResponse:
     )
 
 
+def too_large() -> JSONResponse:
+    return error_response(413, BODY_TOO_LARGE, "TOO_LARGE")
+
+
 def caller_of(connection: HTTPConnection) -> Caller | None:
     """The token's caller; None only on the GraphiQL page, which loads without a token."""
     caller: Caller | None = connection.scope.get("state", {}).get(CALLER)
@@ -51,8 +51,9 @@ def caller_of(connection: HTTPConnection) -> Caller | None:
 
 
 class RequireToken:
-    """Lets an HTTP request through only with a valid bearer token; the GraphiQL page (a browser's
-    GET for HTML) loads without one, in development only."""
+    """Lets an HTTP request through only with a valid bearer token and a body of at most
+    MAX_BODY_BYTES; the GraphiQL page (a browser's GET for HTML) loads without a token, in
+    development only."""
 
     def __init__(self, app: ASGIApp, *, ide_enabled: bool) -> None:
         self.app = app
@@ -67,13 +68,17 @@ class RequireToken:
         if isinstance(outcome, JSONResponse):
             await outcome(scope, receive, send)
             return
+        body = await _bounded_body(receive)
+        if body is None:
+            await too_large()(scope, receive, send)
+            return
         scope.setdefault("state", {})[CALLER] = outcome
-        await self.app(scope, receive, send)
+        await self.app(scope, _replaying(body, receive), send)
 
     async def _authenticate(self, connection: HTTPConnection) -> Caller | JSONResponse:
         """The token's caller, or the response that refuses the request."""
         if _declared_length(connection) > MAX_BODY_BYTES:
-            return error_response(413, BODY_TOO_LARGE, "TOO_LARGE")
+            return too_large()
         token = bearer_token(connection.headers.get("authorization"))
         if token is None:
             return unauthorized("an Authorization: Bearer <token> header is required")
@@ -97,3 +102,30 @@ class RequireToken:
 def _declared_length(connection: HTTPConnection) -> int:
     length = connection.headers.get("content-length", "0")
     return int(length) if length.isdigit() else 0
+
+
+async def _bounded_body(receive: Receive) -> list[Message] | None:
+    """The messages of the request's body, read as they arrive; None as soon as they hold more
+    than MAX_BODY_BYTES, without reading the rest (a chunked body declares no length)."""
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":  # the client went away: the app sees it too
+            return messages
+        size += len(message.get("body", b""))
+        if size > MAX_BODY_BYTES:
+            return None
+        if not message.get("more_body", False):
+            return messages
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    """A `receive` that gives the app the body read already, then what comes after it."""
+    pending = deque(messages)
+
+    async def replay() -> Message:
+        return pending.popleft() if pending else await receive()
+
+    return replay

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 
+from marketing_contacts.auth import MAX_BODY_BYTES
 from marketing_contacts.devstack import IN_MEMORY, MongoServer, RedisServer
 from marketing_contacts.processes import ManagedProcess, free_port, start_process, wait_until
 from marketing_contacts.websocket import TRY_AGAIN_LATER
 from tests.support.cli import CLI, run_json
+from tests.support.raw_http import chunked, stream_until_answered
 from tests.support.workers import start_own_mongo
 from tests.support.ws import acknowledged, close_code, graphql_socket, subscribe
 
@@ -47,9 +51,10 @@ def start_api(env: dict[str, str], log: Path) -> tuple[ManagedProcess, str]:
 
 
 class Api:
-    def __init__(self, base: str, env: dict[str, str]) -> None:
+    def __init__(self, base: str, env: dict[str, str], pid: int) -> None:
         self.base = base
         self.env = env
+        self.pid = pid
 
     def cli(self, *args: str) -> dict[str, Any]:
         """Run a CLI command with --json; its last line is one JSON object."""
@@ -83,7 +88,7 @@ def api(
     env = environment(mongo_server, redis_server.url, mongo_database_name, free_port())
     process, base = start_api(env, tmp_path_factory.mktemp("api") / "api.log")
     try:
-        yield Api(base, env)
+        yield Api(base, env, process.pid)
     finally:
         process.stop()
 
@@ -244,32 +249,201 @@ def test_usage_reconcile_reports_no_drift_after_api_changes(api: Api) -> None:
 # ---------------------------------------------------------------- bad requests: 4xx, never 500
 
 
-def raw_post(api: Api, token: str, body: bytes) -> httpx.Response:
-    return httpx.post(
-        f"{api.base}/graphql",
-        content=body,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-        timeout=30,
-    )
+@pytest.fixture(scope="module")
+def refused_token(api: Api) -> str:
+    """The token of the requests that are refused: a valid one, so the refusal is the body's."""
+    token: str = api.cli("accounts", "create", "--name", "Refused", "--json")["token"]
+    return token
+
+
+JSON = {"Content-Type": "application/json"}
+AS_JSON = {"Accept": "application/json"}
+QUERY = b'"query": "{ usage { tierLimit } }"'
+MUTATION = 'mutation { deleteContact(id: "x") { deletedId } }'
+ALLOWED = {"/graphql": {"GET", "POST"}, "/health": {"GET", "HEAD"}}
 
 
 @pytest.mark.parametrize(
-    ("body", "status"),
+    ("method", "path", "headers", "body", "status", "code"),
     [
-        (b'"hello"', 400),  # JSON, but not an object
-        (b"42", 400),
-        (b"null", 400),
-        (b'{"query": "{ usage \xff\xfe { tierLimit } }"}', 400),  # not UTF-8
-        (b'{"variables": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400),  # nested too deep
-        (b'{"query": "' + b" " * 1_100_000 + b'{ usage { tierLimit } }"}', 413),
+        ("POST", "/graphql", JSON, b"{not json", 400, "INVALID"),
+        ("POST", "/graphql", JSON, b"[{" + QUERY + b"}]", 400, "INVALID"),  # no batching
+        ("POST", "/graphql", JSON, b'"hello"', 400, "INVALID"),  # JSON, but not an object
+        ("POST", "/graphql", JSON, b"42", 400, "INVALID"),
+        ("POST", "/graphql", JSON, b"null", 400, "INVALID"),
+        (
+            "POST",
+            "/graphql",
+            JSON,
+            b'{"query": "{ usage \xff\xfe { tierLimit } }"}',
+            400,
+            "INVALID",
+        ),
+        (
+            "POST",
+            "/graphql",
+            JSON,
+            b'{"variables": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            400,
+            "INVALID",
+        ),
+        (
+            "POST",
+            "/graphql",
+            JSON,
+            b"{" + QUERY + b', "variables": {"n": ' + b"1" * 5_000 + b"}}",
+            400,
+            "INVALID",
+        ),
+        ("POST", "/graphql", JSON, b'{"query": 42}', 400, "INVALID"),
+        ("POST", "/graphql", JSON, b"{" + QUERY + b', "variables": "{}"}', 400, "INVALID"),
+        ("POST", "/graphql", JSON, b"{" + QUERY + b', "variables": []}', 400, "INVALID"),
+        ("POST", "/graphql", JSON, b"{" + QUERY + b', "extensions": "x"}', 400, "INVALID"),
+        (
+            "POST",
+            "/graphql",
+            JSON,
+            b"{" + QUERY + b', "operationName": "' + b"B" * 10_000 + b'"}',
+            400,
+            "INVALID",
+        ),
+        (
+            "POST",
+            "/graphql",
+            JSON,
+            b'{"query": "' + b" " * 1_100_000 + b'{ usage { tierLimit } }"}',
+            413,
+            "TOO_LARGE",
+        ),
+        (
+            "POST",
+            "/graphql",
+            {"Content-Type": "text/plain"},
+            b"{" + QUERY + b"}",
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+        ("POST", "/graphql", {}, b"{" + QUERY + b"}", 415, "UNSUPPORTED_MEDIA_TYPE"),
+        ("GET", f"/graphql?{urlencode({'query': MUTATION})}", AS_JSON, b"", 400, "INVALID"),
+        ("GET", "/graphql", AS_JSON, b"", 400, "INVALID"),
+        (
+            "GET",
+            "/graphql",
+            {"Accept": "text/html"},
+            b"",
+            404,
+            "NOT_FOUND",
+        ),  # no GraphiQL in production
+        ("PUT", "/graphql", JSON, b"{" + QUERY + b"}", 405, "METHOD_NOT_ALLOWED"),
+        ("DELETE", "/graphql", {}, b"", 405, "METHOD_NOT_ALLOWED"),
+        ("GET", "/nowhere", AS_JSON, b"", 404, "NOT_FOUND"),
+        ("POST", "/health", JSON, b"{}", 405, "METHOD_NOT_ALLOWED"),
     ],
-    ids=["string", "number", "null", "not-utf8", "deep", "too-large"],
+    ids=[
+        "not-json",
+        "batch",
+        "string",
+        "number",
+        "null",
+        "not-utf8",
+        "deep",
+        "long-integer",
+        "query-not-a-string",
+        "variables-a-string",
+        "variables-a-list",
+        "extensions-not-an-object",
+        "unknown-long-operation-name",
+        "too-large",
+        "text-plain",
+        "no-content-type",
+        "mutation-by-get",
+        "get-without-query",
+        "graphiql-in-production",
+        "put",
+        "delete",
+        "unknown-path",
+        "post-to-health",
+    ],
 )
-def test_malformed_bodies_get_a_client_error(api: Api, body: bytes, status: int) -> None:
-    token = api.cli("accounts", "create", "--name", "Bodies", "--json")["token"]
-    response = raw_post(api, token, body)
+def test_every_refusal_is_a_json_graphql_error_with_a_code(
+    api: Api,
+    refused_token: str,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+    status: int,
+    code: str,
+) -> None:
+    response = httpx.request(
+        method,
+        f"{api.base}{path}",
+        content=body,
+        headers={"Authorization": f"Bearer {refused_token}", **headers},
+        timeout=30,
+    )
     assert response.status_code == status, response.text
-    assert "Traceback" not in response.text
+    assert response.headers["content-type"] == "application/json"
+    [error] = response.json()["errors"]
+    assert error == {"message": error["message"], "extensions": {"code": code}}
+    assert 0 < len(error["message"]) <= 200, error  # quotes no more than a prefix of the request
+    if status == 405:
+        allowed = set(response.headers["allow"].split(", "))
+        assert allowed == ALLOWED[path.partition("?")[0]]
+
+
+def peak_memory_bytes(pid: int) -> int:
+    """The process's peak resident set so far (VmHWM)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    [line] = [line for line in status.splitlines() if line.startswith("VmHWM:")]
+    return int(line.split()[1]) * 1024
+
+
+def test_a_chunked_body_is_refused_at_the_limit_as_it_arrives(api: Api, refused_token: str) -> None:
+    host, port = api.base.removeprefix("http://").split(":")
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Authorization: Bearer {refused_token}\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
+    piece, pieces = b" " * 65_536, 800  # 52 MB of JSON whitespace, never a whole body
+    before = peak_memory_bytes(api.pid)
+    response = stream_until_answered(host, int(port), head, chunked(piece, pieces), within=120)
+    grown = peak_memory_bytes(api.pid) - before
+    assert response.status == 413, response
+    assert grown < 20_000_000, f"the API's peak memory grew by {grown} bytes"
+    assert response.body_bytes_sent < len(piece) * pieces // 2  # answered before the end
+    assert response.headers["content-type"] == "application/json"
+    assert json.loads(response.body)["errors"][0]["extensions"]["code"] == "TOO_LARGE"
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_a_body_of_exactly_the_limit_is_answered(
+    api: Api, refused_token: str, framing: str
+) -> None:
+    document = b'{"query": "{ usage { tierLimit } }"}'
+    body = document[:-1] + b" " * (MAX_BODY_BYTES - len(document)) + b"}"
+    assert len(body) == MAX_BODY_BYTES
+    halves = iter([body[: len(body) // 2], body[len(body) // 2 :]])
+    response = httpx.post(
+        f"{api.base}/graphql",
+        content=body if framing == "content-length" else halves,
+        headers={"Authorization": f"Bearer {refused_token}", **JSON},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    assert "tierLimit" in response.json()["data"]["usage"]
+
+
+def test_a_query_by_get_is_answered(api: Api, refused_token: str) -> None:
+    response = httpx.get(
+        f"{api.base}/graphql",
+        params={"query": "{ usage { tierLimit } }"},
+        headers={"Authorization": f"Bearer {refused_token}", **AS_JSON},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    assert "tierLimit" in response.json()["data"]["usage"]
 
 
 def test_documents_built_to_make_the_server_work_are_refused(api: Api) -> None:

@@ -22,6 +22,7 @@ from marketing_contacts.events.hub import FeedUnavailable
 
 log = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE = "the database is unavailable right now; retry shortly"
+UNEXPECTED_ERROR = "Unexpected error."
 
 
 @strawberry.type
@@ -69,11 +70,18 @@ def client_error(error: GraphQLError) -> GraphQLError:
             path=error.path,
             extensions={"code": first.code.value, "field": list(first.field)},
         )
-    request_id = uuid.uuid4().hex
-    log.error("unexpected error %s at %s", request_id, error.path, exc_info=original)
+    request_id = logged_request_id(original, error.path)
     return GraphQLError(
-        "Unexpected error.",
+        UNEXPECTED_ERROR,
         nodes=error.nodes,
         path=error.path,
         extensions={"code": "INTERNAL", "requestId": request_id},
     )
+
+
+def logged_request_id(error: BaseException, where: object) -> str:
+    """A new request id, under which the log gets the error's traceback; the client gets only
+    the id (masking, design principle 6)."""
+    request_id = uuid.uuid4().hex
+    log.error("unexpected error %s at %s", request_id, where, exc_info=error)
+    return request_id
