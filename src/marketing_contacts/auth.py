@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 from collections import deque
 
+import pymongo
 from pymongo.errors import PyMongoError
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from marketing_contacts.refusals import error_response
+from marketing_contacts.runtime import Runtime
 from marketing_contacts.schema.errors import DATABASE_UNAVAILABLE
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.tokens import TokenService
@@ -73,7 +75,11 @@ class RequireToken:
             await too_large()(scope, receive, send)
             return
         scope.setdefault("state", {})[CALLER] = outcome
-        await self.app(scope, _replaying(body, receive), send)
+        # every database operation of the request shares one deadline: however many it makes,
+        # a database that hangs or an account that stays held is answered within the timeout
+        runtime: Runtime = connection.app.state.runtime
+        with pymongo.timeout(runtime.mongo.timeout):
+            await self.app(scope, _replaying(body, receive), send)
 
     async def _authenticate(self, connection: HTTPConnection) -> Caller | JSONResponse:
         """The token's caller, or the response that refuses the request."""
