@@ -205,8 +205,9 @@ async def test_a_foreign_operation_id_yields_an_error(stack: Stack) -> None:
     ("query", "code"),
     [
         (fragment_bomb(12, "subscription", "usageChanged { totalContacts }"), "TOO_COMPLEX"),
+        ("subscription { usageChanged { nope } }", "INVALID"),
     ],
-    ids=["fragment-bomb"],
+    ids=["fragment-bomb", "unknown-field"],
 )
 async def test_a_subscription_the_request_got_wrong_yields_an_error_with_its_code(
     stack: Stack, query: str, code: str

@@ -1,6 +1,6 @@
 """What one document may ask of the server, through the schema on real servers: a document past
 a limit is refused with TOO_COMPLEX before anything is read or changed; what a frontend sends
-passes."""
+passes; every other error of the request's own making comes back INVALID."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest_asyncio
 
 from marketing_contacts.domain.bulk import MAX_SELECTED_IDS
 from marketing_contacts.runtime import Runtime, open_runtime
-from marketing_contacts.schema.limits import MAX_ALIASES, MAX_COST, MAX_DEPTH
+from marketing_contacts.schema.limits import MAX_ALIASES, MAX_COST, MAX_DEPTH, MAX_TOKENS
 from marketing_contacts.settings import Settings
 from tests.support.commands import Commands
 from tests.support.graphql import Client, open_client
@@ -130,6 +130,7 @@ def nested(levels: int) -> str:
 @pytest.mark.parametrize(
     ("document", "limit", "maximum"),
     [
+        (f"{{ {aliased('usage { tierLimit }', 2_000)} }}", "tokens", MAX_TOKENS),
         (nested(MAX_DEPTH + 1), "depth", MAX_DEPTH),
         (f"{{ {aliased('usage { tierLimit }', MAX_ALIASES + 1)} }}", "aliases", MAX_ALIASES),
     ],
@@ -153,3 +154,32 @@ async def test_documents_at_the_depth_and_alias_limits_pass(
     assert at_depth.errors[0].message == "Cannot query field 'f' on type 'Query'."  # validated
     at_aliases = await client.execute(f"{{ {aliased('usage { tierLimit }')} }}")
     assert len(at_aliases) == MAX_ALIASES
+
+
+@pytest.mark.parametrize(
+    ("document", "variables", "message"),
+    [
+        ("{ usage { tierLimit }", {}, "Syntax Error: Expected Name, found <EOF>."),
+        ("{ usage { nope } }", {}, "Cannot query field 'nope' on type 'Usage'."),
+        (
+            "query($first: Int) { contacts(first: $first) { totalCount } }",
+            {"first": "ten"},
+            "Variable '$first' has invalid value: Int cannot represent non-integer value: 'ten'",
+        ),
+        (
+            "{ contact { id } }",
+            {},
+            "Argument 'Query.contact(id:)' of type 'ID!' is required, but it was not provided.",
+        ),
+    ],
+    ids=["syntax", "unknown-field", "variable-type", "missing-argument"],
+)
+async def test_every_other_error_of_the_request_comes_back_invalid_with_its_location(
+    listened: tuple[Runtime, Commands], document: str, variables: dict[str, Any], message: str
+) -> None:
+    runtime, commands = listened
+    client = await open_client(runtime.services)
+    error = await refused(client, commands, document, **variables)
+    assert error["message"] == message
+    assert error["extensions"] == {"code": "INVALID"}
+    assert error["locations"]

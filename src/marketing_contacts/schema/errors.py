@@ -18,9 +18,16 @@ from pymongo.errors import ConnectionFailure as PyMongoConnectionFailure
 from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.domain.errors import UserError as DomainUserError
 from marketing_contacts.events.hub import FeedUnavailable
+from marketing_contacts.schema.limits import MAX_TOKENS, too_complex
 
 log = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE = "the database is unavailable right now; retry shortly"
+# graphql-core's own words when the parser stops at MaxTokensLimiter's bound (a parse option, so
+# no extension sees it fail): matched exactly, built from our bound, to give it the shape of the
+# other limits.
+TOKEN_LIMIT_REACHED = (
+    f"Syntax Error: Document contains more than {MAX_TOKENS} tokens. Parsing aborted."
+)
 
 
 @strawberry.type
@@ -45,7 +52,7 @@ def client_error(error: GraphQLError) -> GraphQLError:
     """The error as the client may see it."""
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
-        return error  # parsing, validation and variable coercion: the request's own fault
+        return request_error(error)
     if isinstance(original, FeedUnavailable | PyMongoConnectionFailure):
         return GraphQLError(
             str(original) if isinstance(original, FeedUnavailable) else DATABASE_UNAVAILABLE,
@@ -68,4 +75,21 @@ def client_error(error: GraphQLError) -> GraphQLError:
         nodes=error.nodes,
         path=error.path,
         extensions={"code": "INTERNAL", "requestId": request_id},
+    )
+
+
+def request_error(error: GraphQLError) -> GraphQLError:
+    """An error of the request's own making (parsing, validation, variable coercion, the
+    limits): with its code, INVALID when it came without one."""
+    if error.message == TOKEN_LIMIT_REACHED:
+        return too_complex("tokens", MAX_TOKENS)
+    if error.extensions and "code" in error.extensions:
+        return error
+    return GraphQLError(
+        error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={**(error.extensions or {}), "code": "INVALID"},
     )
