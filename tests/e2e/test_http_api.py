@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,8 +18,10 @@ import pytest
 from marketing_contacts.auth import MAX_BODY_BYTES
 from marketing_contacts.devstack import IN_MEMORY, MongoServer, RedisServer
 from marketing_contacts.processes import ManagedProcess, free_port, start_process, wait_until
+from marketing_contacts.schema.limits import MAX_COST
 from marketing_contacts.websocket import TRY_AGAIN_LATER
 from tests.support.cli import CLI, run_json
+from tests.support.graphql import fragment_bomb
 from tests.support.raw_http import chunked, stream_until_answered
 from tests.support.workers import start_own_mongo
 from tests.support.ws import acknowledged, close_code, graphql_socket, subscribe
@@ -449,15 +452,50 @@ def test_a_query_by_get_is_answered(api: Api, refused_token: str) -> None:
 def test_documents_built_to_make_the_server_work_are_refused(api: Api) -> None:
     token = api.cli("accounts", "create", "--name", "Costly", "--json")["token"]
     many_aliases = "{ " + " ".join(f"u{n}: usage {{ tierLimit }}" for n in range(2_000)) + " }"
-    deep = (
-        "{ contacts { edges { node { statusHistory { edges { node { " * 3 + "at" + " } } } } }" * 3
-    )
-    for document in (many_aliases, "{ " + deep + " }"):
+    deep = "{ " + "contacts { edges { node { " * 4 + "id" + " } } }" * 4 + " }"
+    for document, limit in ((many_aliases, "tokens"), (deep, "depth")):
         response = api.post(token, document)
-        assert response.status_code in (200, 400), response.text
-        errors = response.json()["errors"]
-        assert errors and "Unexpected error." not in errors[0]["message"], errors
-        assert response.json().get("data") is None
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body.get("data") is None
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["TOO_COMPLEX"], body
+        assert body["errors"][0]["extensions"]["limit"] == limit
+
+
+def post_within(api: Api, token: str, query: str, seconds: float) -> httpx.Response:
+    """The answer, with `seconds` as its deadline (httpx raises past it)."""
+    return httpx.post(
+        f"{api.base}/graphql",
+        json={"query": query},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=seconds,
+    )
+
+
+@pytest.mark.parametrize("levels", [7, 12])
+def test_a_fragment_bomb_is_refused_at_once_as_too_complex(api: Api, levels: int) -> None:
+    token = api.cli("accounts", "create", "--name", "Bomb", "--json")["token"]
+    body = post_within(api, token, fragment_bomb(levels), seconds=10).json()
+    assert body.get("data") is None
+    assert body["errors"][0]["extensions"] == {
+        "code": "TOO_COMPLEX",
+        "limit": "cost",
+        "max": MAX_COST,
+    }
+
+
+def test_another_account_is_answered_while_a_fragment_bomb_is_sent(api: Api) -> None:
+    bomber = api.cli("accounts", "create", "--name", "Bomber", "--json")["token"]
+    other = api.cli("accounts", "create", "--name", "Bystander", "--json")["token"]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        bomb = pool.submit(post_within, api, bomber, fragment_bomb(12), 10)
+        while True:  # answered at least once, and for as long as the bomb is in flight
+            done = bomb.done()
+            answer = post_within(api, other, "{ usage { totalContacts } }", seconds=10)
+            assert answer.json() == {"data": {"usage": {"totalContacts": 0}}}
+            if done:
+                break
+        assert bomb.result().json()["errors"][0]["extensions"]["code"] == "TOO_COMPLEX"
 
 
 def test_a_subscription_over_plain_http_is_told_to_use_websocket(api: Api) -> None:

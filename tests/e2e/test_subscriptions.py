@@ -27,6 +27,7 @@ from marketing_contacts.storage.codec import AWAITING_DELIVERY
 from marketing_contacts.storage.database import ALERTS as ALERTS_COLLECTION
 from tests.support.cli import CLI, run_json
 from tests.support.feed import listening
+from tests.support.graphql import fragment_bomb
 from tests.support.waiting import eventually
 from tests.support.ws import acknowledged, close_code, graphql_socket, subscribe
 
@@ -204,6 +205,25 @@ async def test_a_foreign_operation_id_yields_an_error(stack: Stack) -> None:
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert "does not exist" in errors[0]["message"]
         assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        (fragment_bomb(12, "subscription", "usageChanged { totalContacts }"), "TOO_COMPLEX"),
+        ("subscription { usageChanged { nope } }", "INVALID"),
+    ],
+    ids=["fragment-bomb", "unknown-field"],
+)
+async def test_a_subscription_the_request_got_wrong_yields_an_error_with_its_code(
+    stack: Stack, query: str, code: str
+) -> None:
+    token = stack.cli("accounts", "create", "--name", "Wrong")["token"]
+    async with graphql_socket(stack.ws(stack.api_a), token) as socket:
+        await acknowledged(socket)
+        message = await (await subscribe(socket, "w", query)).next()
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    assert [error["extensions"]["code"] for error in errors] == [code], errors
 
 
 @pytest.mark.parametrize("token", [None, "mc_not-a-token"])

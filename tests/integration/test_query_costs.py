@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from pymongo import monitoring
-
 from marketing_contacts.runtime import open_runtime
 from marketing_contacts.settings import Settings
+from tests.support.commands import Commands
 from tests.support.graphql import Client, open_client
 
 PAGE = """query($first: Int) { contacts(first: $first) { totalCount edges { node { email
   statusHistory { edges { node { fromStatus toStatus sourceType } } } } } } }"""
-
-
-class Commands(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        self.names.append(event.command_name)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
 
 
 async def commands_for(client: Client, commands: Commands, first: int) -> list[str]:

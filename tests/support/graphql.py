@@ -34,6 +34,19 @@ class Client:
         return await schema.execute(query, variable_values=variables, context_value=context)
 
 
+def fragment_bomb(
+    levels: int, operation: str = "query", leaf: str = "usage { totalContacts }"
+) -> str:
+    """Ten spreads per fragment, `levels` deep: 659 bytes at 7 levels, standing for 10**7
+    leaves; walking it spread by spread took the API 82 s of CPU, while every other request
+    waited."""
+    root = operation.capitalize()
+    spreading = " ".join(
+        f"fragment F{n} on {root} {{ {' '.join([f'...F{n + 1}'] * 10)} }}" for n in range(levels)
+    )
+    return f"{operation} {{ ...F0 }} {spreading} fragment F{levels} on {root} {{ {leaf} }}"
+
+
 async def open_client(
     services: Services,
     *,

@@ -19,10 +19,17 @@ from pymongo.errors import PyMongoError
 from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.domain.errors import UserError as DomainUserError
 from marketing_contacts.events.hub import FeedUnavailable
+from marketing_contacts.schema.limits import MAX_TOKENS, too_complex
 
 log = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE = "the database is unavailable right now; retry shortly"
 UNEXPECTED_ERROR = "Unexpected error."
+# graphql-core's own words when the parser stops at MaxTokensLimiter's bound (a parse option, so
+# no extension sees it fail): matched exactly, built from our bound, to give it the shape of the
+# other limits.
+TOKEN_LIMIT_REACHED = (
+    f"Syntax Error: Document contains more than {MAX_TOKENS} tokens. Parsing aborted."
+)
 
 
 @strawberry.type
@@ -54,7 +61,7 @@ def client_error(error: GraphQLError) -> GraphQLError:
     """The error as the client may see it."""
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
-        return error  # parsing, validation and variable coercion: the request's own fault
+        return request_error(error)
     if isinstance(original, FeedUnavailable) or database_unavailable(original):
         return GraphQLError(
             str(original) if isinstance(original, FeedUnavailable) else DATABASE_UNAVAILABLE,
@@ -85,3 +92,20 @@ def logged_request_id(error: BaseException, where: object) -> str:
     request_id = uuid.uuid4().hex
     log.error("unexpected error %s at %s", request_id, where, exc_info=error)
     return request_id
+
+
+def request_error(error: GraphQLError) -> GraphQLError:
+    """An error of the request's own making (parsing, validation, variable coercion, the
+    limits): with its code, INVALID when it came without one."""
+    if error.message == TOKEN_LIMIT_REACHED:
+        return too_complex("tokens", MAX_TOKENS)
+    if error.extensions and "code" in error.extensions:
+        return error
+    return GraphQLError(
+        error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={**(error.extensions or {}), "code": "INVALID"},
+    )
