@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -17,40 +16,15 @@ import pytest
 
 from marketing_contacts.auth import MAX_BODY_BYTES
 from marketing_contacts.devstack import IN_MEMORY, MongoServer, RedisServer
-from marketing_contacts.processes import ManagedProcess, free_port, start_process, wait_until
+from marketing_contacts.processes import free_port
 from marketing_contacts.schema.limits import MAX_COST
 from marketing_contacts.websocket import TRY_AGAIN_LATER
-from tests.support.cli import CLI, run_json
+from tests.support.api import environment, graphql, start_api
+from tests.support.cli import run_json
 from tests.support.graphql import fragment_bomb
 from tests.support.raw_http import chunked, stream_until_answered
 from tests.support.workers import start_own_mongo
 from tests.support.ws import acknowledged, close_code, graphql_socket, subscribe
-
-
-def environment(mongo: MongoServer, redis_url: str, database: str, port: int) -> dict[str, str]:
-    return {
-        **os.environ,
-        "MONGODB_URI": mongo.uri,
-        "MONGODB_DATABASE": database,
-        "REDIS_URL": redis_url,
-        "PORT": str(port),
-        "ENVIRONMENT": "production",
-    }
-
-
-def start_api(env: dict[str, str], log: Path) -> tuple[ManagedProcess, str]:
-    api = start_process("api", [CLI, "serve"], env=env, log_path=log)
-    base = f"http://127.0.0.1:{env['PORT']}"
-
-    def answers() -> bool:
-        try:
-            httpx.get(f"{base}/health", timeout=2)
-        except httpx.HTTPError:
-            return False
-        return True
-
-    wait_until(answers, timeout=60, what="the API to answer", process=api)
-    return api, base
 
 
 class Api:
@@ -64,13 +38,7 @@ class Api:
         return run_json(self.env, *args)
 
     def post(self, token: str | None, query: str, **variables: Any) -> httpx.Response:
-        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-        return httpx.post(
-            f"{self.base}/graphql",
-            json={"query": query, "variables": variables},
-            headers=headers,
-            timeout=30,
-        )
+        return graphql(self.base, token, query, **variables)
 
     def data(self, token: str, query: str, **variables: Any) -> dict[str, Any]:
         response = self.post(token, query, **variables)
@@ -88,7 +56,7 @@ def api(
     mongo_database_name: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Api]:
-    env = environment(mongo_server, redis_server.url, mongo_database_name, free_port())
+    env = environment(mongo_server.uri, redis_server.url, mongo_database_name, free_port())
     process, base = start_api(env, tmp_path_factory.mktemp("api") / "api.log")
     try:
         yield Api(base, env, process.pid)
@@ -108,7 +76,7 @@ def api_without_redis(
 ) -> Iterator[tuple[dict[str, str], str]]:
     """An API process whose Redis is not there: its environment and base URL."""
     dead_redis = f"redis://127.0.0.1:{free_port()}/0"
-    env = environment(mongo, dead_redis, database, free_port())
+    env = environment(mongo.uri, dead_redis, database, free_port())
     process, base = start_api(env, tmp_path / "api.log")
     try:
         yield env, base
@@ -530,7 +498,7 @@ def test_a_datetime_without_offset_or_out_of_range_is_a_graphql_error(
 def test_graphiql_loads_without_a_token_in_development(
     mongo_server: MongoServer, redis_server: RedisServer, mongo_database_name: str, tmp_path: Path
 ) -> None:
-    env = environment(mongo_server, redis_server.url, mongo_database_name, free_port())
+    env = environment(mongo_server.uri, redis_server.url, mongo_database_name, free_port())
     process, base = start_api({**env, "ENVIRONMENT": "development"}, tmp_path / "api.log")
     try:
         page = httpx.get(f"{base}/graphql", headers={"Accept": "text/html"}, timeout=10)
@@ -546,7 +514,7 @@ async def test_requests_get_503_and_sockets_1013_while_the_database_is_down(
     redis_server: RedisServer, mongo_database_name: str, tmp_path: Path
 ) -> None:
     mongo = start_own_mongo(free_port(), IN_MEMORY, tmp_path / "mongo.log")
-    env = environment(mongo, redis_server.url, mongo_database_name, free_port())
+    env = environment(mongo.uri, redis_server.url, mongo_database_name, free_port())
     env["MONGODB_TIMEOUT_SECONDS"] = "1.5"  # how long a request waits for the database
     api, base = start_api(env, tmp_path / "api.log")
     try:

@@ -19,12 +19,13 @@ from websockets.typing import Subprotocol
 
 from marketing_contacts.devstack import MongoServer, RedisServer
 from marketing_contacts.domain.statuses import MarketingStatus
-from marketing_contacts.processes import ManagedProcess, free_port, start_process, wait_until
+from marketing_contacts.processes import ManagedProcess, free_port, start_process
 from marketing_contacts.runtime import open_runtime
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.settings import Settings
 from marketing_contacts.storage.codec import AWAITING_DELIVERY
 from marketing_contacts.storage.database import ALERTS as ALERTS_COLLECTION
+from tests.support.api import start_api
 from tests.support.cli import CLI, run_json
 from tests.support.feed import listening
 from tests.support.graphql import fragment_bomb
@@ -68,16 +69,7 @@ class Stack:
 
 
 def _start_api(env: dict[str, str], port: int, log: Path) -> ManagedProcess:
-    process = start_process("api", [CLI, "serve"], env={**env, "PORT": str(port)}, log_path=log)
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    wait_until(healthy, timeout=60, what="the API to be healthy", process=process)
-    return process
+    return start_api({**env, "PORT": str(port)}, log, healthy=True)[0]
 
 
 @pytest.fixture(scope="module")
