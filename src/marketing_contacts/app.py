@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
@@ -16,12 +17,12 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from marketing_contacts.auth import RequireToken, bearer_token, caller_of
+from marketing_contacts.auth import RETRY_AFTER_SECONDS, RequireToken, bearer_token, caller_of
 from marketing_contacts.events.hub import EventHub
 from marketing_contacts.refusals import EXCEPTION_HANDLERS, refusal
 from marketing_contacts.runtime import Runtime, open_runtime
@@ -50,6 +51,18 @@ class GraphQLApp(GraphQL[RequestContext, None]):
             allow = {"Allow": GRAPHQL_METHODS} if error.status_code == 405 else None
             response = refusal(error.status_code, error.reason, allow)
         await response(scope, receive, send)
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        """A result that is nothing but UNAVAILABLE errors (the database did not answer in
+        time) is 503 with Retry-After, as a refused request is: clients and balancers retry."""
+        if isinstance(response_data, dict) and only_unavailable(response_data):
+            sub_response.status_code = 503
+            sub_response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        return super().create_response(response_data, sub_response)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -96,6 +109,12 @@ class GraphQLApp(GraphQL[RequestContext, None]):
             raise ConnectionRejectionError()
         context.authenticated = caller
         return None
+
+
+def only_unavailable(response: GraphQLHTTPResponse) -> bool:
+    errors: list[Any] = list(response.get("errors") or [])
+    codes = {(error.get("extensions") or {}).get("code") for error in errors}
+    return response.get("data") is None and codes == {"UNAVAILABLE"}
 
 
 async def _check(probe: Awaitable[object]) -> str:

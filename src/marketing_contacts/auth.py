@@ -23,6 +23,8 @@ CALLER = "caller"
 #: no GraphQL request of a client needs more; a larger one is refused before it is read (its
 #: Content-Length says so) or as soon as that much of it has arrived (a chunked body)
 MAX_BODY_BYTES = 1_000_000
+#: how long a client told the database is unavailable waits before it tries again
+RETRY_AFTER_SECONDS = "5"
 BODY_TOO_LARGE = f"the request body is larger than {MAX_BODY_BYTES} bytes"
 
 
@@ -93,7 +95,9 @@ class RequireToken:
             caller = await tokens.authenticate(token)
         except PyMongoError:
             log.exception("authenticating a request: the database did not answer")
-            return error_response(503, DATABASE_UNAVAILABLE, "UNAVAILABLE", {"Retry-After": "5"})
+            return error_response(
+                503, DATABASE_UNAVAILABLE, "UNAVAILABLE", {"Retry-After": RETRY_AFTER_SECONDS}
+            )
         return unauthorized("the token is not valid") if caller is None else caller
 
     def _wants_ide(self, connection: HTTPConnection, scope: Scope) -> bool:

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 40
 #: how long a write waits, in all, for an account other writers hold (MONGODB_TIMEOUT_SECONDS)
 PATIENCE_SECONDS = 10.0
+#: an attempt needs this much of the patience left, or it would only meet the deadline midway
+LAST_ATTEMPT_SECONDS = 0.25
 
 
 def account_busy() -> DomainError:
@@ -68,6 +70,8 @@ async def retrying(
 
 async def _until_it_holds(attempt: Callable[[], Awaitable[T]], attempts: int, deadline: float) -> T:
     for number in range(attempts):
+        if deadline - time.monotonic() < LAST_ATTEMPT_SECONDS:
+            break  # the lock came too late to try: the account is as busy as if it had failed
         try:
             return await attempt()
         except StaleWrite:

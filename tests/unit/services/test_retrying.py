@@ -276,7 +276,7 @@ async def test_a_writer_waiting_for_its_account_gets_conflict_past_the_patience(
             await ledger.retrying(write, lock=lock, patience=0.05)
     assert codes_and_fields(refused.value) == [(ErrorCode.CONFLICT, ())]
     assert ran == []
-    assert await ledger.retrying(write, lock=lock, patience=0.05) == "written"
+    assert await ledger.retrying(write, lock=lock, patience=1.0) == "written"
     assert not lock.locked()
 
 
@@ -288,6 +288,12 @@ async def test_retrying_stops_at_the_patience_while_the_account_keeps_changing()
         raise StaleWrite("moved")
 
     with pytest.raises(DomainError) as refused:
-        await ledger.retrying(always_stale, patience=0.0)
+        await ledger.retrying(always_stale, patience=ledger.LAST_ATTEMPT_SECONDS + 0.05)
     assert codes_and_fields(refused.value) == [(ErrorCode.CONFLICT, ())]
-    assert attempts == [0]
+    assert attempts[0] == 0  # tried at first, then gave up at the patience
+
+    attempts.clear()
+    with pytest.raises(DomainError) as refused:  # too little time left to try at all
+        await ledger.retrying(always_stale, patience=ledger.LAST_ATTEMPT_SECONDS / 2)
+    assert codes_and_fields(refused.value) == [(ErrorCode.CONFLICT, ())]
+    assert attempts == []
