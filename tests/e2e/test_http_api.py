@@ -315,6 +315,23 @@ def test_a_datetime_without_offset_or_out_of_range_is_a_graphql_error(
     assert why in errors[0]["message"], errors
 
 
+def test_thirty_aliases_echoing_a_long_argument_get_a_small_answer(api: Api) -> None:
+    """Each alias is refused with a message that repeats a short prefix of the argument: the
+    answer does not grow with it (whole, it would be about a megabyte)."""
+    token = api.cli("accounts", "create", "--name", "Echoes", "--json")["token"]
+    calls = " ".join(
+        f"a{n}: createContact(input: {{email: $s}}) {{ userErrors {{ code field }} }}"
+        for n in range(30)
+    )
+    response = api.post(token, f"mutation($s: String) {{ {calls} }}", s="x@" * 15_000)
+    assert response.status_code == 200, response.text[:500]
+    assert len(response.content) < 64_000
+    payloads = response.json()["data"].values()
+    assert [p["userErrors"] for p in payloads] == [
+        [{"code": "INVALID", "field": ["input", "email"]}]
+    ] * 30
+
+
 def test_graphiql_loads_without_a_token_in_development(
     mongo_server: MongoServer, redis_server: RedisServer, mongo_database_name: str, tmp_path: Path
 ) -> None:

@@ -10,7 +10,13 @@ from enum import StrEnum
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.changes import UsageChange, plan_usage_change
 from marketing_contacts.domain.contacts import Contact, StatusUpdate, change_status
-from marketing_contacts.domain.errors import ErrorCode, UserError, refuse
+from marketing_contacts.domain.errors import (
+    ErrorCode,
+    UserError,
+    check_id,
+    check_ids,
+    refuse,
+)
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import (
     MarketingState,
@@ -52,6 +58,7 @@ class Selection:
 
     def __post_init__(self) -> None:
         if self.ids is not None:  # an id given twice selects one contact
+            check_ids(self.ids, "input", "selection", "ids")
             object.__setattr__(self, "ids", tuple(dict.fromkeys(self.ids)))
         given = [v for v in (self.ids, self.filter, self.list_id, self.unengaged) if v is not None]
         if len(given) != 1:
@@ -77,6 +84,9 @@ class Selection:
                 "selection",
                 "ids",
             )
+        check_id(self.list_id, "input", "selection", "listId")
+        if self.filter is not None:
+            self.filter.check("input", "selection", "filter")
 
     def in_selection_order(self, found: Collection[str]) -> list[str]:
         """T6's selection order for an ids selection: the order the ids were given in, of those

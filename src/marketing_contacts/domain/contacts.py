@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from marketing_contacts.domain.creation import CreationSource
-from marketing_contacts.domain.errors import ErrorCode, check_length, refuse
+from marketing_contacts.domain.errors import ErrorCode, check_length, quoted, refuse
 from marketing_contacts.domain.statuses import (
     MarketingState,
     MarketingStatus,
@@ -68,7 +68,7 @@ def normalize_email(raw: str | None, *field: str) -> str | None:
         return None
     email = unicodedata.normalize("NFC", raw.strip())
     if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
-        raise refuse(ErrorCode.INVALID, f"{raw!r} is not a valid email address", *field)
+        raise refuse(ErrorCode.INVALID, f"{quoted(raw)} is not a valid email address", *field)
     return email
 
 

@@ -9,6 +9,8 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types.scalar import ScalarDefinition
 
+from marketing_contacts.domain.errors import quoted
+
 
 def parse_datetime(value: object) -> datetime:
     """An ISO-8601 date and time with an offset, as the same instant in UTC (GraphQLError: the
@@ -18,13 +20,13 @@ def parse_datetime(value: object) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as error:
-        raise GraphQLError(f"{value!r} is not an ISO-8601 date and time") from error
+        raise GraphQLError(f"{quoted(value)} is not an ISO-8601 date and time") from error
     if parsed.tzinfo is None:
-        raise GraphQLError(f"{value!r} has no offset: add one, e.g. 2026-11-25T10:00:00Z")
+        raise GraphQLError(f"{quoted(value)} has no offset: add one, e.g. 2026-11-25T10:00:00Z")
     try:
         return parsed.astimezone(UTC)
     except OverflowError as error:
-        raise GraphQLError(f"{value!r} is out of range") from error
+        raise GraphQLError(f"{quoted(value)} is out of range") from error
 
 
 DateTime = strawberry.scalar(

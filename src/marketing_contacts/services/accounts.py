@@ -111,13 +111,15 @@ class AccountService:
         self, caller: Caller, first: int, after: str | None
     ) -> Page[Stored[TierChange]]:
         return await paged(
-            first, self.ports.tier_records.tier_changes(caller.account_id, first, after)
+            first, after, self.ports.tier_records.tier_changes(caller.account_id, first, after)
         )
 
     async def alerts(
         self, caller: Caller, first: int, after: str | None
     ) -> Page[Stored[TierAlert]]:
-        return await paged(first, self.ports.tier_records.alerts(caller.account_id, first, after))
+        return await paged(
+            first, after, self.ports.tier_records.alerts(caller.account_id, first, after)
+        )
 
     async def update_settings(self, caller: Caller, settings: AccountSettings) -> Account:
         name = None if settings.name is None else check_name(settings.name, "input", "name")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from marketing_contacts.domain.bulk import MAX_SELECTED_IDS, Selection
-from marketing_contacts.domain.errors import DomainError, ErrorCode
+from marketing_contacts.domain.errors import MAX_ID_LENGTH, DomainError, ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingStatus
 
@@ -49,4 +49,31 @@ def test_b1_the_id_limit_counts_contacts_not_repeated_ids() -> None:
         Selection(ids=(*ids, "one-more"))
     assert [(e.code, e.field) for e in refused.value.errors] == [
         (ErrorCode.TOO_MANY, ("input", "selection", "ids"))
+    ]
+
+
+LONG_ID = "i" * (MAX_ID_LENGTH + 1)
+
+
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (lambda: Selection(ids=("a", LONG_ID)), ("ids", "1")),
+        (lambda: Selection(ids=("a", "a", "b", LONG_ID, LONG_ID)), ("ids", "3")),  # as given
+        (lambda: Selection(list_id=LONG_ID), ("listId",)),
+        (
+            lambda: Selection(filter=ContactFilter(email_domain="d" * 254)),
+            ("filter", "emailDomain"),
+        ),
+        (lambda: Selection(filter=ContactFilter(owner_id="o" * 1_001)), ("filter", "ownerId")),
+        (lambda: Selection(filter=ContactFilter(list_id=LONG_ID)), ("filter", "listId")),
+    ],
+)
+def test_b1_a_selection_that_names_too_long_a_string_is_invalid_at_it(
+    make: Callable[[], Selection], field: tuple[str, ...]
+) -> None:
+    with pytest.raises(DomainError) as refused:
+        make()
+    assert [(e.code, e.field) for e in refused.value.errors] == [
+        (ErrorCode.INVALID, ("input", "selection", *field))
     ]

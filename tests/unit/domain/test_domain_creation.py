@@ -220,6 +220,13 @@ def test_c8_invalid_email_is_invalid_on_its_field(raw: str) -> None:
     ]
 
 
+@pytest.mark.parametrize("raw", [f"{'a' * 245}@example.com", "a" * 1_000_000, "a,b" * 80])
+def test_c8_the_message_of_an_invalid_email_stays_short(raw: str) -> None:
+    with pytest.raises(DomainError) as raised:
+        normalize_email(raw, "input", "email")
+    assert len(str(raised.value)) < 200
+
+
 @pytest.mark.parametrize(
     "raw", ["o'brien+news@sub.example.co.uk", "ünï@exämple.com", "ada@example.xn--p1ai"]
 )

@@ -1,0 +1,122 @@
+"""Bounded input through the real schema on real servers: an answer never grows with what a
+request sent, and what the rules refuse comes back with its code at its field."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from marketing_contacts.domain.errors import MAX_NAMED_IDS
+from marketing_contacts.runtime import Runtime
+from marketing_contacts.schema.limits import MAX_ALIASES
+from tests.support.graphql import open_client
+
+#: about 30 KB: thirty aliases echoing it whole would answer about a megabyte
+LONG = "x" * 30_000
+#: an answer to thirty aliases that each repeat a short prefix at most
+SMALL_ANSWER = 64_000
+USER_ERRORS = "{ userErrors { code field message } }"
+
+#: (operation, variable type, field called with $s, what it selects, code, field at fault)
+ALIASED: list[tuple[str, str, str, str, str, list[str]]] = [
+    ("mutation", "String", "createContact(input: {email: $s})", USER_ERRORS, "INVALID",
+     ["input", "email"]),
+    ("mutation", "String", "createContact(input: {companyName: $s})", USER_ERRORS, "INVALID",
+     ["input", "companyName"]),
+    ("mutation", "String", "updateAccountSettings(input: {timezone: $s})", USER_ERRORS, "INVALID",
+     ["input", "timezone"]),
+    ("mutation", "ID!", "updateContact(id: $s, input: {})", USER_ERRORS, "INVALID", ["id"]),
+    ("mutation", "ID!", "deleteContact(id: $s)", USER_ERRORS, "INVALID", ["id"]),
+    ("mutation", "ID!", "setMarketingStatus(input: {contactIds: [$s], status: NON_MARKETING})",
+     USER_ERRORS, "INVALID", ["input", "contactIds", "0"]),
+    ("mutation", "ID!", "createList(name: \"News\", contactIds: [$s])", USER_ERRORS, "INVALID",
+     ["contactIds", "0"]),
+    ("mutation", "ID!", "addContactsToList(listId: $s, contactIds: [])", USER_ERRORS, "INVALID",
+     ["listId"]),
+    ("mutation", "ID!", "deleteList(id: $s)", USER_ERRORS, "INVALID", ["id"]),
+    ("mutation", "ID!",
+     "startBulkStatusChange(input: {selection: {listId: $s}, status: NON_MARKETING})",
+     USER_ERRORS, "INVALID", ["input", "selection", "listId"]),
+    ("mutation", "ID!",
+     "startBulkStatusChange(input: {selection: {ids: [$s]}, status: NON_MARKETING})",
+     USER_ERRORS, "INVALID", ["input", "selection", "ids", "0"]),
+    ("mutation", "String", "startBulkStatusChange(input: {selection: {filter: {emailDomain: $s}},"
+     " status: NON_MARKETING})", USER_ERRORS, "INVALID",
+     ["input", "selection", "filter", "emailDomain"]),
+    ("mutation", "ID!", "cancelBulkOperation(id: $s)", USER_ERRORS, "INVALID", ["id"]),
+    ("query", "ID!", "contact(id: $s)", "{ id }", "INVALID", ["id"]),
+    ("query", "ID!", "list(id: $s)", "{ id }", "INVALID", ["id"]),
+    ("query", "ID!", "bulkOperation(id: $s)", "{ id }", "INVALID", ["id"]),
+    ("query", "ID!", "previewStatusChange(selection: {listId: $s}, status: NON_MARKETING)",
+     "{ matched }", "INVALID", ["input", "selection", "listId"]),
+    ("query", "ID!", "contacts(filter: {ownerId: $s})", "{ totalCount }", "INVALID",
+     ["filter", "ownerId"]),
+    ("query", "String", "contacts(filter: {emailDomain: $s})", "{ totalCount }", "INVALID",
+     ["filter", "emailDomain"]),
+    ("query", "String", "contacts(after: $s)", "{ totalCount }", "INVALID", ["after"]),
+    ("query", "String", "lists(after: $s)", "{ edges { cursor } }", "INVALID", ["after"]),
+]  # fmt: skip
+
+
+def aliased(operation: str, variable: str, call: str, selection: str) -> str:
+    """The same field, called with the same long argument, under MAX_ALIASES aliases."""
+    fields = " ".join(f"a{n}: {call} {selection}" for n in range(MAX_ALIASES))
+    return f"{operation}($s: {variable}) {{ {fields} }}"
+
+
+def errors_of(result: Any) -> list[tuple[str, list[str]]]:
+    """Every error of the answer, GraphQL errors and userErrors alike, as (code, field)."""
+    found = [(e.extensions.get("code"), e.extensions.get("field")) for e in result.errors or []]
+    for payload in (result.data or {}).values():
+        if isinstance(payload, dict):
+            found += [(e["code"], e["field"]) for e in payload.get("userErrors", [])]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("operation", "variable", "call", "selection", "code", "field"),
+    ALIASED,
+    ids=[case[2].split("(")[0] + "/" + "/".join(case[5]) for case in ALIASED],
+)
+async def test_thirty_aliases_of_a_long_argument_get_a_small_answer_with_coded_errors(
+    runtime: Runtime,
+    operation: str,
+    variable: str,
+    call: str,
+    selection: str,
+    code: str,
+    field: list[str],
+) -> None:
+    client = await open_client(runtime.services)
+    result = await client.try_execute(aliased(operation, variable, call, selection), s=LONG)
+    answer = json.dumps({"data": result.data, "errors": [e.formatted for e in result.errors or []]})
+    assert len(answer) < SMALL_ANSWER, answer[:500]
+    errors = errors_of(result)
+    assert errors, answer[:500]
+    assert set(map(str, errors)) == {str((code, field))}, answer[:500]
+
+
+async def test_thirty_aliases_of_many_unknown_ids_name_a_hundred_each_and_count_the_rest(
+    runtime: Runtime,
+) -> None:
+    """Before, each alias named every unknown id: 30 x 1,000 errors, a 3 MB answer."""
+    client = await open_client(runtime.services)
+    unknown = [f"{n:024x}" for n in range(1_000)]
+    calls = " ".join(
+        f'a{n}: createList(name: "News", contactIds: $ids) {USER_ERRORS}'
+        for n in range(MAX_ALIASES)
+    )
+    result = await client.try_execute(f"mutation($ids: [ID!]!) {{ {calls} }}", ids=unknown)
+    assert result.errors is None
+    assert len(json.dumps(result.data)) < 1_000_000
+    for payload in result.data.values():
+        errors = payload["userErrors"]
+        assert [e["field"] for e in errors] == [
+            *(["contactIds", str(n)] for n in range(MAX_NAMED_IDS)),
+            ["contactIds"],
+        ]
+        assert {e["code"] for e in errors} == {"NOT_FOUND"}
+        assert errors[-1]["message"] == f"{1_000 - MAX_NAMED_IDS} more contacts do not exist"
+    assert (await client.execute("{ lists { edges { cursor } } }"))["lists"]["edges"] == []
