@@ -120,3 +120,41 @@ async def test_thirty_aliases_of_many_unknown_ids_name_a_hundred_each_and_count_
         assert {e["code"] for e in errors} == {"NOT_FOUND"}
         assert errors[-1]["message"] == f"{1_000 - MAX_NAMED_IDS} more contacts do not exist"
     assert (await client.execute("{ lists { edges { cursor } } }"))["lists"]["edges"] == []
+
+
+# ---------------------------------------------------------------- lenient input, refused
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2026-11-25 10:00:00Z",  # a space for the T
+        "20261125T100000Z",  # the basic format
+        "2026-W48-3T10:00:00Z",  # a week date
+        "2026-11-25T10:00:00",  # no offset
+        "2026-11-25T10:00:00+0100",  # an offset without its colon
+    ],
+)
+async def test_a_datetime_other_than_rfc_3339_is_an_invalid_error_as_variable_and_literal(
+    runtime: Runtime, value: str
+) -> None:
+    client = await open_client(runtime.services)
+    as_variable = await client.try_execute(
+        "query($at: DateTime) { contacts(filter: {createdAfter: $at}) { totalCount } }", at=value
+    )
+    as_literal = await client.try_execute(
+        f'{{ contacts(filter: {{createdAfter: "{value}"}}) {{ totalCount }} }}'
+    )
+    for result in (as_variable, as_literal):
+        assert result.data is None
+        assert [e.extensions["code"] for e in result.errors] == ["INVALID"], result.errors
+
+
+async def test_an_rfc_3339_datetime_is_taken_with_t_and_z_in_either_case(runtime: Runtime) -> None:
+    client = await open_client(runtime.services)
+    for value in ("2000-01-01T00:00:00Z", "2000-01-01t00:00:00.5z", "2000-01-01T01:00:00+01:00"):
+        counted = await client.execute(
+            "query($at: DateTime) { contacts(filter: {createdAfter: $at}) { totalCount } }",
+            at=value,
+        )
+        assert counted["contacts"]["totalCount"] == 0
