@@ -125,6 +125,49 @@ async def test_thirty_aliases_of_many_unknown_ids_name_a_hundred_each_and_count_
 # ---------------------------------------------------------------- lenient input, refused
 
 
+CREATE = """mutation($input: CreateContactInput!) { createContact(input: $input) {
+  contact { email firstName } userErrors { code field message } } }"""
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("firstName", "Ada\x00"),
+        ("lastName", "Love\nlace"),
+        ("jobTitle", "\x1b[31mCEO"),
+        ("companyName", "Acme\x7f"),
+    ],
+)
+async def test_a_control_character_in_a_name_is_invalid_on_its_field(
+    runtime: Runtime, field: str, value: str
+) -> None:
+    client = await open_client(runtime.services)
+    payload = (await client.execute(CREATE, input={field: value}))["createContact"]
+    assert payload["contact"] is None
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+        ("INVALID", ["input", field])
+    ]
+    assert (await client.execute("{ contacts { totalCount } }"))["contacts"]["totalCount"] == 0
+
+
+async def test_a_control_character_in_a_list_or_account_name_is_invalid(runtime: Runtime) -> None:
+    client = await open_client(runtime.services)
+    created = await client.execute(
+        "mutation($name: String!) { createList(name: $name) { list { id } "
+        "userErrors { code field } } }",
+        name="News\x00letter",
+    )
+    assert created["createList"]["userErrors"] == [{"code": "INVALID", "field": ["name"]}]
+    renamed = await client.execute(
+        'mutation { updateAccountSettings(input: {name: "Acme\\tInc"}) { account { name } '
+        "userErrors { code field } } }"
+    )
+    assert renamed["updateAccountSettings"]["userErrors"] == [
+        {"code": "INVALID", "field": ["input", "name"]}
+    ]
+    assert (await client.execute("{ account { name } }"))["account"]["name"] == "Acme"
+
+
 @pytest.mark.parametrize(
     "value",
     [

@@ -10,7 +10,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from marketing_contacts.domain.creation import CreationSource
-from marketing_contacts.domain.errors import ErrorCode, check_length, quoted, refuse
+from marketing_contacts.domain.errors import (
+    ErrorCode,
+    check_length,
+    check_no_controls,
+    quoted,
+    refuse,
+)
 from marketing_contacts.domain.statuses import (
     MarketingState,
     MarketingStatus,
@@ -31,6 +37,8 @@ _EMAIL = re.compile(
 #: free text of a contact (names, job title, company name) and its owner id
 MAX_TEXT_LENGTH = 1_000
 TEXT_FIELDS = ("first_name", "last_name", "job_title", "company_name", "owner_id")
+#: the text fields a person reads, which hold no control characters
+NAME_FIELDS = ("first_name", "last_name", "job_title", "company_name")
 
 
 class LifecycleStage(StrEnum):
@@ -73,11 +81,14 @@ def normalize_email(raw: str | None, *field: str) -> str | None:
 
 
 def check_text_fields(values: Mapping[str, object], *prefix: str) -> None:
-    """Every free-text field given holds at most MAX_TEXT_LENGTH characters."""
+    """Every free-text field given holds at most MAX_TEXT_LENGTH characters, and the names no
+    control character."""
     for name in TEXT_FIELDS:
         value = values.get(name)
         if isinstance(value, str):
             check_length(value, MAX_TEXT_LENGTH, *prefix, _camel(name))
+            if name in NAME_FIELDS:
+                check_no_controls(value, *prefix, _camel(name))
 
 
 def _camel(name: str) -> str:

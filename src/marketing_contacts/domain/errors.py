@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -47,6 +48,8 @@ MAX_ID_LENGTH = 200
 QUOTED_LENGTH = 40
 #: ids a refusal names one by one; one more error counts the rest
 MAX_NAMED_IDS = 100
+#: Unicode category Cc, which is exactly C0, DEL and C1: NUL, tabs, line breaks, escapes
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def quoted(value: str) -> str:
@@ -80,6 +83,13 @@ def check_ids(values: Sequence[str], *field: str) -> None:
                 *field,
                 str(index),
             )
+
+
+def check_no_controls(value: str | None, *field: str) -> None:
+    """Names are text a person reads: a control character (Unicode category Cc: NUL, tab, line
+    break, escape) in one is INVALID."""
+    if value is not None and _CONTROL.search(value):
+        raise refuse(ErrorCode.INVALID, f"{field[-1]} holds a control character", *field)
 
 
 def contacts_not_found(

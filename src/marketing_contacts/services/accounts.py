@@ -9,7 +9,7 @@ from datetime import date
 from marketing_contacts.domain.accounts import Account, open_account
 from marketing_contacts.domain.alerts import TierAlert, validate_thresholds
 from marketing_contacts.domain.creation import CreationSource
-from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.errors import ErrorCode, check_no_controls, refuse
 from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.domain.tiers import (
     DEFAULT_LADDERS,
@@ -53,9 +53,11 @@ class AccountSettings:
 
 
 def check_name(name: str, *field: str) -> str:
+    """An account's name, trimmed: 1 to MAX_NAME_LENGTH characters, no control character."""
     name = name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise refuse(ErrorCode.INVALID, f"a name has 1 to {MAX_NAME_LENGTH} characters", *field)
+    check_no_controls(name, *field)
     return name
 
 

@@ -22,6 +22,7 @@ from marketing_contacts.domain.errors import (
     ErrorCode,
     check_id,
     check_ids,
+    check_no_controls,
     contacts_not_found,
     quoted,
     refuse,
@@ -83,11 +84,13 @@ class ListStore(Protocol):
 
 
 def check_name(name: str) -> str:
+    """A list's name, trimmed: 1 to MAX_NAME_LENGTH characters, no control character."""
     stripped = name.strip()
     if not 1 <= len(stripped) <= MAX_NAME_LENGTH:
         raise refuse(
             ErrorCode.INVALID, f"a list name has 1 to {MAX_NAME_LENGTH} characters", "name"
         )
+    check_no_controls(stripped, "name")
     return stripped
 
 

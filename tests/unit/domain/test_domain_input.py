@@ -1,12 +1,15 @@
 """What a client sends is bounded and plain, and no message repeats more than a short prefix of
-it: quoted values, bounded ids, bounded filters and zones."""
+it: quoted values, bounded ids, names without control characters, bounded filters and zones."""
 
 from __future__ import annotations
 
+import sys
+import unicodedata
 from collections.abc import Callable
 
 import pytest
 
+from marketing_contacts.domain.contacts import check_text_fields
 from marketing_contacts.domain.errors import (
     MAX_ID_LENGTH,
     MAX_NAMED_IDS,
@@ -15,6 +18,7 @@ from marketing_contacts.domain.errors import (
     ErrorCode,
     check_id,
     check_ids,
+    check_no_controls,
     contacts_not_found,
     quoted,
 )
@@ -118,6 +122,54 @@ def test_unknown_contacts_are_named_up_to_a_hundred_and_the_rest_counted(
             ("input", "contactIds"),
             f"{more} more contacts do not exist",
         )
+
+
+# ---------------------------------------------------------------- control characters
+
+CONTROLS = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cc"]
+
+
+@pytest.mark.parametrize("control", CONTROLS, ids=[f"U+{ord(c):04X}" for c in CONTROLS])
+def test_every_character_of_category_cc_is_refused_in_a_name(control: str) -> None:
+    assert fields_of(lambda: check_no_controls(f"Ada{control}", "input", "firstName")) == [
+        (ErrorCode.INVALID, ("input", "firstName"))
+    ]
+
+
+def test_category_cc_is_c0_del_and_c1() -> None:
+    assert [ord(c) for c in CONTROLS] == [*range(0x20), *range(0x7F, 0xA0)]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Ada Lovelace",
+        "Zoë Ŋgũgĩ",
+        "李小龍",
+        "O'Brien-Smith, Jr.",
+        "Ada\u00a0Lovelace",  # a no-break space is a space (Zs), not a control
+        "Ada\u200dLovelace",  # a zero-width joiner is a format character (Cf), not a control
+        "👩‍💻",
+    ],
+)
+def test_names_without_control_characters_pass(name: str) -> None:
+    check_no_controls(name, "input", "firstName")
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name", "job_title", "company_name"])
+@pytest.mark.parametrize("value", ["Ada\x00", "Ada\nLovelace", "\tAda", "Ada\x1b[31m", "Ada\x85"])
+def test_a_contact_name_with_a_control_character_is_invalid_on_its_field(
+    field: str, value: str
+) -> None:
+    camel = {
+        "first_name": "firstName",
+        "last_name": "lastName",
+        "job_title": "jobTitle",
+        "company_name": "companyName",
+    }[field]
+    assert fields_of(lambda: check_text_fields({field: value}, "input")) == [
+        (ErrorCode.INVALID, ("input", camel))
+    ]
 
 
 # ---------------------------------------------------------------- filters and zones

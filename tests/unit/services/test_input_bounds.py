@@ -1,6 +1,6 @@
-"""Every string a client names reaches a service bounded: past its bound it is INVALID at its
-field, nothing is read or written for it, and the message stays short (it repeats at most a
-prefix of what was sent)."""
+"""Every string a client names reaches a service bounded and plain: past its bound, or with a
+control character in a name, it is INVALID at its field, nothing is read or written for it, and
+the message stays short (it repeats at most a prefix of what was sent)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from marketing_contacts.domain.errors import MAX_ID_LENGTH, DomainError, ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingStatus
-from marketing_contacts.services.accounts import AccountSettings
+from marketing_contacts.services.accounts import AccountOpening, AccountSettings
 from marketing_contacts.services.callers import Caller
-from marketing_contacts.services.contacts import ContactEdit
+from marketing_contacts.services.contacts import ContactDraft, ContactEdit
 from marketing_contacts.services.paging import MAX_CURSOR_LENGTH
 from marketing_contacts.services.registry import Services
 from tests.unit.services.fakes import fake_services, make_contacts, open_account
@@ -58,6 +58,18 @@ CASES: list[tuple[str, Call, tuple[str, ...]]] = [
         ("after",),
     ),
     (
+        "createContact firstName",
+        lambda s: s.services.contacts.create(s.caller, ContactDraft(first_name="Ada\x00")),
+        ("input", "firstName"),
+    ),
+    (
+        "updateContact jobTitle",
+        lambda s: s.services.contacts.update(
+            s.caller, s.contact_id, ContactEdit(changes={"job_title": "Head\nof growth"})
+        ),
+        ("input", "jobTitle"),
+    ),
+    (
         "setMarketingStatus",
         lambda s: s.services.statuses.set_marketing_status(
             s.caller, [s.contact_id, LONG_ID], NON_MARKETING
@@ -66,6 +78,7 @@ CASES: list[tuple[str, Call, tuple[str, ...]]] = [
     ),
     ("list", lambda s: s.services.lists.get(s.caller, LONG), ("id",)),
     ("lists after", lambda s: s.services.lists.page(s.caller, 10, LONG), ("after",)),
+    ("createList name", lambda s: s.services.lists.create(s.caller, "News\x00letter"), ("name",)),
     (
         "createList contactIds",
         lambda s: s.services.lists.create(s.caller, "News", [s.contact_id, LONG]),
@@ -82,9 +95,19 @@ CASES: list[tuple[str, Call, tuple[str, ...]]] = [
     ("bulkOperations after", lambda s: s.services.bulk.page(s.caller, 10, LONG), ("after",)),
     ("cancelBulkOperation", lambda s: s.services.bulk.cancel(s.caller, LONG), ("id",)),
     (
+        "updateAccountSettings name",
+        lambda s: s.services.accounts.update_settings(s.caller, AccountSettings(name="Acme\tInc")),
+        ("input", "name"),
+    ),
+    (
         "updateAccountSettings timezone",
         lambda s: s.services.accounts.update_settings(s.caller, AccountSettings(timezone=LONG)),
         ("input", "timezone"),
+    ),
+    (
+        "accounts create",
+        lambda s: s.services.accounts.open(AccountOpening(name="Acme\x1b[2J")),
+        ("name",),
     ),
     (
         "tierChanges after",
@@ -96,7 +119,7 @@ CASES: list[tuple[str, Call, tuple[str, ...]]] = [
 
 
 @pytest.mark.parametrize(("call", "field"), [case[1:] for case in CASES], ids=[c[0] for c in CASES])
-async def test_a_string_past_its_bound_is_invalid_and_changes_nothing(
+async def test_a_string_past_its_bound_or_a_name_with_a_control_is_invalid_and_changes_nothing(
     call: Call, field: tuple[str, ...]
 ) -> None:
     services, world = fake_services()
