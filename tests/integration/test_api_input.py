@@ -136,9 +136,13 @@ CREATE = """mutation($input: CreateContactInput!) { createContact(input: $input)
         ("lastName", "Love\nlace"),
         ("jobTitle", "\x1b[31mCEO"),
         ("companyName", "Acme\x7f"),
+        ("email", ".ada@example.com"),
+        ("email", "ada..lovelace@example.com"),
+        ("email", f"{'a' * 65}@example.com"),
+        ("email", "ada\u200b@example.com"),
     ],
 )
-async def test_a_control_character_in_a_name_is_invalid_on_its_field(
+async def test_a_control_character_in_a_name_or_a_lax_email_is_invalid_on_its_field(
     runtime: Runtime, field: str, value: str
 ) -> None:
     client = await open_client(runtime.services)
@@ -148,6 +152,12 @@ async def test_a_control_character_in_a_name_is_invalid_on_its_field(
         ("INVALID", ["input", field])
     ]
     assert (await client.execute("{ contacts { totalCount } }"))["contacts"]["totalCount"] == 0
+
+
+async def test_an_email_is_stored_in_its_normal_form(runtime: Runtime) -> None:
+    client = await open_client(runtime.services)
+    payload = await client.execute(CREATE, input={"email": " Ada.Lovelace@EXAMPLE.com "})
+    assert payload["createContact"]["contact"]["email"] == "Ada.Lovelace@example.com"
 
 
 async def test_a_control_character_in_a_list_or_account_name_is_invalid(runtime: Runtime) -> None:
