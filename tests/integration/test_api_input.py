@@ -1,5 +1,5 @@
-"""Bounded input through the real schema on real servers: an answer never grows with what a
-request sent, and what the rules refuse comes back with its code at its field."""
+"""Strict, bounded input through the real schema on real servers: an answer never grows with what
+a request sent, and what the rules refuse comes back with its code at its field."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from marketing_contacts.domain.errors import MAX_NAMED_IDS
 from marketing_contacts.runtime import Runtime
 from marketing_contacts.schema.limits import MAX_ALIASES
-from tests.support.graphql import open_client
+from tests.support.graphql import Client, open_client
 
 #: about 30 KB: thirty aliases echoing it whole would answer about a megabyte
 LONG = "x" * 30_000
@@ -211,3 +211,45 @@ async def test_an_rfc_3339_datetime_is_taken_with_t_and_z_in_either_case(runtime
             at=value,
         )
         assert counted["contacts"]["totalCount"] == 0
+
+
+START = """mutation($input: BulkStatusChangeInput!) { startBulkStatusChange(input: $input) {
+  bulkOperation { id } userErrors { code field } } }"""
+
+
+async def test_a_selection_of_no_ids_is_invalid_for_the_start_and_the_preview(
+    runtime: Runtime,
+) -> None:
+    client = await open_client(runtime.services)
+    started = await client.execute(
+        START, input={"selection": {"ids": []}, "status": "NON_MARKETING"}
+    )
+    assert started["startBulkStatusChange"] == {
+        "bulkOperation": None,
+        "userErrors": [{"code": "INVALID", "field": ["input", "selection", "ids"]}],
+    }
+    previewed = await client.try_execute(
+        "{ previewStatusChange(selection: {ids: []}, status: NON_MARKETING) { matched } }"
+    )
+    assert [e.extensions for e in previewed.errors] == [
+        {"code": "INVALID", "field": ["input", "selection", "ids"]}
+    ]
+    assert await operations(client) == 0
+
+
+@pytest.mark.parametrize("key", ["", "   "])
+async def test_an_empty_or_blank_idempotency_key_is_invalid(runtime: Runtime, key: str) -> None:
+    client = await open_client(runtime.services)
+    started = await client.execute(
+        START,
+        input={"selection": {"filter": {}}, "status": "NON_MARKETING", "idempotencyKey": key},
+    )
+    assert started["startBulkStatusChange"]["userErrors"] == [
+        {"code": "INVALID", "field": ["input", "idempotencyKey"]}
+    ]
+    assert await operations(client) == 0
+
+
+async def operations(client: Client) -> int:
+    listed = await client.execute("{ bulkOperations { edges { node { id } } } }")
+    return len(listed["bulkOperations"]["edges"])

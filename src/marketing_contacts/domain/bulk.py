@@ -11,10 +11,12 @@ from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.changes import UsageChange, plan_usage_change
 from marketing_contacts.domain.contacts import Contact, StatusUpdate, change_status
 from marketing_contacts.domain.errors import (
+    MAX_ID_LENGTH,
     ErrorCode,
     UserError,
     check_id,
     check_ids,
+    check_length,
     refuse,
 )
 from marketing_contacts.domain.filters import ContactFilter
@@ -80,6 +82,14 @@ class Selection:
             raise refuse(
                 ErrorCode.TOO_MANY,
                 f"a selection holds at most {MAX_SELECTED_IDS} ids",
+                "input",
+                "selection",
+                "ids",
+            )
+        if self.ids == ():
+            raise refuse(
+                ErrorCode.INVALID,
+                "a selection by ids names at least one id",
                 "input",
                 "selection",
                 "ids",
@@ -154,6 +164,19 @@ def preview_status_change(
         would_be_blocked=blocked,
         blocked_by_tier=joining - fits,
     )
+
+
+def check_idempotency_key(key: str | None) -> None:
+    """B5: a key names one request among the caller's: a short id with something in it (an
+    empty or blank key is a slip, a template left unfilled, that would tie unrelated requests
+    to one operation)."""
+    if key is None:
+        return
+    check_length(key, MAX_ID_LENGTH, "input", "idempotencyKey")
+    if not key.strip():
+        raise refuse(
+            ErrorCode.INVALID, "an idempotency key is not blank", "input", "idempotencyKey"
+        )
 
 
 def check_confirmation(target: MarketingStatus, confirm_count: int | None, matched: int) -> None:

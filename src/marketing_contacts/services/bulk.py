@@ -16,6 +16,7 @@ from marketing_contacts.domain.bulk import (
     StatusChangePreview,
     check_cancellable,
     check_confirmation,
+    check_idempotency_key,
     preview_status_change,
 )
 from marketing_contacts.domain.errors import (
@@ -83,7 +84,7 @@ class BulkService:
         B5: a key already held answers before anything else is checked, so the retry of a
         request whose answer was lost gets its operation even after the contacts moved on."""
         check_length(request.source_id, MAX_ID_LENGTH, "input", "sourceId")
-        check_length(request.idempotency_key, MAX_ID_LENGTH, "input", "idempotencyKey")
+        check_idempotency_key(request.idempotency_key)
         if request.idempotency_key is not None:
             held = await self.ports.bulk.held_key(
                 caller.account_id, request.idempotency_key, self.ports.clock.now()

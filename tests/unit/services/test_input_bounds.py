@@ -9,10 +9,12 @@ from dataclasses import dataclass
 
 import pytest
 
+from marketing_contacts.domain.bulk import Selection
 from marketing_contacts.domain.errors import MAX_ID_LENGTH, DomainError, ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.services.accounts import AccountOpening, AccountSettings
+from marketing_contacts.services.bulk import BulkRequest
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft, ContactEdit
 from marketing_contacts.services.paging import MAX_CURSOR_LENGTH
@@ -94,6 +96,14 @@ CASES: list[tuple[str, Call, tuple[str, ...]]] = [
     ("bulkOperation", lambda s: s.services.bulk.get(s.caller, LONG), ("id",)),
     ("bulkOperations after", lambda s: s.services.bulk.page(s.caller, 10, LONG), ("after",)),
     ("cancelBulkOperation", lambda s: s.services.bulk.cancel(s.caller, LONG), ("id",)),
+    (
+        "startBulkStatusChange idempotencyKey",
+        lambda s: s.services.bulk.start(
+            s.caller,
+            BulkRequest(Selection(filter=ContactFilter()), NON_MARKETING, idempotency_key=" "),
+        ),
+        ("input", "idempotencyKey"),
+    ),
     (
         "updateAccountSettings name",
         lambda s: s.services.accounts.update_settings(s.caller, AccountSettings(name="Acme\tInc")),
