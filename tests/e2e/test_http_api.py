@@ -475,24 +475,50 @@ def test_a_subscription_over_plain_http_is_told_to_use_websocket(api: Api) -> No
 
 
 @pytest.mark.parametrize(
-    ("variables", "why"),
+    ("value", "why"),
     [
-        ({"after": "2026-11-25T10:00:00"}, "has no offset"),
-        ({"after": "2026-11-25"}, "has no offset"),
-        ({"after": "0001-01-01T00:00:00+14:00"}, "out of range"),
+        ("2026-11-25T10:00:00", "has no offset"),
+        ("2026-11-25", "has no offset"),
+        ("0001-01-01T00:00:00+14:00", "out of range"),
+        ("2026-11-25 10:00:00Z", "is not an RFC 3339 date and time"),
+        ("20261125T100000Z", "is not an RFC 3339 date and time"),
+        ("2026-W48-3T10:00:00Z", "is not an RFC 3339 date and time"),
     ],
 )
-def test_a_datetime_without_offset_or_out_of_range_is_a_graphql_error(
-    api: Api, variables: dict[str, str], why: str
+def test_a_datetime_other_than_rfc_3339_is_an_invalid_graphql_error(
+    api: Api, value: str, why: str
 ) -> None:
+    """As a variable and as a literal: the message says why, the code is INVALID."""
     token = api.cli("accounts", "create", "--name", "Dates", "--json")["token"]
-    response = api.post(
+    as_variable = api.post(
         token,
         "query($after: DateTime) { contacts(filter: {createdAfter: $after}) { totalCount } }",
-        **variables,
+        after=value,
     )
-    errors = response.json()["errors"]
-    assert why in errors[0]["message"], errors
+    as_literal = api.post(
+        token, f'{{ contacts(filter: {{createdAfter: "{value}"}}) {{ totalCount }} }}'
+    )
+    for response in (as_variable, as_literal):
+        errors = response.json()["errors"]
+        assert why in errors[0]["message"], errors
+        assert [error["extensions"]["code"] for error in errors] == ["INVALID"], errors
+
+
+def test_thirty_aliases_echoing_a_long_argument_get_a_small_answer(api: Api) -> None:
+    """Each alias is refused with a message that repeats a short prefix of the argument: the
+    answer does not grow with it (whole, it would be about a megabyte)."""
+    token = api.cli("accounts", "create", "--name", "Echoes", "--json")["token"]
+    calls = " ".join(
+        f"a{n}: createContact(input: {{email: $s}}) {{ userErrors {{ code field message }} }}"
+        for n in range(30)
+    )
+    response = api.post(token, f"mutation($s: String) {{ {calls} }}", s="x@" * 15_000)
+    assert response.status_code == 200, response.text[:500]
+    assert len(response.content) < 64_000
+    payloads = response.json()["data"].values()
+    assert [[(e["code"], e["field"]) for e in p["userErrors"]] for p in payloads] == [
+        [("INVALID", ["input", "email"])]
+    ] * 30
 
 
 def test_graphiql_loads_without_a_token_in_development(

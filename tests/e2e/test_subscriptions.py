@@ -183,11 +183,15 @@ async def test_bulk_progress_from_a_worker_reaches_a_subscriber(stack: Stack) ->
 async def test_a_foreign_operation_id_yields_an_error(stack: Stack) -> None:
     owner = stack.cli("accounts", "create", "--name", "Owner")
     stranger = stack.cli("accounts", "create", "--name", "Stranger")
+    contact = stack.post(
+        stack.api_a, owner["token"], "mutation { createContact(input: {}) { contact { id } } }"
+    )["createContact"]["contact"]
     operation = stack.post(
         stack.api_a,
         owner["token"],
-        "mutation { startBulkStatusChange(input: {selection: {ids: []}, status: NON_MARKETING}) "
-        "{ bulkOperation { id } } }",
+        "mutation($id: ID!) { startBulkStatusChange(input: {selection: {ids: [$id]}, "
+        "status: NON_MARKETING}) { bulkOperation { id } } }",
+        id=contact["id"],
     )["startBulkStatusChange"]["bulkOperation"]
     async with graphql_socket(stack.ws(stack.api_a), stranger["token"]) as socket:
         await acknowledged(socket)

@@ -381,7 +381,11 @@ async def test_bad_selections_are_errors_and_queue_nothing(runtime: Runtime) -> 
         START, input={"selection": {"unengaged": True, "listId": "x"}, "status": "MARKETING"}
     )
     assert two_fields.errors is not None and two_fields.data is None
-    empty = await start(client, selection={"ids": []}, status="NON_MARKETING")
+    no_ids = await start(client, selection={"ids": []}, status="NON_MARKETING")
+    assert no_ids["userErrors"][0]["code"] == "INVALID"
+    assert no_ids["userErrors"][0]["field"] == ["input", "selection", "ids"]
+    nobody = {"filter": {"emailDomain": "nobody.example"}}
+    empty = await start(client, selection=nobody, status="NON_MARKETING")
     done = await run_to_end(runtime, client, empty["bulkOperation"]["id"])
     assert (done["status"], done["matched"], done["progress"]) == ("COMPLETED", 0, 1.0)
     listed = await client.execute("{ bulkOperations { edges { node { id } } } }")

@@ -122,7 +122,7 @@ async def test_c8_email_is_unique_per_account_case_insensitive(runtime: Runtime)
     client = await open_client(runtime.services)
     other = await open_client(runtime.services, name="Other")
     first = await create(client, email="Ada@Example.com")
-    assert first["contact"]["email"] == "Ada@Example.com"
+    assert first["contact"]["email"] == "Ada@example.com"  # the domain in its normal form
     again = await create(client, email="ada@example.COM")
     assert [e["code"] for e in again["userErrors"]] == ["DUPLICATE"]
     assert again["userErrors"][0]["field"] == ["input", "email"]
@@ -182,7 +182,7 @@ async def test_contacts_filter_by_status_and_email_domain(runtime: Runtime) -> N
     marketing = await client.execute(
         PAGE, filter={"emailDomain": "acme.io", "marketingStatus": "MARKETING"}
     )
-    assert [e["node"]["email"] for e in marketing["contacts"]["edges"]] == ["a@Acme.io"]
+    assert [e["node"]["email"] for e in marketing["contacts"]["edges"]] == ["a@acme.io"]
 
 
 @pytest.mark.parametrize(

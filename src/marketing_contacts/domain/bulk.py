@@ -10,7 +10,15 @@ from enum import StrEnum
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.changes import UsageChange, plan_usage_change
 from marketing_contacts.domain.contacts import Contact, StatusUpdate, change_status
-from marketing_contacts.domain.errors import ErrorCode, UserError, refuse
+from marketing_contacts.domain.errors import (
+    MAX_ID_LENGTH,
+    ErrorCode,
+    UserError,
+    check_id,
+    check_ids,
+    check_length,
+    refuse,
+)
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import (
     MarketingState,
@@ -52,6 +60,7 @@ class Selection:
 
     def __post_init__(self) -> None:
         if self.ids is not None:  # an id given twice selects one contact
+            check_ids(self.ids, "input", "selection", "ids")
             object.__setattr__(self, "ids", tuple(dict.fromkeys(self.ids)))
         given = [v for v in (self.ids, self.filter, self.list_id, self.unengaged) if v is not None]
         if len(given) != 1:
@@ -77,6 +86,17 @@ class Selection:
                 "selection",
                 "ids",
             )
+        if self.ids == ():
+            raise refuse(
+                ErrorCode.INVALID,
+                "a selection by ids names at least one id",
+                "input",
+                "selection",
+                "ids",
+            )
+        check_id(self.list_id, "input", "selection", "listId")
+        if self.filter is not None:
+            self.filter.check("input", "selection", "filter")
 
     def in_selection_order(self, found: Collection[str]) -> list[str]:
         """T6's selection order for an ids selection: the order the ids were given in, of those
@@ -144,6 +164,19 @@ def preview_status_change(
         would_be_blocked=blocked,
         blocked_by_tier=joining - fits,
     )
+
+
+def check_idempotency_key(key: str | None) -> None:
+    """B5: a key names one request among the caller's: a short id with something in it (an
+    empty or blank key is a slip, a template left unfilled, that would tie unrelated requests
+    to one operation)."""
+    if key is None:
+        return
+    check_length(key, MAX_ID_LENGTH, "input", "idempotencyKey")
+    if not key.strip():
+        raise refuse(
+            ErrorCode.INVALID, "an idempotency key is not blank", "input", "idempotencyKey"
+        )
 
 
 def check_confirmation(target: MarketingStatus, confirm_count: int | None, matched: int) -> None:

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from email_validator import EmailNotValidError, validate_email
+
 from marketing_contacts.domain.creation import CreationSource
-from marketing_contacts.domain.errors import ErrorCode, check_length, refuse
+from marketing_contacts.domain.errors import (
+    ErrorCode,
+    check_length,
+    check_no_controls,
+    quoted,
+    refuse,
+)
 from marketing_contacts.domain.statuses import (
     MarketingState,
     MarketingStatus,
@@ -22,15 +28,11 @@ from marketing_contacts.domain.statuses import (
 )
 
 MAX_EMAIL_LENGTH = 254
-#: a local part without spaces, control characters or the separators that make an address a
-#: list; a domain of dot-separated labels (letters, digits, inner hyphens), ending in letters
-#: (or a punycode top-level domain)
-_EMAIL = re.compile(
-    r"^[^@\s\x00-\x1f\x7f,;<>()\[\]\\\"]+@(?:[^\W_](?:[\w-]*[^\W_])?\.)+(?:[^\W\d_]{2,}|xn--[a-z\d-]+)$"
-)
 #: free text of a contact (names, job title, company name) and its owner id
 MAX_TEXT_LENGTH = 1_000
 TEXT_FIELDS = ("first_name", "last_name", "job_title", "company_name", "owner_id")
+#: the text fields a person reads, which hold no control characters
+NAME_FIELDS = ("first_name", "last_name", "job_title", "company_name")
 
 
 class LifecycleStage(StrEnum):
@@ -63,21 +65,43 @@ def check_lifecycle_change(current: LifecycleStage | None, new: LifecycleStage |
 
 
 def normalize_email(raw: str | None, *field: str) -> str | None:
-    """C8: a syntactically valid address, trimmed; None or blank means no email."""
+    """C8: a valid address, trimmed and in its normal form; None or blank means no email.
+
+    Valid is what the email-validator package accepts, strictly (a local part of at most 64
+    characters) and without DNS look-ups: dot-atoms only (no quoted local part, display name or
+    IP literal), no invisible characters. Special-use domains (.test, .local, .invalid, ...)
+    are refused, since nobody is marketed to there; the example domains (example.com) are
+    ordinary domains to the syntax and stay valid. The normal form is the package's: NFC, the
+    domain lower-cased and in Unicode, the local part's case kept (but for RFC 2142's
+    case-insensitive role names such as Postmaster); email_key lower-cases it whole."""
     if raw is None or not raw.strip():
         return None
-    email = unicodedata.normalize("NFC", raw.strip())
-    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
-        raise refuse(ErrorCode.INVALID, f"{raw!r} is not a valid email address", *field)
-    return email
+    email = raw.strip()
+    if len(email) > MAX_EMAIL_LENGTH:
+        raise refuse(
+            ErrorCode.INVALID, f"an email has at most {MAX_EMAIL_LENGTH} characters", *field
+        )
+    try:
+        valid = validate_email(
+            email, strict=True, check_deliverability=False, test_environment=False
+        )
+    except EmailNotValidError as error:
+        # the reason may name characters or the domain: bounded, the address is short by now
+        raise refuse(
+            ErrorCode.INVALID, f"{quoted(email)} is not a valid email address: {error}", *field
+        ) from error
+    return valid.normalized
 
 
 def check_text_fields(values: Mapping[str, object], *prefix: str) -> None:
-    """Every free-text field given holds at most MAX_TEXT_LENGTH characters."""
+    """Every free-text field given holds at most MAX_TEXT_LENGTH characters, and the names no
+    control character."""
     for name in TEXT_FIELDS:
         value = values.get(name)
         if isinstance(value, str):
             check_length(value, MAX_TEXT_LENGTH, *prefix, _camel(name))
+            if name in NAME_FIELDS:
+                check_no_controls(value, *prefix, _camel(name))
 
 
 def _camel(name: str) -> str:

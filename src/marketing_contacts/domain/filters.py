@@ -5,9 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from marketing_contacts.domain.contacts import Contact, LifecycleStage, email_domain
+from marketing_contacts.domain.contacts import (
+    MAX_TEXT_LENGTH,
+    Contact,
+    LifecycleStage,
+    email_domain,
+)
 from marketing_contacts.domain.creation import CreationSource
+from marketing_contacts.domain.errors import check_id, check_length
 from marketing_contacts.domain.statuses import MarketingStatus
+
+#: a domain name has at most 253 characters (RFC 1035)
+MAX_DOMAIN_LENGTH = 253
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,13 @@ class ContactFilter:
     list_id: str | None = None
     #: S6: hard-bounced or unsubscribed from all email
     unengaged: bool | None = None
+
+    def check(self, *field: str) -> None:
+        """The client's strings are bounded like what they are compared with (a domain, an
+        owner id as a contact stores it, a list id): INVALID under `field` past that."""
+        check_length(self.email_domain, MAX_DOMAIN_LENGTH, *field, "emailDomain")
+        check_length(self.owner_id, MAX_TEXT_LENGTH, *field, "ownerId")
+        check_id(self.list_id, *field, "listId")
 
     def matches(self, contact: Contact) -> bool:
         checks = (

@@ -13,7 +13,10 @@ from enum import StrEnum
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.errors import ErrorCode, check_length, quoted, refuse
+
+#: no IANA zone name is longer (the longest has 32 characters)
+MAX_ZONE_NAME_LENGTH = 64
 
 
 class CommitmentTerm(StrEnum):
@@ -84,14 +87,16 @@ def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
 
 
 def zone(name: str) -> ZoneInfo:
-    """The IANA zone named `name`, or an INVALID error on the `timezone` field."""
+    """The IANA zone named `name`, or an INVALID error on the `timezone` field (a name past
+    MAX_ZONE_NAME_LENGTH is none: the longest is about half of it)."""
+    check_length(name, MAX_ZONE_NAME_LENGTH, "input", "timezone")
     if name not in _known_zones():
-        raise refuse(ErrorCode.INVALID, f"unknown time zone {name!r}", "input", "timezone")
+        raise refuse(ErrorCode.INVALID, f"unknown time zone {quoted(name)}", "input", "timezone")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise refuse(
-            ErrorCode.INVALID, f"unknown time zone {name!r}", "input", "timezone"
+            ErrorCode.INVALID, f"unknown time zone {quoted(name)}", "input", "timezone"
         ) from error
 
 

@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
-from marketing_contacts.domain.errors import DomainError, ErrorCode, refuse
+from marketing_contacts.domain.errors import DomainError, ErrorCode, quoted, refuse
 from marketing_contacts.events.hub import EventHub
 from marketing_contacts.schema.bulk import BulkOperation
 from marketing_contacts.schema.context import Info
@@ -78,7 +78,7 @@ class Subscription:
         async with hub_of(info).subscribe(caller.account_id) as subscriber:
             operation = await bulk.get(caller, str(id))
             if operation is None:
-                raise refuse(ErrorCode.NOT_FOUND, f"operation {id} does not exist", "id")
+                raise refuse(ErrorCode.NOT_FOUND, f"operation {quoted(id)} does not exist", "id")
             yield BulkOperation.of(operation)
             while not operation.status.finished:
                 await subscriber.wait()

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from marketing_contacts.domain.accounts import Account, open_account
 from marketing_contacts.domain.alerts import TierAlert, validate_thresholds
 from marketing_contacts.domain.creation import CreationSource
-from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.errors import ErrorCode, check_no_controls, refuse
 from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.domain.tiers import (
     DEFAULT_LADDERS,
@@ -52,9 +52,11 @@ class AccountSettings:
 
 
 def check_name(name: str, *field: str) -> str:
+    """An account's name, trimmed: 1 to MAX_NAME_LENGTH characters, no control character."""
     name = name.strip()
     if not name or len(name) > MAX_NAME_LENGTH:
         raise refuse(ErrorCode.INVALID, f"a name has 1 to {MAX_NAME_LENGTH} characters", *field)
+    check_no_controls(name, *field)
     return name
 
 
@@ -110,13 +112,15 @@ class AccountService:
         self, caller: Caller, first: int, after: str | None
     ) -> Page[Stored[TierChange]]:
         return await paged(
-            first, self.ports.tier_records.tier_changes(caller.account_id, first, after)
+            first, after, self.ports.tier_records.tier_changes(caller.account_id, first, after)
         )
 
     async def alerts(
         self, caller: Caller, first: int, after: str | None
     ) -> Page[Stored[TierAlert]]:
-        return await paged(first, self.ports.tier_records.alerts(caller.account_id, first, after))
+        return await paged(
+            first, after, self.ports.tier_records.alerts(caller.account_id, first, after)
+        )
 
     async def alerts_since(
         self, caller: Caller, since: datetime, limit: int

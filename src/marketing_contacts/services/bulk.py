@@ -16,9 +16,17 @@ from marketing_contacts.domain.bulk import (
     StatusChangePreview,
     check_cancellable,
     check_confirmation,
+    check_idempotency_key,
     preview_status_change,
 )
-from marketing_contacts.domain.errors import MAX_ID_LENGTH, ErrorCode, check_length, refuse
+from marketing_contacts.domain.errors import (
+    MAX_ID_LENGTH,
+    ErrorCode,
+    check_id,
+    check_length,
+    quoted,
+    refuse,
+)
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.permissions import check_status_permission
 from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
@@ -76,7 +84,7 @@ class BulkService:
         B5: a key already held answers before anything else is checked, so the retry of a
         request whose answer was lost gets its operation even after the contacts moved on."""
         check_length(request.source_id, MAX_ID_LENGTH, "input", "sourceId")
-        check_length(request.idempotency_key, MAX_ID_LENGTH, "input", "idempotencyKey")
+        check_idempotency_key(request.idempotency_key)
         if request.idempotency_key is not None:
             held = await self.ports.bulk.held_key(
                 caller.account_id, request.idempotency_key, self.ports.clock.now()
@@ -130,6 +138,7 @@ class BulkService:
 
     async def cancel(self, caller: Caller, operation_id: str) -> BulkOperation:
         """Stops the operation after its current chunk; what was applied stays applied."""
+        check_id(operation_id, "id")
         cancelled = await self.ports.bulk.cancel(
             caller.account_id, operation_id, self.ports.clock.now()
         )
@@ -140,15 +149,18 @@ class BulkService:
         raise refuse(ErrorCode.CONFLICT, "the operation ended meanwhile", "id")
 
     async def get(self, caller: Caller, operation_id: str) -> BulkOperation | None:
+        check_id(operation_id, "id")
         return await self.ports.bulk.get(caller.account_id, operation_id)
 
     async def page(self, caller: Caller, first: int, after: str | None) -> Page[BulkOperation]:
-        return await paged(first, self.ports.bulk.page(caller.account_id, first, after))
+        return await paged(first, after, self.ports.bulk.page(caller.account_id, first, after))
 
     async def _existing(self, caller: Caller, operation_id: str) -> BulkOperation:
         operation = await self.get(caller, operation_id)
         if operation is None:
-            raise refuse(ErrorCode.NOT_FOUND, f"operation {operation_id} does not exist", "id")
+            raise refuse(
+                ErrorCode.NOT_FOUND, f"operation {quoted(operation_id)} does not exist", "id"
+            )
         return operation
 
     async def _replay(
@@ -171,7 +183,7 @@ class BulkService:
         if await self.ports.lists.get(caller.account_id, selection.list_id) is None:
             raise refuse(
                 ErrorCode.NOT_FOUND,
-                f"list {selection.list_id} does not exist",
+                f"list {quoted(selection.list_id)} does not exist",
                 "input",
                 "selection",
                 "listId",

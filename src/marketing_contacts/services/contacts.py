@@ -16,7 +16,7 @@ from marketing_contacts.domain.contacts import (
     normalize_email,
 )
 from marketing_contacts.domain.creation import CreationSource, initial_status
-from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.errors import ErrorCode, check_id, quoted, refuse
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.permissions import check_status_permission
 from marketing_contacts.domain.statuses import (
@@ -75,8 +75,9 @@ class ContactEdit:
     marketing_status: MarketingStatus | None = None
 
 
-def duplicate_email(email: str | None) -> Exception:
-    return refuse(ErrorCode.DUPLICATE, f"a contact with email {email} exists", "input", "email")
+def duplicate_email() -> Exception:
+    """C8: the address is the one the client sent, at the field named: no need to repeat it."""
+    return refuse(ErrorCode.DUPLICATE, "a contact with this email address exists", "input", "email")
 
 
 class ContactService:
@@ -84,14 +85,19 @@ class ContactService:
         self.ports = ports
 
     async def get(self, caller: Caller, contact_id: str) -> Contact | None:
+        check_id(contact_id, "id")
         return await self.ports.contacts.get(caller.account_id, contact_id)
 
     async def page(
         self, caller: Caller, where: ContactFilter, first: int, after: str | None
     ) -> Page[Contact]:
-        return await paged(first, self.ports.contacts.page(caller.account_id, where, first, after))
+        where.check("filter")
+        return await paged(
+            first, after, self.ports.contacts.page(caller.account_id, where, first, after)
+        )
 
     async def count(self, caller: Caller, where: ContactFilter) -> int:
+        where.check("filter")
         return await self.ports.contacts.count(caller.account_id, where)
 
     async def create(self, caller: Caller, draft: ContactDraft) -> Contact:
@@ -147,12 +153,13 @@ class ContactService:
             try:
                 await self.ports.ledger.commit(batch)
             except DuplicateEmail as error:
-                raise duplicate_email(email) from error
+                raise duplicate_email() from error
             return contact
 
         return await self.ports.retrying_on(caller.account_id, attempt)
 
     async def update(self, caller: Caller, contact_id: str, edit: ContactEdit) -> Contact:
+        check_id(contact_id, "id")
         changes = dict(edit.changes)
         if "email" in changes:
             changes["email"] = normalize_email(changes["email"], "input", "email")
@@ -194,12 +201,13 @@ class ContactService:
                 await self.ports.ledger.commit(batch_for(account, change, [status_update]))
                 return update.after
             except DuplicateEmail as error:
-                raise duplicate_email(changes.get("email")) from error
+                raise duplicate_email() from error
 
         return await self.ports.retrying_on(caller.account_id, attempt)
 
     async def delete(self, caller: Caller, contact_id: str) -> str:
         """S2: a deleted marketing contact leaves the count at once."""
+        check_id(contact_id, "id")
 
         async def attempt() -> str:
             contact = await self._existing(caller, contact_id)
@@ -219,7 +227,7 @@ class ContactService:
         self, caller: Caller, contact_id: str, first: int, after: str | None
     ) -> Page[HistoryEntry]:
         return await paged(
-            first, self.ports.history.page(caller.account_id, contact_id, first, after)
+            first, after, self.ports.history.page(caller.account_id, contact_id, first, after)
         )
 
     async def first_history_pages(
@@ -232,5 +240,5 @@ class ContactService:
     async def _existing(self, caller: Caller, contact_id: str) -> Contact:
         contact = await self.ports.contacts.get(caller.account_id, contact_id)
         if contact is None:
-            raise refuse(ErrorCode.NOT_FOUND, f"contact {contact_id} does not exist", "id")
+            raise refuse(ErrorCode.NOT_FOUND, f"contact {quoted(contact_id)} does not exist", "id")
         return contact

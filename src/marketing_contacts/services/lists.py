@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from marketing_contacts.domain.errors import DomainError, ErrorCode, UserError, refuse
+from marketing_contacts.domain.errors import (
+    DomainError,
+    ErrorCode,
+    check_id,
+    check_ids,
+    check_no_controls,
+    contacts_not_found,
+    quoted,
+    refuse,
+)
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.paging import paged
 from marketing_contacts.services.ports import Page
@@ -75,16 +84,20 @@ class ListStore(Protocol):
 
 
 def check_name(name: str) -> str:
+    """A list's name, trimmed: 1 to MAX_NAME_LENGTH characters, no control character."""
     stripped = name.strip()
     if not 1 <= len(stripped) <= MAX_NAME_LENGTH:
         raise refuse(
             ErrorCode.INVALID, f"a list name has 1 to {MAX_NAME_LENGTH} characters", "name"
         )
+    check_no_controls(stripped, "name")
     return stripped
 
 
 def distinct_ids(contact_ids: Sequence[str]) -> list[str]:
-    """The ids in their first order, each once; TOO_MANY past MAX_LIST_CHANGE."""
+    """The ids in their first order, each once; INVALID at the first too long one, TOO_MANY
+    past MAX_LIST_CHANGE."""
+    check_ids(contact_ids, "contactIds")
     ids = list(dict.fromkeys(contact_ids))
     if len(ids) > MAX_LIST_CHANGE:
         raise refuse(
@@ -101,10 +114,11 @@ class ListService:
         self.lists = ports.lists if lists is None else lists
 
     async def get(self, caller: Caller, list_id: str) -> ContactList | None:
+        check_id(list_id, "id")
         return await self.lists.get(caller.account_id, list_id)
 
     async def page(self, caller: Caller, first: int, after: str | None) -> Page[ContactList]:
-        return await paged(first, self.lists.page(caller.account_id, first, after))
+        return await paged(first, after, self.lists.page(caller.account_id, first, after))
 
     async def size(self, caller: Caller, list_id: str) -> int:
         return await self.lists.size(caller.account_id, list_id)
@@ -163,6 +177,7 @@ class ListService:
         return list_id
 
     async def _existing(self, caller: Caller, list_id: str, field: str) -> ContactList:
+        check_id(list_id, field)
         contact_list = await self.lists.get(caller.account_id, list_id)
         if contact_list is None:
             raise self._not_found(list_id, field)
@@ -170,26 +185,16 @@ class ListService:
 
     @staticmethod
     def _not_found(list_id: str, field: str) -> DomainError:
-        return refuse(ErrorCode.NOT_FOUND, f"list {list_id} does not exist", field)
+        return refuse(ErrorCode.NOT_FOUND, f"list {quoted(list_id)} does not exist", field)
 
     async def _check_contacts(
         self, caller: Caller, contact_ids: Sequence[str], ids: Sequence[str]
     ) -> None:
-        """NOT_FOUND at each id (its first index) that is no contact of the caller's account."""
+        """NOT_FOUND at each id (its first index) that is no contact of the caller's account
+        (the first MAX_NAMED_IDS of them, and a count of the rest)."""
         if not ids:
             return
         found = {c.id for c in await self.ports.contacts.get_many(caller.account_id, ids)}
-        first_index: dict[str, int] = {}
-        for index, cid in enumerate(contact_ids):
-            first_index.setdefault(cid, index)
-        missing = [
-            UserError(
-                ErrorCode.NOT_FOUND,
-                f"contact {cid} does not exist",
-                ("contactIds", str(first_index[cid])),
-            )
-            for cid in ids
-            if cid not in found
-        ]
-        if missing:
-            raise DomainError(*missing)
+        missing = contacts_not_found(contact_ids, found, "contactIds")
+        if missing is not None:
+            raise missing

@@ -10,6 +10,8 @@ from marketing_contacts.services.ports import BadCursor, Page
 
 T = TypeVar("T")
 MAX_PAGE = 200
+#: no cursor the stores hand out is longer (they are a few dozen characters)
+MAX_CURSOR_LENGTH = 200
 
 
 def check_first(first: int) -> None:
@@ -17,15 +19,21 @@ def check_first(first: int) -> None:
         raise refuse(ErrorCode.INVALID, f"first must be from 1 to {MAX_PAGE}", "first")
 
 
-async def paged(first: int, read: Coroutine[Any, Any, Page[T]]) -> Page[T]:
+async def paged(first: int, after: str | None, read: Coroutine[Any, Any, Page[T]]) -> Page[T]:
+    """The page `read` reads, once `first` and `after` are known to be fit for it (`read` is
+    not run otherwise)."""
     try:
         check_first(first)
+        if after is not None and len(after) > MAX_CURSOR_LENGTH:
+            raise not_a_cursor()
     except DomainError:
         read.close()
         raise
     try:
         return await read
     except BadCursor as error:
-        raise refuse(
-            ErrorCode.INVALID, "after is not a cursor of this connection", "after"
-        ) from error
+        raise not_a_cursor() from error
+
+
+def not_a_cursor() -> DomainError:
+    return refuse(ErrorCode.INVALID, "after is not a cursor of this connection", "after")

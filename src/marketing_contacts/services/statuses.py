@@ -12,8 +12,9 @@ from marketing_contacts.domain.errors import (
     MAX_ID_LENGTH,
     DomainError,
     ErrorCode,
-    UserError,
+    check_ids,
     check_length,
+    contacts_not_found,
     refuse,
 )
 from marketing_contacts.domain.permissions import check_status_permission
@@ -91,6 +92,7 @@ class StatusService:
     ) -> StatusResult:
         """All or nothing for up to 100 contacts (an id given twice is one contact); a no-op
         stores nothing."""
+        check_ids(contact_ids, "input", "contactIds")
         ids = list(dict.fromkeys(contact_ids))
         if len(ids) > MAX_SYNC_CONTACTS:
             raise refuse(
@@ -112,17 +114,9 @@ class StatusService:
                 edition=account.edition,
             )
             found = {c.id: c for c in await self.ports.contacts.get_many(account.id, ids)}
-            missing = [
-                UserError(
-                    ErrorCode.NOT_FOUND,
-                    f"contact {cid} does not exist",
-                    ("input", "contactIds", str(contact_ids.index(cid))),
-                )
-                for cid in ids
-                if cid not in found
-            ]
-            if missing:
-                raise DomainError(*missing)
+            missing = contacts_not_found(contact_ids, found, "input", "contactIds")
+            if missing is not None:
+                raise missing
             now = self.ports.clock.now()
             updates = [u for c in found.values() if (u := change_status(c, target, source, now))]
             change = plan_usage_change(account, transitions_of(updates), now)

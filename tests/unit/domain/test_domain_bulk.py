@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from marketing_contacts.domain.bulk import MAX_SELECTED_IDS, Selection
-from marketing_contacts.domain.errors import DomainError, ErrorCode
+from marketing_contacts.domain.bulk import MAX_SELECTED_IDS, Selection, check_idempotency_key
+from marketing_contacts.domain.errors import MAX_ID_LENGTH, DomainError, ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingStatus
 
@@ -50,3 +50,45 @@ def test_b1_the_id_limit_counts_contacts_not_repeated_ids() -> None:
     assert [(e.code, e.field) for e in refused.value.errors] == [
         (ErrorCode.TOO_MANY, ("input", "selection", "ids"))
     ]
+
+
+LONG_ID = "i" * (MAX_ID_LENGTH + 1)
+
+
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (lambda: Selection(ids=()), ("ids",)),  # an operation that could match nothing
+        (lambda: Selection(ids=("a", LONG_ID)), ("ids", "1")),
+        (lambda: Selection(ids=("a", "a", "b", LONG_ID, LONG_ID)), ("ids", "3")),  # as given
+        (lambda: Selection(list_id=LONG_ID), ("listId",)),
+        (
+            lambda: Selection(filter=ContactFilter(email_domain="d" * 254)),
+            ("filter", "emailDomain"),
+        ),
+        (lambda: Selection(filter=ContactFilter(owner_id="o" * 1_001)), ("filter", "ownerId")),
+        (lambda: Selection(filter=ContactFilter(list_id=LONG_ID)), ("filter", "listId")),
+    ],
+)
+def test_b1_a_selection_that_names_nothing_or_too_long_a_string_is_invalid_at_it(
+    make: Callable[[], Selection], field: tuple[str, ...]
+) -> None:
+    with pytest.raises(DomainError) as refused:
+        make()
+    assert [(e.code, e.field) for e in refused.value.errors] == [
+        (ErrorCode.INVALID, ("input", "selection", *field))
+    ]
+
+
+@pytest.mark.parametrize("key", ["", " ", "\t\n", "k" * (MAX_ID_LENGTH + 1)])
+def test_b5_an_empty_blank_or_overlong_idempotency_key_is_invalid(key: str) -> None:
+    with pytest.raises(DomainError) as refused:
+        check_idempotency_key(key)
+    assert [(e.code, e.field) for e in refused.value.errors] == [
+        (ErrorCode.INVALID, ("input", "idempotencyKey"))
+    ]
+
+
+@pytest.mark.parametrize("key", [None, "k", "campaign-42", " padded ", "k" * MAX_ID_LENGTH])
+def test_b5_an_idempotency_key_with_something_in_it_is_taken(key: str | None) -> None:
+    check_idempotency_key(key)
