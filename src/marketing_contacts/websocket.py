@@ -21,11 +21,14 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     Message,
 )
 
+from marketing_contacts.domain.errors import MAX_ID_LENGTH
 from marketing_contacts.schema.context import RequestContext
 from marketing_contacts.schema.errors import DATABASE_UNAVAILABLE
 
 log = logging.getLogger(__name__)
 
+#: the messages a client of graphql-transport-ws sends
+MESSAGE_TYPES = frozenset({"connection_init", "ping", "pong", "subscribe", "complete"})
 #: RFC 6455's close code for "the server cannot serve this now; try again later"
 TRY_AGAIN_LATER = 1013
 
@@ -34,10 +37,15 @@ def _malformed(message: object) -> str | None:
     """Why the message cannot be handled, or None when its shape is right."""
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         return "a message is a JSON object with a string type"
+    if message["type"] not in MESSAGE_TYPES:  # strawberry's own refusal would repeat it whole
+        return "unknown message type"
+    operation_id = message.get("id")
+    if isinstance(operation_id, str) and len(operation_id) > MAX_ID_LENGTH:
+        return f"an id has at most {MAX_ID_LENGTH} characters"
     if message["type"] != "subscribe":
         return None
     payload = message.get("payload")
-    if not isinstance(message.get("id"), str) or not isinstance(payload, dict):
+    if not isinstance(operation_id, str) or not isinstance(payload, dict):
         return "subscribe carries a string id and an object payload"
     if not isinstance(payload.get("query"), str):
         return "subscribe's payload carries the query as a string"

@@ -30,7 +30,7 @@ from tests.support.cli import CLI, run_json
 from tests.support.feed import listening
 from tests.support.graphql import fragment_bomb
 from tests.support.waiting import eventually
-from tests.support.ws import acknowledged, close_code, graphql_socket, subscribe
+from tests.support.ws import acknowledged, close_code, closed_with, graphql_socket, subscribe
 
 ALLOWED_ORIGIN = "https://app.example"
 ALERTS = "subscription { tierAlerts { kind threshold marketingContacts tierLimit } }"
@@ -331,6 +331,8 @@ async def test_only_the_graphql_transport_ws_protocol_is_served(stack: Stack) ->
         {"id": "1", "type": "subscribe", "payload": {"query": 5}},
         {"id": "1", "type": "subscribe", "payload": {"query": USAGE, "variables": "x"}},
         {"id": "1", "type": "subscribe", "payload": "query"},
+        {"type": "x" * 100_000},
+        {"id": "x" * 100_000, "type": "complete"},
     ],
     ids=[
         "list",
@@ -339,6 +341,8 @@ async def test_only_the_graphql_transport_ws_protocol_is_served(stack: Stack) ->
         "query-not-string",
         "variables-not-object",
         "payload",
+        "unknown-type",
+        "long-id",
     ],
 )
 async def test_a_malformed_message_closes_the_socket_with_4400(stack: Stack, message: Any) -> None:
@@ -346,7 +350,9 @@ async def test_a_malformed_message_closes_the_socket_with_4400(stack: Stack, mes
     async with graphql_socket(stack.ws(stack.api_a), account["token"]) as socket:
         assert (await acknowledged(socket))["type"] == "connection_ack"
         await socket.send(json.dumps(message))
-        assert await close_code(socket) == 4400
+        code, reason = await closed_with(socket)
+        assert code == 4400
+        assert len(reason) < 100  # says what is wrong, never repeats what was sent
 
 
 async def test_a_message_larger_than_a_request_body_closes_the_socket_with_1009(

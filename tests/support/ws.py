@@ -75,10 +75,16 @@ async def subscribe(
     return Subscription(socket, operation_id)
 
 
-async def close_code(socket: ClientConnection, within: float = 10.0) -> int | None:
-    """The code the server closes the socket with, waiting for it; None: closed with no frame."""
+async def closed_with(socket: ClientConnection, within: float = 10.0) -> tuple[int | None, str]:
+    """The code and reason the server closes the socket with, waiting for it; (None, "") when
+    it closed with no frame."""
     try:
         message = await asyncio.wait_for(socket.recv(), within)
     except ConnectionClosed as closed:
-        return None if closed.rcvd is None else closed.rcvd.code
+        return (None, "") if closed.rcvd is None else (closed.rcvd.code, closed.rcvd.reason)
     raise AssertionError(f"the socket stayed open and sent {message!r}")
+
+
+async def close_code(socket: ClientConnection, within: float = 10.0) -> int | None:
+    """The code the server closes the socket with, waiting for it; None: closed with no frame."""
+    return (await closed_with(socket, within))[0]
