@@ -1,24 +1,20 @@
-"""The served schema keeps every type, field and argument of spec/contract.graphql."""
+"""The served schema keeps every type, field and argument of the public contract.
+
+`tests/schema/contract.graphql` is the contract as the project was given it, kept verbatim: the
+served schema may add to it, never remove or change what it holds.
+"""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from graphql import build_schema, find_breaking_changes
 
 from marketing_contacts.schema.build import schema
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 def contract_path() -> Path:
-    """spec/contract.graphql of the shared/ folder beside the repository (where CI puts it),
-    or the file CONTRACT_GRAPHQL names."""
-    named = os.environ.get("CONTRACT_GRAPHQL")
-    path = Path(named) if named else REPO.parent / "shared" / "spec" / "contract.graphql"
-    assert path.is_file(), f"the contract is not at {path}: put shared/ beside the repository"
-    return path
+    return Path(__file__).resolve().parents[1] / "schema" / "contract.graphql"
 
 
 CONTRACT = contract_path()
