@@ -24,9 +24,9 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from marketing_contacts.devstack import IN_MEMORY, start_mongo, start_redis
+from marketing_contacts.dev.processes import ManagedProcess, free_port, start_process, wait_until
+from marketing_contacts.dev.servers import IN_MEMORY, start_mongo, start_redis
 from marketing_contacts.domain.statuses import MarketingStatus
-from marketing_contacts.processes import ManagedProcess, free_port, start_process, wait_until
 from marketing_contacts.runtime import open_runtime
 from marketing_contacts.services.accounts import AccountOpening, AccountSettings
 from marketing_contacts.services.contacts import ContactDraft

@@ -53,7 +53,8 @@ from pymongo import UpdateOne, monitoring
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from marketing_contacts.devstack import IN_MEMORY, start_mongo, start_redis
+from marketing_contacts.dev.processes import ManagedProcess, free_port, start_process, wait_until
+from marketing_contacts.dev.servers import IN_MEMORY, start_mongo, start_redis
 from marketing_contacts.domain.bulk import BulkOperationStatus, Selection
 from marketing_contacts.domain.contacts import Contact
 from marketing_contacts.domain.creation import CreationSource
@@ -64,7 +65,6 @@ from marketing_contacts.domain.statuses import (
     StatusSource,
     StatusSourceType,
 )
-from marketing_contacts.processes import ManagedProcess, free_port, start_process, wait_until
 from marketing_contacts.runtime import Runtime, open_runtime
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.bulk import BulkRequest

@@ -35,7 +35,8 @@ from pymongo import UpdateOne, monitoring
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from marketing_contacts.devstack import (
+from marketing_contacts.dev.processes import free_port
+from marketing_contacts.dev.servers import (
     IN_MEMORY,
     MongoServer,
     RedisServer,
@@ -43,7 +44,6 @@ from marketing_contacts.devstack import (
     start_redis,
 )
 from marketing_contacts.domain.statuses import MarketingStatus
-from marketing_contacts.processes import free_port
 from marketing_contacts.runtime import open_runtime
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller

@@ -1,5 +1,5 @@
 """`python -m marketing_contacts` runs the command-line interface."""
 
-from marketing_contacts.cli import main
+from marketing_contacts.cli.main import main
 
 main()

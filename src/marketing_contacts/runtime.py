@@ -1,25 +1,42 @@
-"""The resources of one process: MongoDB and Redis clients and the services over them."""
+"""The composition root: the resources of one process (MongoDB and Redis clients), the services
+over them, the live-event feed, and the schema, wired from the adapters.
+
+Entry points (http, cli, dev, the worker) build what they serve from here, and only here do the
+adapters (storage, events, schema, the job queue) meet.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from arq.connections import ArqRedis
 
-from marketing_contacts.clock import SystemClock
+from marketing_contacts.events.hub import EventHub
 from marketing_contacts.events.publisher import RedisEventPublisher
-from marketing_contacts.jobs.arq_queue import ArqJobQueue
+from marketing_contacts.schema.build import build_schema
 from marketing_contacts.services.bulk_runner import BulkRunnerSettings
 from marketing_contacts.services.ports import Clock
 from marketing_contacts.services.registry import Services
 from marketing_contacts.settings import Settings
 from marketing_contacts.storage.database import Mongo, connect
+from marketing_contacts.storage.errors import database_unavailable
 from marketing_contacts.storage.wiring import mongo_ports, prepare
+from marketing_contacts.workers.queue import ArqJobQueue
+
+
+class SystemClock:
+    """The real clock (tests pass their own)."""
+
+    def now(self) -> datetime:
+        """Now, to the millisecond: what MongoDB stores, so that what a mutation answers equals
+        what a later read returns (a contact's statusChangedAt and its history entry's `at`)."""
+        now = datetime.now(UTC)
+        return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 @dataclass(frozen=True)
@@ -28,6 +45,21 @@ class Runtime:
     mongo: Mongo
     redis: ArqRedis
     services: Services
+
+
+#: the served GraphQL schema; a database that does not answer reaches its clients as UNAVAILABLE
+SCHEMA = build_schema(database_unavailable)
+
+
+@asynccontextmanager
+async def event_feed(runtime: Runtime) -> AsyncIterator[EventHub]:
+    """This process's feed of live events (one Redis subscription per account listened to)."""
+    hub = EventHub(runtime.redis)
+    await hub.start()
+    try:
+        yield hub
+    finally:
+        await hub.stop()
 
 
 @asynccontextmanager

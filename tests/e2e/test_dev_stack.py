@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from marketing_contacts.processes import free_port
+from marketing_contacts.dev.processes import free_port
 from tests.support.waiting import poll_until
 
 STARTUP_TIMEOUT_SECONDS = 120.0

@@ -14,11 +14,11 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from marketing_contacts.auth import MAX_BODY_BYTES
-from marketing_contacts.devstack import IN_MEMORY, MongoServer, RedisServer
-from marketing_contacts.processes import free_port
+from marketing_contacts.dev.processes import free_port
+from marketing_contacts.dev.servers import IN_MEMORY, MongoServer, RedisServer
+from marketing_contacts.http.auth import MAX_BODY_BYTES
+from marketing_contacts.http.websocket import TRY_AGAIN_LATER
 from marketing_contacts.schema.limits import MAX_COST
-from marketing_contacts.websocket import TRY_AGAIN_LATER
 from tests.support.api import environment, graphql, start_api
 from tests.support.cli import run_json
 from tests.support.graphql import fragment_bomb

@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
-from marketing_contacts.devstack import IN_MEMORY, MongoServer, RedisServer, start_redis
-from marketing_contacts.processes import ManagedProcess, free_port, start_process
-from marketing_contacts.websocket import TRY_AGAIN_LATER
+from marketing_contacts.dev.processes import ManagedProcess, free_port, start_process
+from marketing_contacts.dev.servers import IN_MEMORY, MongoServer, RedisServer, start_redis
+from marketing_contacts.http.websocket import TRY_AGAIN_LATER
 from tests.support.api import environment, graphql, start_api, ws_url
 from tests.support.cli import run_json
 from tests.support.feed import listening

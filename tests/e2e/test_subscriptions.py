@@ -17,9 +17,9 @@ from bson import ObjectId
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
-from marketing_contacts.devstack import MongoServer, RedisServer
+from marketing_contacts.dev.processes import ManagedProcess, free_port, start_process
+from marketing_contacts.dev.servers import MongoServer, RedisServer
 from marketing_contacts.domain.statuses import MarketingStatus
-from marketing_contacts.processes import ManagedProcess, free_port, start_process
 from marketing_contacts.runtime import open_runtime
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.settings import Settings

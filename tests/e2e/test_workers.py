@@ -25,7 +25,8 @@ from arq.jobs import Job, JobStatus
 from bson import ObjectId
 from pymongo.errors import OperationFailure
 
-from marketing_contacts.devstack import IN_MEMORY, MongoServer, RedisServer, start_redis
+from marketing_contacts.dev.processes import ManagedProcess, free_port
+from marketing_contacts.dev.servers import IN_MEMORY, MongoServer, RedisServer, start_redis
 from marketing_contacts.domain.bulk import (
     BulkOperation,
     BulkOperationStatus,
@@ -35,7 +36,6 @@ from marketing_contacts.domain.bulk import (
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.domain.update_dates import CommitmentTerm, UpdateSchedule, update_instant
-from marketing_contacts.processes import ManagedProcess, free_port
 from marketing_contacts.runtime import Runtime, open_runtime
 from marketing_contacts.storage.database import (
     ACCOUNTS,

@@ -10,20 +10,20 @@ from typing import Any
 import pytest_asyncio
 from redis.asyncio import Redis
 
+from marketing_contacts.dev.processes import free_port
 from marketing_contacts.domain.alerts import TierAlert, TierAlertKind
 from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.domain.usage import Usage, UsageCounts
 from marketing_contacts.events.hub import EventHub
 from marketing_contacts.events.messages import channel
 from marketing_contacts.events.publisher import RedisEventPublisher
-from marketing_contacts.events.subscribers import ALERT_CAPACITY
-from marketing_contacts.processes import free_port
+from marketing_contacts.runtime import SCHEMA as schema
 from marketing_contacts.runtime import Runtime, open_runtime
-from marketing_contacts.schema.build import schema
 from marketing_contacts.schema.context import RequestContext
 from marketing_contacts.services.accounts import AccountSettings
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.ports import AlertRaised, Stored, UsageChanged
+from marketing_contacts.services.subscriptions import ALERT_CAPACITY
 from marketing_contacts.settings import Settings
 from tests.support import feed
 from tests.support.graphql import Client, open_client

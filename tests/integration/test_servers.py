@@ -9,7 +9,7 @@ import redis.asyncio
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from marketing_contacts.devstack import MongoServer, RedisServer
+from marketing_contacts.dev.servers import MongoServer, RedisServer
 from marketing_contacts.settings import Settings
 
 Document = dict[str, Any]

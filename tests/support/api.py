@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from marketing_contacts.processes import ManagedProcess, start_process, wait_until
+from marketing_contacts.dev.processes import ManagedProcess, start_process, wait_until
 from tests.support.cli import CLI
 
 API_READY_SECONDS = 60.0

@@ -16,7 +16,7 @@ import pytest_asyncio
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from marketing_contacts.devstack import MongoServer, RedisServer
+from marketing_contacts.dev.servers import MongoServer, RedisServer
 from marketing_contacts.settings import Settings
 from tests.support.servers import start_test_mongo, start_test_redis, unique_database_name
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from marketing_contacts.domain.tiers import Edition, UpgradePolicy
 from marketing_contacts.domain.update_dates import CommitmentTerm
-from marketing_contacts.schema.build import schema
+from marketing_contacts.runtime import SCHEMA as schema
 from marketing_contacts.schema.context import RequestContext
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller

@@ -6,14 +6,14 @@ import re
 import uuid
 from pathlib import Path
 
-from marketing_contacts.devstack import (
+from marketing_contacts.dev.processes import free_port
+from marketing_contacts.dev.servers import (
     IN_MEMORY,
     MongoServer,
     RedisServer,
     start_mongo,
     start_redis,
 )
-from marketing_contacts.processes import free_port
 
 MAX_DATABASE_NAME_LENGTH = 63  # MongoDB allows fewer than 64 bytes
 

@@ -19,7 +19,7 @@ from typing import TypeVar
 
 from pymongo.errors import PyMongoError
 
-from marketing_contacts.processes import ManagedProcess
+from marketing_contacts.dev.processes import ManagedProcess
 from marketing_contacts.storage.database import ACCOUNTS, Mongo
 
 T = TypeVar("T")

@@ -22,13 +22,13 @@ from arq.constants import default_queue_name, health_check_key_suffix
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-from marketing_contacts.devstack import LOCALHOST, MongoServer, mongo_answers_ping
-from marketing_contacts.processes import (
+from marketing_contacts.dev.processes import (
     ManagedProcess,
     port_accepts,
     start_process,
     wait_until,
 )
+from marketing_contacts.dev.servers import LOCALHOST, MongoServer, mongo_answers_ping
 from marketing_contacts.settings import Settings
 from tests.support.cli import CLI, run_json
 

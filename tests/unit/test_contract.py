@@ -10,7 +10,7 @@ from pathlib import Path
 
 from graphql import build_schema, find_breaking_changes
 
-from marketing_contacts.schema.build import schema
+from marketing_contacts.runtime import SCHEMA as schema
 
 
 def contract_path() -> Path:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from graphql import parse
 
-from marketing_contacts.schema.build import schema
+from marketing_contacts.runtime import SCHEMA as schema
 from marketing_contacts.schema.document_cost import Measure, measure_operation
 from marketing_contacts.schema.limits import WEIGHTS
 from marketing_contacts.services.paging import MAX_PAGE

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from marketing_contacts.processes import (
+from marketing_contacts.dev.processes import (
     ProcessExitedError,
     free_port,
     port_accepts,

@@ -7,7 +7,7 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import Response
 
-from marketing_contacts.app import create_app
+from marketing_contacts.http.app import create_app
 from marketing_contacts.settings import Settings
 
 

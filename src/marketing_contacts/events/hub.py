@@ -22,7 +22,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from marketing_contacts.events.messages import account_of, channel, decode
-from marketing_contacts.events.subscribers import Subscriber
+from marketing_contacts.services.subscriptions import FeedUnavailable, Subscriber
 
 log = logging.getLogger(__name__)
 CONTROL = "mc:hub:control"
@@ -30,10 +30,6 @@ LISTEN_TIMEOUT_SECONDS = 5.0
 MAX_RECONNECT_DELAY = 5.0
 #: while the feed stays down, the log says so about once a minute
 STILL_DOWN_REPORT_SECONDS = 60.0
-
-
-class FeedUnavailable(Exception):
-    """The event feed from Redis is not there: a subscription cannot start now."""
 
 
 class EventHub:
@@ -58,7 +54,7 @@ class EventHub:
 
     @asynccontextmanager
     async def subscribe(self, account_id: str) -> AsyncIterator[Subscriber]:
-        subscriber = Subscriber(account_id)
+        subscriber = Subscriber(account_id, started_at=datetime.now(UTC))
         first = account_id not in self.subscribers
         self.subscribers.setdefault(account_id, set()).add(subscriber)
         try:

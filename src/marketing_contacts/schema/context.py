@@ -10,10 +10,10 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from marketing_contacts.domain.errors import DomainError, ErrorCode, refuse
-from marketing_contacts.events.hub import EventHub
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.ports import HistoryEntry, Page
 from marketing_contacts.services.registry import Services
+from marketing_contacts.services.subscriptions import EventFeed
 
 HistoryLoader = DataLoader[tuple[str, int], Page[HistoryEntry]]
 
@@ -23,7 +23,7 @@ class RequestContext:
     services: Services
     #: set by the HTTP token check, or by connection_init on a WebSocket
     authenticated: Caller | None = None
-    hub: EventHub | None = None
+    hub: EventFeed | None = None
     #: the graphql-transport-ws connection_init payload
     connection_params: dict[str, Any] | None = None
     _history: HistoryLoader | None = field(default=None, repr=False)

@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import strawberry
 from graphql import GraphQLError
-from pymongo.errors import ConnectionFailure as PyMongoConnectionFailure
-from pymongo.errors import PyMongoError
 
 from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.domain.errors import UserError as DomainUserError
-from marketing_contacts.events.hub import FeedUnavailable
 from marketing_contacts.schema.limits import MAX_TOKENS, too_complex
+from marketing_contacts.services.subscriptions import FeedUnavailable
 
 log = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE = "the database is unavailable right now; retry shortly"
@@ -50,19 +48,17 @@ def user_errors(errors: Sequence[DomainUserError]) -> list[UserError]:
     return [UserError.of(error) for error in errors]
 
 
-def database_unavailable(error: BaseException) -> bool:
-    """The database did not answer: unreachable, or past the time an operation may take."""
-    return isinstance(error, PyMongoConnectionFailure) or (
-        isinstance(error, PyMongoError) and error.timeout
-    )
+#: whether an exception means the database did not answer (the storage adapter knows its
+#: driver's exceptions; the composition root passes its test to the schema)
+Unavailable = Callable[[BaseException], bool]
 
 
-def client_error(error: GraphQLError) -> GraphQLError:
+def client_error(error: GraphQLError, unavailable: Unavailable) -> GraphQLError:
     """The error as the client may see it."""
     original = error.original_error
     if original is None or isinstance(original, GraphQLError):
         return request_error(error)
-    if isinstance(original, FeedUnavailable) or database_unavailable(original):
+    if isinstance(original, FeedUnavailable) or unavailable(original):
         return GraphQLError(
             str(original) if isinstance(original, FeedUnavailable) else DATABASE_UNAVAILABLE,
             nodes=error.nodes,

@@ -7,13 +7,13 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from marketing_contacts.domain.errors import DomainError, ErrorCode, quoted, refuse
-from marketing_contacts.events.hub import EventHub
 from marketing_contacts.schema.bulk import BulkOperation
 from marketing_contacts.schema.context import Info
 from marketing_contacts.schema.types import TierAlert, Usage
+from marketing_contacts.services.subscriptions import EventFeed
 
 
-def hub_of(info: Info) -> EventHub:
+def hub_of(info: Info) -> EventFeed:
     hub = info.context.hub
     if hub is None:
         raise refuse(ErrorCode.INVALID, "subscriptions are served over WebSocket only")

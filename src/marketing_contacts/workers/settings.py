@@ -20,9 +20,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from marketing_contacts.domain.errors import DomainError, ErrorCode
-from marketing_contacts.jobs.arq_queue import RUN_BULK_OPERATION
 from marketing_contacts.runtime import Runtime, open_runtime
 from marketing_contacts.settings import get_settings
+from marketing_contacts.workers.queue import RUN_BULK_OPERATION
 from marketing_contacts.workers.redis_patience import redis_settings
 
 log = logging.getLogger(__name__)

@@ -12,12 +12,12 @@ import redis
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-from marketing_contacts.processes import ManagedProcess, port_accepts, start_process, wait_until
+from marketing_contacts.dev.processes import ManagedProcess, port_accepts, start_process, wait_until
 
 LOCALHOST = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 30.0
 IN_MEMORY = ":memory:"
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def secantusd_executable() -> Path:

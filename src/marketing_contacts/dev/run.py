@@ -18,8 +18,8 @@ from types import FrameType
 
 import redis
 
-from marketing_contacts.devstack import LOCALHOST, start_mongo, start_redis
-from marketing_contacts.processes import ManagedProcess, start_process, wait_until
+from marketing_contacts.dev.processes import ManagedProcess, start_process, wait_until
+from marketing_contacts.dev.servers import LOCALHOST, start_mongo, start_redis
 from marketing_contacts.settings import Settings
 
 READY_TIMEOUT_SECONDS = 60.0
@@ -196,7 +196,7 @@ def _worker_is_healthy(redis_url: str, key: str) -> bool:
 
 
 async def _ensure_demo_account(settings: Settings) -> tuple[str, str] | None:
-    from marketing_contacts.provisioning import ensure_demo_account
+    from marketing_contacts.dev.demo import ensure_demo_account
 
     account = await ensure_demo_account(settings)
     return None if account is None else (account.account_id, account.token)

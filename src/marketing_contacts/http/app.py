@@ -22,14 +22,12 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from marketing_contacts.auth import RETRY_AFTER_SECONDS, RequireToken, bearer_token, caller_of
-from marketing_contacts.events.hub import EventHub
-from marketing_contacts.refusals import EXCEPTION_HANDLERS, refusal
-from marketing_contacts.runtime import Runtime, open_runtime
-from marketing_contacts.schema.build import schema
+from marketing_contacts.http.auth import RETRY_AFTER_SECONDS, RequireToken, bearer_token, caller_of
+from marketing_contacts.http.refusals import EXCEPTION_HANDLERS, refusal
+from marketing_contacts.http.websocket import CheckedTransportWSHandler
+from marketing_contacts.runtime import SCHEMA, Runtime, event_feed, open_runtime
 from marketing_contacts.schema.context import RequestContext
 from marketing_contacts.settings import Settings, get_settings
-from marketing_contacts.websocket import CheckedTransportWSHandler
 
 HEALTH_TIMEOUT_SECONDS = 2.0
 #: the methods strawberry serves GraphQL over (its is_request_allowed)
@@ -141,17 +139,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with open_runtime(settings) as runtime:
+        async with open_runtime(settings) as runtime, event_feed(runtime) as feed:
             app.state.runtime = runtime
-            app.state.hub = EventHub(runtime.redis)
-            await app.state.hub.start()
-            try:
-                yield
-            finally:
-                await app.state.hub.stop()
+            app.state.hub = feed
+            yield
 
     graphql = GraphQLApp(
-        schema,
+        SCHEMA,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allowed_origins=settings.allowed_origins,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],

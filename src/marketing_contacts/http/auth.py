@@ -12,7 +12,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from marketing_contacts.refusals import error_response
+from marketing_contacts.http.refusals import error_response
 from marketing_contacts.runtime import Runtime
 from marketing_contacts.schema.errors import DATABASE_UNAVAILABLE
 from marketing_contacts.services.callers import Caller

@@ -1,4 +1,8 @@
-"""What one subscription holds between deliveries: bounded, whatever the client's speed.
+"""Live subscriptions: the feed of an account's events, and what one subscription holds between
+deliveries, bounded whatever the client's speed.
+
+The feed (`EventFeed`, events.hub over Redis) hands each subscription a `Subscriber`; while it is
+down a subscription cannot start (`FeedUnavailable`).
 
 Usage keeps only the latest counts and bulk progress only the latest notice: a slow client
 skips stale states. Alerts queue up to a bound; past it the subscriber is marked, and the client
@@ -15,8 +19,10 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from marketing_contacts.domain.alerts import TierAlert
 from marketing_contacts.domain.usage import Usage
@@ -36,9 +42,15 @@ BREAK_MARGIN = timedelta(seconds=5)
 REMEMBERED_DELIVERIES = 1024
 
 
+class FeedUnavailable(Exception):
+    """The feed of live events is not there: a subscription cannot start now."""
+
+
 @dataclass(eq=False)
 class Subscriber:
     account_id: str
+    #: when the subscription began (the feed's clock): it catches up on nothing older
+    started_at: datetime
     alert_capacity: int = ALERT_CAPACITY
     alerts: deque[Stored[TierAlert]] = field(default_factory=deque)
     usage: Usage | None = None
@@ -50,7 +62,6 @@ class Subscriber:
     #: the feed came back after a break: what the subscription shows must be read afresh
     stale: bool = False
     delivered: deque[str] = field(default_factory=lambda: deque(maxlen=REMEMBERED_DELIVERIES))
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def offer(self, event: Event) -> None:
@@ -121,3 +132,12 @@ class Subscriber:
             self.progressed.discard(operation_id)
             return True
         return False
+
+
+class EventFeed(Protocol):
+    """Events of one account, as they happen, wherever they were published."""
+
+    def subscribe(self, account_id: str) -> AbstractAsyncContextManager[Subscriber]:
+        """A subscriber hearing the account's events from now on, until the context ends;
+        FeedUnavailable when the feed is down."""
+        ...

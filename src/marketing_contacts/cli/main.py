@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from marketing_contacts.cli_admin import register as register_admin_commands
+from marketing_contacts.cli.admin import register as register_admin_commands
 from marketing_contacts.settings import get_settings
 
 app = typer.Typer(
@@ -21,11 +21,11 @@ def serve() -> None:
     """Serve the GraphQL API with uvicorn on HOST:PORT."""
     import uvicorn
 
-    from marketing_contacts.auth import MAX_BODY_BYTES
+    from marketing_contacts.http.auth import MAX_BODY_BYTES
 
     settings = get_settings()
     uvicorn.run(
-        "marketing_contacts.app:create_app",
+        "marketing_contacts.http.app:create_app",
         factory=True,
         host=settings.host,
         port=settings.port,
@@ -55,7 +55,7 @@ def dev() -> None:
     MONGODB_URI / REDIS_URL, when set, are used instead of starting local servers.
     DEV_MONGO_PORT / DEV_REDIS_PORT choose the local servers' ports (27017 / 6379).
     """
-    from marketing_contacts.devrun import run_dev
+    from marketing_contacts.dev.run import run_dev
 
     raise typer.Exit(run_dev(get_settings()))
 

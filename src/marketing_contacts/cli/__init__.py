@@ -1,0 +1,1 @@
+"""The command line: serve, worker, dev, and the administration commands."""
