@@ -206,6 +206,11 @@ async def test_a_killed_process_holding_an_account_delays_only_that_account_and_
         assert report["drifted"] == 0, report
 
 
+async def _in_log(log: Path, text: str) -> bool | None:
+    written = await asyncio.to_thread(log.read_text, errors="replace")
+    return True if text in written else None
+
+
 async def _logged(process: ManagedProcess, text: str) -> bool | None:
     return True if text in log_of(process) else None
 
@@ -262,7 +267,13 @@ async def test_a3_subscriptions_around_a_redis_outage(
                 await listening(redis.url, quiet["id"])
 
                 kill_hard(redis.process)
-                # opened while Redis is away: on an open socket, and on a new one
+                # once the API knows Redis is away, a subscription opened then is told so: on
+                # an open socket, and on a new one
+                await eventually(
+                    lambda: _in_log(tmp_path / "api.log", "the event feed from Redis broke"),
+                    within=30,
+                    what="the API to notice Redis is away",
+                )
                 await unavailable(await subscribe(busy_socket, "late", ALERTS))
                 async with graphql_socket(ws_url(base), busy["token"]) as new_socket:
                     assert (await acknowledged(new_socket))["type"] == "connection_ack"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,21 +16,29 @@ from websockets.typing import Origin, Subprotocol
 PROTOCOL = "graphql-transport-ws"
 
 
+#: messages read from a socket for another subscription than the one reading, by socket and id:
+#: a subscription reading its next message keeps the others' for them, in order
+_HELD: dict[int, dict[str, deque[dict[str, Any]]]] = {}
+
+
 class Subscription:
     def __init__(self, socket: ClientConnection, operation_id: str) -> None:
         self.socket = socket
         self.id = operation_id
+        self.held = _HELD.setdefault(id(socket), {})
 
     async def next(self, within: float = 10.0) -> dict[str, Any]:
-        """The next message for this subscription (next, error or complete)."""
-        while True:
-            raw = await asyncio.wait_for(self.socket.recv(), within)
-            message: dict[str, Any] = json.loads(raw)
-            if message.get("type") == "ping":
-                await self.socket.send(json.dumps({"type": "pong"}))
-                continue
-            if message.get("id") == self.id:
-                return message
+        """The next message for this subscription (next, error or complete); messages of the
+        socket's other subscriptions read meanwhile wait for them."""
+        mine = self.held.setdefault(self.id, deque())
+        async with asyncio.timeout(within):
+            while not mine:
+                message: dict[str, Any] = json.loads(await self.socket.recv())
+                if message.get("type") == "ping":
+                    await self.socket.send(json.dumps({"type": "pong"}))
+                    continue
+                self.held.setdefault(str(message.get("id")), deque()).append(message)
+        return mine.popleft()
 
     async def data(self, within: float = 10.0) -> dict[str, Any]:
         message = await self.next(within)
@@ -52,7 +61,10 @@ async def graphql_socket(
     ) as socket:
         payload = {} if token is None else {"Authorization": f"Bearer {token}"}
         await socket.send(json.dumps({"type": "connection_init", "payload": payload}))
-        yield socket
+        try:
+            yield socket
+        finally:
+            _HELD.pop(id(socket), None)
 
 
 async def acknowledged(socket: ClientConnection) -> dict[str, Any]:
