@@ -231,7 +231,7 @@ async def start_operation(settings: Settings, n: int) -> str:
 async def wait_completed(settings: Settings, operation_id: str, n: int) -> float:
     async with open_runtime(settings) as runtime:
         while True:
-            operation = await runtime.services.ports.bulk.load(operation_id)
+            operation = await runtime.services.ports.operations.load(operation_id)
             assert operation is not None
             if operation.status.finished:
                 break

@@ -20,7 +20,7 @@ from marketing_contacts.events.hub import EventHub
 from marketing_contacts.events.publisher import RedisEventPublisher
 from marketing_contacts.schema.build import build_schema
 from marketing_contacts.services.bulk_runner import BulkRunnerSettings
-from marketing_contacts.services.ports import Clock
+from marketing_contacts.services.ports.clock import Clock
 from marketing_contacts.services.registry import Services
 from marketing_contacts.settings import Settings
 from marketing_contacts.storage.database import Mongo, connect

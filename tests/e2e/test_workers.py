@@ -302,7 +302,7 @@ async def crash_and_resume_on(place: Place, runtime: Runtime, kill_point: str) -
     assert at_kill["status"] == "RUNNING" and 0 < at_kill["processed"] < 600, (kill_point, at_kill)
 
     # the dead worker's lease must run out before the next worker's startup sweep looks
-    stored = await runtime.services.ports.bulk.load(operation_id)
+    stored = await runtime.services.ports.operations.load(operation_id)
     assert stored is not None and stored.lease_until is not None
     await until_past(stored.lease_until)
     second = await place.started_worker("worker-2")
@@ -392,7 +392,7 @@ async def test_b4_an_operation_persisted_but_never_enqueued_is_swept_and_complet
         )
         ports = runtime.services.ports
         lost = BulkOperation(
-            id=ports.contacts.new_id(),
+            id=ports.ids.new_id(),
             account_id=client.caller.account_id,
             target=MarketingStatus.NON_MARKETING,
             selection=Selection(filter=ContactFilter()),
@@ -401,7 +401,7 @@ async def test_b4_an_operation_persisted_but_never_enqueued_is_swept_and_complet
             requested_by=client.caller.token_id,
             progress=BulkProgress(matched=12),
         )
-        assert await ports.bulk.insert(lost, None) is None  # persisted; no job in Redis
+        assert await ports.operations.insert(lost, None) is None  # persisted; no job in Redis
         assert await runtime.redis.zcard("arq:queue") == 0
 
         worker = await place.started_worker()

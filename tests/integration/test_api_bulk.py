@@ -12,7 +12,7 @@ from arq.constants import default_queue_name, job_key_prefix
 
 from marketing_contacts.domain.tiers import UpgradePolicy
 from marketing_contacts.runtime import Runtime
-from marketing_contacts.services.ports import StaleWrite
+from marketing_contacts.services.ports.changes import StaleWrite
 from marketing_contacts.storage.database import BULK_PAGES, STATUS_HISTORY
 from tests.support.clock import MovableClock
 from tests.support.graphql import Client, open_client
@@ -321,11 +321,15 @@ async def test_b4_two_resolutions_at_once_leave_one_selection_applied_once(
     await contacts(client, 5)
     payload = await start(client, selection={"filter": {}}, status="MARKETING", confirmCount=5)
     operation_id = payload["bulkOperation"]["id"]
-    bulk = runtime.services.ports.bulk
+    ports = runtime.services.ports
     now = test_clock.now()
-    claimed = await bulk.claim(operation_id, "test-runner", now, now + timedelta(seconds=60))
+    claimed = await ports.operations.claim(
+        operation_id, "test-runner", now, now + timedelta(seconds=60)
+    )
     assert claimed is not None
-    resolved = await asyncio.gather(bulk.resolve(claimed, 2), bulk.resolve(claimed, 2))
+    resolved = await asyncio.gather(
+        ports.bulk_pages.resolve(claimed, 2), ports.bulk_pages.resolve(claimed, 2)
+    )
     assert resolved[0].resolution == resolved[1].resolution
     pages = runtime.mongo[BULK_PAGES]
     assert await pages.count_documents({"operation_id": operation_id}) == 3  # 2 + 2 + 1
@@ -347,15 +351,19 @@ async def test_b4_a_page_commits_only_under_the_run_that_holds_the_lease(
     operation_id = payload["bulkOperation"]["id"]
     ports, runner = runtime.services.ports, runtime.services.bulk_runner
     now = test_clock.now()
-    claimed = await ports.bulk.claim(operation_id, "stalled", now, now + timedelta(seconds=60))
+    claimed = await ports.operations.claim(
+        operation_id, "stalled", now, now + timedelta(seconds=60)
+    )
     assert claimed is not None
-    await ports.bulk.resolve(claimed, 2)
+    await ports.bulk_pages.resolve(claimed, 2)
     decided = await runner.next_page(operation_id, "stalled")
     assert decided is not None
     # the stalled run's lease runs out and a successor claims the operation
     test_clock.advance(seconds=61)
     later = test_clock.now()
-    assert await ports.bulk.claim(operation_id, "successor", later, later + timedelta(seconds=60))
+    assert await ports.operations.claim(
+        operation_id, "successor", later, later + timedelta(seconds=60)
+    )
     with pytest.raises(StaleWrite):
         await ports.writer.commit(decided)
     assert (await ports.account(claimed.account_id)).counts == decided.account_before.counts

@@ -22,7 +22,8 @@ from marketing_contacts.runtime import Runtime, open_runtime
 from marketing_contacts.schema.context import RequestContext
 from marketing_contacts.services.accounts import AccountSettings
 from marketing_contacts.services.contacts import ContactDraft
-from marketing_contacts.services.ports import AlertRaised, Stored, UsageChanged
+from marketing_contacts.services.paging import Stored
+from marketing_contacts.services.ports.events import AlertRaised, UsageChanged
 from marketing_contacts.services.subscriptions import ALERT_CAPACITY
 from marketing_contacts.settings import Settings
 from tests.support import feed

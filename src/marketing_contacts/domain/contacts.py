@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -18,6 +18,7 @@ from marketing_contacts.domain.errors import (
     refuse,
 )
 from marketing_contacts.domain.statuses import (
+    HistoryEntry,
     MarketingState,
     MarketingStatus,
     StatusChange,
@@ -26,6 +27,7 @@ from marketing_contacts.domain.statuses import (
     decide_status_change,
     state_after_update_date,
 )
+from marketing_contacts.domain.usage import Transition
 
 MAX_EMAIL_LENGTH = 254
 #: free text of a contact (names, job title, company name) and its owner id
@@ -218,3 +220,15 @@ def apply_form_submission(
     return change_status(
         contact, MarketingStatus.MARKETING, StatusSource(StatusSourceType.FORM, form_id), at
     )
+
+
+def history_of(updates: Sequence[StatusUpdate]) -> tuple[HistoryEntry, ...]:
+    """S4: the history entries of decided updates, each at the contact's new sequence."""
+    return tuple(
+        HistoryEntry(u.after.account_id, u.after.id, u.after.status_seq, u.change) for u in updates
+    )
+
+
+def transitions_of(updates: Sequence[StatusUpdate]) -> list[Transition]:
+    """T1: how decided updates move the counters."""
+    return [Transition(u.before.id, u.before.state, u.after.state) for u in updates]

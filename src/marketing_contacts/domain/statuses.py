@@ -98,6 +98,16 @@ class StatusChange:
         return self.to_state is MarketingState.MARKETING_UNTIL_NEXT_UPDATE
 
 
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A status history entry of one contact; `seq` orders a contact's entries."""
+
+    account_id: str
+    contact_id: str
+    seq: int
+    change: StatusChange
+
+
 def decide_status_change(current: MarketingState, target: MarketingStatus) -> MarketingState | None:
     """S2 for a caller's request: the state to move to, or None when nothing changes.
 

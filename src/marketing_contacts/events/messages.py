@@ -8,11 +8,11 @@ from typing import Any
 
 from marketing_contacts.domain.alerts import TierAlert, TierAlertKind
 from marketing_contacts.domain.usage import Usage, UsageCounts
-from marketing_contacts.services.ports import (
+from marketing_contacts.services.paging import Stored
+from marketing_contacts.services.ports.events import (
     AlertRaised,
     BulkProgressed,
     Event,
-    Stored,
     UsageChanged,
 )
 

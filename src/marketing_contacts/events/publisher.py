@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from redis.asyncio import Redis
 
 from marketing_contacts.events.messages import channel, encode
-from marketing_contacts.services.ports import Event
+from marketing_contacts.services.ports.events import Event
 
 
 class RedisEventPublisher:

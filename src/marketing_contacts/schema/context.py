@@ -10,8 +10,9 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from marketing_contacts.domain.errors import DomainError, ErrorCode, refuse
+from marketing_contacts.domain.statuses import HistoryEntry
 from marketing_contacts.services.callers import Caller
-from marketing_contacts.services.ports import HistoryEntry, Page
+from marketing_contacts.services.paging import Page
 from marketing_contacts.services.registry import Services
 from marketing_contacts.services.subscriptions import EventFeed
 

@@ -18,8 +18,8 @@ from marketing_contacts.schema.errors import UserError
 from marketing_contacts.schema.mutation import attempt
 from marketing_contacts.schema.types import PageInfo
 from marketing_contacts.services.callers import Caller
-from marketing_contacts.services.lists import ContactList as DomainContactList
 from marketing_contacts.services.lists import ListService
+from marketing_contacts.services.ports.lists import ContactList as DomainContactList
 
 
 @strawberry.type(description="A static list: the contacts added to it, until they are removed.")

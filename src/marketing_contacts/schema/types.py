@@ -10,10 +10,10 @@ import strawberry
 
 from marketing_contacts.domain.alerts import TierAlert as DomainTierAlert
 from marketing_contacts.domain.alerts import TierAlertKind
-from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
+from marketing_contacts.domain.statuses import HistoryEntry, MarketingStatus, StatusSourceType
 from marketing_contacts.domain.tiers import TierChange as DomainTierChange
 from marketing_contacts.domain.usage import Usage as DomainUsage
-from marketing_contacts.services.ports import HistoryEntry, Page, Stored
+from marketing_contacts.services.paging import Page, Stored
 
 
 @strawberry.type

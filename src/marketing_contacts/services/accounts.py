@@ -20,8 +20,7 @@ from marketing_contacts.domain.tiers import (
 )
 from marketing_contacts.domain.update_dates import CommitmentTerm, zone
 from marketing_contacts.services.callers import Caller
-from marketing_contacts.services.paging import paged
-from marketing_contacts.services.ports import Page, Stored
+from marketing_contacts.services.paging import Page, Stored, paged
 from marketing_contacts.services.wiring import Ports
 
 MAX_NAME_LENGTH = 200
@@ -92,7 +91,7 @@ class AccountService:
 
     async def open(self, opening: AccountOpening) -> Account:
         account = open_account(
-            id=self.ports.contacts.new_id(),
+            id=self.ports.ids.new_id(),
             name=check_name(opening.name, "name"),
             now=self.ports.clock.now(),
             edition=opening.edition,

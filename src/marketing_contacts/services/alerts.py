@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from marketing_contacts.services.ports import AlertRaised, UndeliveredAlert
+from marketing_contacts.services.ports.alerts import UndeliveredAlert
+from marketing_contacts.services.ports.events import AlertRaised
 from marketing_contacts.services.wiring import Ports
 
 #: how long an alert may wait for its writer's own publish before a worker delivers it

@@ -31,8 +31,9 @@ from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.permissions import check_status_permission
 from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
 from marketing_contacts.services.callers import Caller
-from marketing_contacts.services.paging import paged
-from marketing_contacts.services.ports import BulkProgressed, IdempotencyKey, Page
+from marketing_contacts.services.paging import Page, paged
+from marketing_contacts.services.ports.bulk import IdempotencyKey
+from marketing_contacts.services.ports.events import BulkProgressed
 from marketing_contacts.services.wiring import Ports
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,16 @@ def _filter_body(where: ContactFilter) -> dict[str, str]:
     return {k: str(v) for k, v in vars(where).items() if v is not None}
 
 
+async def enqueue(ports: Ports, operation: BulkOperation) -> None:
+    """Hand the operation to the job queue (principle 5: it was persisted first); a failure
+    leaves it QUEUED for the sweeper."""
+    try:
+        attempt = await ports.operations.mark_enqueued(operation.id)
+        await ports.jobs.enqueue_bulk_operation(operation.id, attempt)
+    except Exception:
+        log.exception("enqueueing bulk operation %s failed; the sweeper will retry", operation.id)
+
+
 class BulkService:
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
@@ -75,7 +86,7 @@ class BulkService:
     ) -> StatusChangePreview:
         await self._check_list(caller, selection)
         account = await self.ports.account(caller.account_id)
-        selected = await self.ports.bulk.count_by_state(caller.account_id, selection)
+        selected = await self.ports.contacts.count_by_state(caller.account_id, selection)
         return preview_status_change(account, selected, target)
 
     async def start(self, caller: Caller, request: BulkRequest) -> BulkOperation:
@@ -86,7 +97,7 @@ class BulkService:
         check_length(request.source_id, MAX_ID_LENGTH, "input", "sourceId")
         check_idempotency_key(request.idempotency_key)
         if request.idempotency_key is not None:
-            held = await self.ports.bulk.held_key(
+            held = await self.ports.idempotency.held(
                 caller.account_id, request.idempotency_key, self.ports.clock.now()
             )
             if held is not None:
@@ -102,7 +113,7 @@ class BulkService:
         check_confirmation(request.target, request.confirm_count, preview.matched)
         now = self.ports.clock.now()
         operation = BulkOperation(
-            id=self.ports.contacts.new_id(),
+            id=self.ports.ids.new_id(),
             account_id=caller.account_id,
             target=request.target,
             selection=request.selection,
@@ -120,26 +131,16 @@ class BulkService:
                 operation.id,
                 now + IDEMPOTENCY_WINDOW,
             )
-        held = await self.ports.bulk.insert(operation, key)
+        held = await self.ports.operations.insert(operation, key)
         if held is not None:
             return await self._replay(caller, held, request)
-        await self.enqueue(operation)
+        await enqueue(self.ports, operation)
         return operation
-
-    async def enqueue(self, operation: BulkOperation) -> None:
-        """Hand the operation to the job queue; a failure leaves it QUEUED for the sweeper."""
-        try:
-            attempt = await self.ports.bulk.mark_enqueued(operation.id)
-            await self.ports.jobs.enqueue_bulk_operation(operation.id, attempt)
-        except Exception:
-            log.exception(
-                "enqueueing bulk operation %s failed; the sweeper will retry", operation.id
-            )
 
     async def cancel(self, caller: Caller, operation_id: str) -> BulkOperation:
         """Stops the operation after its current chunk; what was applied stays applied."""
         check_id(operation_id, "id")
-        cancelled = await self.ports.bulk.cancel(
+        cancelled = await self.ports.operations.cancel(
             caller.account_id, operation_id, self.ports.clock.now()
         )
         if cancelled is not None:
@@ -150,10 +151,12 @@ class BulkService:
 
     async def get(self, caller: Caller, operation_id: str) -> BulkOperation | None:
         check_id(operation_id, "id")
-        return await self.ports.bulk.get(caller.account_id, operation_id)
+        return await self.ports.operations.get(caller.account_id, operation_id)
 
     async def page(self, caller: Caller, first: int, after: str | None) -> Page[BulkOperation]:
-        return await paged(first, after, self.ports.bulk.page(caller.account_id, first, after))
+        return await paged(
+            first, after, self.ports.operations.page(caller.account_id, first, after)
+        )
 
     async def _existing(self, caller: Caller, operation_id: str) -> BulkOperation:
         operation = await self.get(caller, operation_id)

@@ -19,9 +19,10 @@ from marketing_contacts.domain.bulk import (
     decide_chunk,
     with_missing,
 )
-from marketing_contacts.services.bulk import BulkService
-from marketing_contacts.services.ports import BulkChunk, BulkProgressed, ChangeBatch
-from marketing_contacts.services.statuses import batch_for
+from marketing_contacts.services.bulk import enqueue
+from marketing_contacts.services.ledger import batch_for
+from marketing_contacts.services.ports.changes import BulkChunk, ChangeBatch
+from marketing_contacts.services.ports.events import BulkProgressed
 from marketing_contacts.services.wiring import Ports
 
 log = logging.getLogger(__name__)
@@ -46,15 +47,17 @@ class BulkRunner:
     async def run(self, operation_id: str, owner: str) -> BulkOperation | None:
         """Apply the operation to its end (or its cancellation); None if another holds it."""
         now = self.ports.clock.now()
-        operation = await self.ports.bulk.claim(operation_id, owner, now, now + self.settings.lease)
+        operation = await self.ports.operations.claim(
+            operation_id, owner, now, now + self.settings.lease
+        )
         if operation is None:
             return None
         if not operation.resolved:
-            operation = await self.ports.bulk.resolve(operation, self.settings.chunk)
+            operation = await self.ports.bulk_pages.resolve(operation, self.settings.chunk)
         account_id = operation.account_id
         while await self.ports.retrying_on(account_id, lambda: self._chunk(operation_id, owner)):
             pass
-        stopped = await self.ports.bulk.load(operation_id)
+        stopped = await self.ports.operations.load(operation_id)
         if stopped is None:
             return None
         if stopped.lease_owner != owner:
@@ -69,25 +72,24 @@ class BulkRunner:
 
     async def fail(self, operation_id: str, reason: str) -> None:
         """A permanent failure: the operation ends FAILED with a readable reason."""
-        operation = await self.ports.bulk.load(operation_id)
+        operation = await self.ports.operations.load(operation_id)
         if operation is None:
             return
-        await self.ports.bulk.finish(
+        await self.ports.operations.finish(
             operation,
             BulkOperationStatus.FAILED,
             operation.progress,
             self.ports.clock.now(),
             failure=reason,
         )
-        await self.ports.bulk.drop_pages(operation_id)
+        await self.ports.bulk_pages.drop_pages(operation_id)
         await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation_id))
 
     async def sweep(self) -> list[str]:
         """Enqueue what was persisted but not queued, and what a dead worker left running."""
         now = self.ports.clock.now()
-        queue = BulkService(self.ports)
         enqueued = []
-        for operation in await self.ports.bulk.stale(now - ENQUEUE_GRACE, now):
+        for operation in await self.ports.operations.stale(now - ENQUEUE_GRACE, now):
             if await self._waiting(operation):
                 continue
             log.warning(
@@ -95,7 +97,7 @@ class BulkRunner:
                 operation.id,
                 operation.status.value,
             )
-            await queue.enqueue(operation)
+            await enqueue(self.ports, operation)
             enqueued.append(operation.id)
         return enqueued
 
@@ -113,21 +115,20 @@ class BulkRunner:
         batch = await self.next_page(operation_id, owner)
         if batch is None:
             return False
-        await self.ports.ledger.commit(batch)
-        await self.ports.ledger.tell(batch.account_after.id, BulkProgressed(operation_id))
+        await self.ports.ledger.commit(batch, BulkProgressed(operation_id))
         return True
 
     async def next_page(self, operation_id: str, owner: str) -> ChangeBatch | None:
         """The next page's changes as `owner` would commit them (only while it holds the
         lease and the page is still next); None when there is nothing for `owner` to apply."""
-        operation = await self.ports.bulk.load(operation_id)
+        operation = await self.ports.operations.load(operation_id)
         if (
             operation is None
             or operation.status is not BulkOperationStatus.RUNNING
             or operation.lease_owner != owner
         ):
             return None
-        page = await self.ports.bulk.page_to_apply(operation)
+        page = await self.ports.bulk_pages.page_to_apply(operation)
         if page is None:
             return None
         account = await self.ports.account(operation.account_id)
@@ -142,16 +143,19 @@ class BulkRunner:
         )
         return replace(batch_for(account, outcome.change, outcome.updates), bulk=chunk)
 
-    async def _finish(self, operation: BulkOperation) -> BulkOperation | None:
+    async def _finish(self, operation: BulkOperation) -> BulkOperation:
         """Every page is applied: the pages go first, so a COMPLETED operation has left nothing
         behind (a run cut short in between finds no page left and completes it the same way)."""
-        await self.ports.bulk.drop_pages(operation.id)
+        await self.ports.bulk_pages.drop_pages(operation.id)
+        ended: BulkOperation | None = operation
         if operation.status is not BulkOperationStatus.CANCELLED:
-            await self.ports.bulk.finish(
+            ended = await self.ports.operations.finish(
                 operation,
                 BulkOperationStatus.COMPLETED,
                 with_missing(operation.progress),
                 self.ports.clock.now(),
             )
+            if ended is None:  # cancelled meanwhile: as it ended
+                ended = await self.ports.operations.load(operation.id)
         await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation.id))
-        return await self.ports.bulk.load(operation.id)
+        return ended or operation

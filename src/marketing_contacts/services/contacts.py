@@ -13,13 +13,16 @@ from marketing_contacts.domain.contacts import (
     change_status,
     check_lifecycle_change,
     check_text_fields,
+    history_of,
     normalize_email,
+    transitions_of,
 )
 from marketing_contacts.domain.creation import CreationSource, initial_status
 from marketing_contacts.domain.errors import ErrorCode, check_id, quoted, refuse
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.permissions import check_status_permission
 from marketing_contacts.domain.statuses import (
+    HistoryEntry,
     MarketingState,
     MarketingStatus,
     StatusSource,
@@ -27,15 +30,11 @@ from marketing_contacts.domain.statuses import (
 )
 from marketing_contacts.domain.usage import Transition
 from marketing_contacts.services.callers import Caller
-from marketing_contacts.services.paging import check_first, paged
-from marketing_contacts.services.ports import ChangeBatch, DuplicateEmail, HistoryEntry, Page
-from marketing_contacts.services.statuses import (
-    batch_for,
-    history_of,
-    source_for,
-    tier_limit_reached,
-    transitions_of,
-)
+from marketing_contacts.services.ledger import batch_for
+from marketing_contacts.services.paging import Page, check_first, paged
+from marketing_contacts.services.ports.changes import ChangeBatch
+from marketing_contacts.services.ports.contacts import DuplicateEmail
+from marketing_contacts.services.statuses import source_for, tier_limit_reached
 from marketing_contacts.services.wiring import Ports
 
 #: the contact fields a caller edits directly (UpdateContactInput)
@@ -103,7 +102,7 @@ class ContactService:
     async def create(self, caller: Caller, draft: ContactDraft) -> Contact:
         email = normalize_email(draft.email, "input", "email")
         check_text_fields(vars(draft), "input")
-        contact_id = self.ports.contacts.new_id()
+        contact_id = self.ports.ids.new_id()
 
         async def attempt() -> Contact:
             account = await self.ports.account(caller.account_id)

@@ -6,21 +6,27 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TypeVar
 
-from marketing_contacts.domain.errors import DomainError, ErrorCode, refuse
-from marketing_contacts.services.ports import (
-    AlertOutbox,
-    AlertRaised,
+from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.changes import UsageChange
+from marketing_contacts.domain.contacts import StatusUpdate, history_of
+from marketing_contacts.services.locks import account_busy
+from marketing_contacts.services.ports.alerts import AlertOutbox
+from marketing_contacts.services.ports.changes import (
     ChangeBatch,
     ChangeWriter,
     Committed,
-    Event,
-    EventPublisher,
     StaleWrite,
     StoreBusy,
+)
+from marketing_contacts.services.ports.events import (
+    AlertRaised,
+    Event,
+    EventPublisher,
     UsageChanged,
 )
 
@@ -34,38 +40,25 @@ PATIENCE_SECONDS = 10.0
 LAST_ATTEMPT_SECONDS = 0.25
 
 
-def account_busy() -> DomainError:
-    return refuse(
-        ErrorCode.CONFLICT,
-        "the account is busy with other changes; nothing was applied: retry in a few seconds",
-    )
-
-
 async def retrying(
     attempt: Callable[[], Awaitable[T]],
     attempts: int = MAX_ATTEMPTS,
-    lock: asyncio.Lock | None = None,
+    lock: AbstractAsyncContextManager[None] | None = None,
     patience: float = PATIENCE_SECONDS,
 ) -> T:
     """Run `attempt` until its conditional writes hold; each try re-reads and decides again.
 
-    With `lock` (the account's, in this process) the attempts of this process's writers run
-    one at a time, so only writers in other processes make an attempt stale. However long the
-    account stays held (writers elsewhere keep moving it, or a transaction a killed process left
-    open holds it until the database ends it), the caller hears CONFLICT within `patience`
-    seconds, waiting for the lock included, and nothing is applied."""
-    if lock is None:
-        return await _until_it_holds(attempt, attempts, time.monotonic() + patience)
+    Inside `lock` (the account's, in this process: AccountLocks.holding, which gives up with
+    CONFLICT past the patience) the attempts of this process's writers run one at a time, so only
+    writers in other processes make an attempt stale. However long the account stays held
+    (writers elsewhere keep moving it, or a transaction a killed process left open holds it
+    until the database ends it), the caller hears CONFLICT within `patience` seconds, waiting
+    for the lock included, and nothing is applied."""
     deadline = time.monotonic() + patience
-    try:
-        async with asyncio.timeout(patience):
-            await lock.acquire()
-    except TimeoutError as error:
-        raise account_busy() from error
-    try:
+    if lock is None:
         return await _until_it_holds(attempt, attempts, deadline)
-    finally:
-        lock.release()
+    async with lock:
+        return await _until_it_holds(attempt, attempts, deadline)
 
 
 async def _until_it_holds(attempt: Callable[[], Awaitable[T]], attempts: int, deadline: float) -> T:
@@ -84,23 +77,41 @@ async def _until_it_holds(attempt: Callable[[], Awaitable[T]], attempts: int, de
     raise account_busy()
 
 
+def batch_for(
+    account: Account, change: UsageChange, updates: Sequence[StatusUpdate] = ()
+) -> ChangeBatch:
+    """The batch that writes a decided change: the account after it, the status updates with
+    their history entries, the tier change and the alerts."""
+    return ChangeBatch(
+        account_before=account,
+        account_after=change.account,
+        status_updates=tuple(updates),
+        history=history_of(updates),
+        tier_change=change.tier_change,
+        alerts=change.alerts,
+    )
+
+
 @dataclass
 class Ledger:
     writer: ChangeWriter
     events: EventPublisher
     outbox: AlertOutbox
 
-    async def commit(self, batch: ChangeBatch) -> Committed:
+    async def commit(self, batch: ChangeBatch, *also: Event) -> Committed:
+        """Write the batch, then tell subscribers what it did, with `also` in the same
+        announcement (a bulk page's progress)."""
         committed = await self.writer.commit(batch)
-        await self.announce(batch, committed)
+        await self.announce(batch, committed, *also)
         return committed
 
-    async def announce(self, batch: ChangeBatch, committed: Committed) -> None:
+    async def announce(self, batch: ChangeBatch, committed: Committed, *also: Event) -> None:
         """Publish after the commit; a publishing failure never undoes or fails the change:
         the alerts stay stored as awaiting delivery, and a worker delivers them (A3)."""
         events: list[Event] = [AlertRaised(alert) for alert in committed.alerts]
         if batch.account_after.counts != batch.account_before.counts:
             events.append(UsageChanged(batch.account_after.usage))
+        events += also
         if await self.tell(batch.account_after.id, *events) and committed.alerts:
             try:
                 await self.outbox.delivered([alert.id for alert in committed.alerts])

@@ -13,9 +13,7 @@ that read the list before it was deleted wrote before its re-read, so before the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from marketing_contacts.domain.errors import (
     DomainError,
@@ -28,8 +26,8 @@ from marketing_contacts.domain.errors import (
     refuse,
 )
 from marketing_contacts.services.callers import Caller
-from marketing_contacts.services.paging import paged
-from marketing_contacts.services.ports import Page
+from marketing_contacts.services.paging import Page, paged
+from marketing_contacts.services.ports.lists import ContactList, ListStore
 
 if TYPE_CHECKING:  # wiring.py imports ListStore from here
     from marketing_contacts.services.wiring import Ports
@@ -37,50 +35,6 @@ if TYPE_CHECKING:  # wiring.py imports ListStore from here
 MAX_NAME_LENGTH = 200
 #: distinct contact ids per createList, addContactsToList or removeContactsFromList
 MAX_LIST_CHANGE = 10_000
-
-
-@dataclass(frozen=True)
-class ContactList:
-    id: str
-    account_id: str
-    name: str
-    created_at: datetime
-
-
-class ListStore(Protocol):
-    async def insert(self, contact_list: ContactList) -> None: ...
-
-    async def get(self, account_id: str, list_id: str) -> ContactList | None: ...
-
-    async def page(self, account_id: str, first: int, after: str | None) -> Page[ContactList]:
-        """Newest first."""
-        ...
-
-    async def delete(self, account_id: str, list_id: str) -> bool:
-        """Remove the list itself (not its membership); False if it was not there."""
-        ...
-
-    async def size(self, account_id: str, list_id: str) -> int:
-        """How many contacts of the account are members."""
-        ...
-
-    async def sizes(self, account_id: str, list_ids: Sequence[str]) -> dict[str, int]:
-        """The sizes of several lists in one read (a page of lists); absent ids count 0."""
-        ...
-
-    async def add_members(self, account_id: str, list_id: str, contact_ids: Sequence[str]) -> int:
-        """Make the account's contacts among `contact_ids` members; how many were not yet."""
-        ...
-
-    async def remove_members(
-        self, account_id: str, list_id: str, contact_ids: Sequence[str]
-    ) -> int:
-        """Take the account's contacts among `contact_ids` out; how many were members."""
-        ...
-
-    async def drop_membership(self, account_id: str, list_id: str) -> int:
-        """Take every contact of the account out of the list; how many were members."""
-        ...
 
 
 def check_name(name: str) -> str:
@@ -134,7 +88,7 @@ class ListService:
         ids = distinct_ids(contact_ids)
         await self._check_contacts(caller, contact_ids, ids)
         contact_list = ContactList(
-            id=self.ports.contacts.new_id(),
+            id=self.ports.ids.new_id(),
             account_id=caller.account_id,
             name=stripped,
             created_at=self.ports.clock.now(),

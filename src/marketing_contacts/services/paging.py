@@ -1,15 +1,39 @@
-"""Connection arguments: `first` from 1 to 200, `after` a cursor the store handed out."""
+"""Pages of a connection: the records a store hands out, and the arguments (`first` from 1 to
+200, `after` a cursor the store handed out)."""
 
 from __future__ import annotations
 
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from marketing_contacts.domain.errors import DomainError, ErrorCode, refuse
-from marketing_contacts.services.ports import BadCursor, Page
 
 T = TypeVar("T")
 MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Stored(Generic[T]):
+    """A record as stored, with the id the store gave it."""
+
+    id: str
+    item: T
+
+
+class BadCursor(Exception):
+    """An `after` cursor this store did not hand out."""
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a connection; `cursors[i]` is the opaque cursor of `items[i]`."""
+
+    items: list[T]
+    cursors: list[str]
+    has_next_page: bool
+
+
 #: no cursor the stores hand out is longer (they are a few dozen characters)
 MAX_CURSOR_LENGTH = 200
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from marketing_contacts.domain.accounts import Account
-from marketing_contacts.domain.changes import UsageChange, plan_usage_change
-from marketing_contacts.domain.contacts import Contact, StatusUpdate, change_status
+from marketing_contacts.domain.changes import plan_usage_change
+from marketing_contacts.domain.contacts import Contact, change_status, transitions_of
 from marketing_contacts.domain.errors import (
     MAX_ID_LENGTH,
     DomainError,
@@ -24,9 +24,9 @@ from marketing_contacts.domain.statuses import (
     StatusSourceType,
     check_claimable_source,
 )
-from marketing_contacts.domain.usage import Transition, Usage
+from marketing_contacts.domain.usage import Usage
 from marketing_contacts.services.callers import Caller
-from marketing_contacts.services.ports import ChangeBatch, HistoryEntry
+from marketing_contacts.services.ledger import batch_for
 from marketing_contacts.services.wiring import Ports
 
 MAX_SYNC_CONTACTS = 100
@@ -45,29 +45,6 @@ def source_for(
     if source_type is StatusSourceType.USER:
         return StatusSource(StatusSourceType.USER, caller.token_id)
     return StatusSource(source_type, source_id)
-
-
-def history_of(updates: Sequence[StatusUpdate]) -> tuple[HistoryEntry, ...]:
-    return tuple(
-        HistoryEntry(u.after.account_id, u.after.id, u.after.status_seq, u.change) for u in updates
-    )
-
-
-def batch_for(
-    account: Account, change: UsageChange, updates: Sequence[StatusUpdate] = ()
-) -> ChangeBatch:
-    return ChangeBatch(
-        account_before=account,
-        account_after=change.account,
-        status_updates=tuple(updates),
-        history=history_of(updates),
-        tier_change=change.tier_change,
-        alerts=change.alerts,
-    )
-
-
-def transitions_of(updates: Sequence[StatusUpdate]) -> list[Transition]:
-    return [Transition(u.before.id, u.before.state, u.after.state) for u in updates]
 
 
 def tier_limit_reached(account: Account) -> DomainError:

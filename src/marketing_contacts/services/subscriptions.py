@@ -26,11 +26,11 @@ from typing import Protocol
 
 from marketing_contacts.domain.alerts import TierAlert
 from marketing_contacts.domain.usage import Usage
-from marketing_contacts.services.ports import (
+from marketing_contacts.services.paging import Stored
+from marketing_contacts.services.ports.events import (
     AlertRaised,
     BulkProgressed,
     Event,
-    Stored,
     UsageChanged,
 )
 

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 
 from marketing_contacts.services.callers import Caller
-from marketing_contacts.services.ports import ApiToken
+from marketing_contacts.services.ports.tokens import ApiToken
 from marketing_contacts.services.wiring import Ports
 
 TOKEN_PREFIX = "mc_"
@@ -28,7 +28,7 @@ class TokenService:
         await self.ports.account(account_id)
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = ApiToken(
-            id=self.ports.contacts.new_id(),
+            id=self.ports.ids.new_id(),
             account_id=account_id,
             name=name,
             marketing_access=marketing_access,

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from marketing_contacts.domain.changes import plan_usage_change, roll_over
-from marketing_contacts.domain.contacts import apply_update_date_to
+from marketing_contacts.domain.contacts import apply_update_date_to, transitions_of
 from marketing_contacts.domain.statuses import StatusSource, StatusSourceType
 from marketing_contacts.domain.update_dates import due_update_dates, update_instant
-from marketing_contacts.services.statuses import batch_for, transitions_of
+from marketing_contacts.services.ledger import batch_for
 from marketing_contacts.services.wiring import Ports
 
 CHUNK = 500

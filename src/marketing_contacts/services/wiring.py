@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -10,20 +9,19 @@ from typing import TypeVar
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.errors import ErrorCode, refuse
 from marketing_contacts.services.ledger import PATIENCE_SECONDS, Ledger, retrying
-from marketing_contacts.services.lists import ListStore
-from marketing_contacts.services.ports import (
-    AccountStore,
-    AlertOutbox,
-    BulkStore,
-    ChangeWriter,
-    Clock,
-    ContactStore,
-    EventPublisher,
-    HistoryStore,
-    JobQueue,
-    TierRecords,
-    TokenStore,
-)
+from marketing_contacts.services.locks import AccountLocks
+from marketing_contacts.services.ports.accounts import AccountStore
+from marketing_contacts.services.ports.alerts import AlertOutbox
+from marketing_contacts.services.ports.bulk import BulkOperations, BulkPages, IdempotencyKeys
+from marketing_contacts.services.ports.changes import ChangeWriter
+from marketing_contacts.services.ports.clock import Clock, IdGenerator
+from marketing_contacts.services.ports.contacts import ContactStore
+from marketing_contacts.services.ports.events import EventPublisher
+from marketing_contacts.services.ports.history import HistoryStore
+from marketing_contacts.services.ports.jobs import JobQueue
+from marketing_contacts.services.ports.lists import ListStore
+from marketing_contacts.services.ports.tier_records import TierRecords
+from marketing_contacts.services.ports.tokens import TokenStore
 
 T = TypeVar("T")
 
@@ -39,22 +37,22 @@ class Ports:
     tokens: TokenStore
     lists: ListStore
     events: EventPublisher
-    bulk: BulkStore
+    operations: BulkOperations
+    idempotency: IdempotencyKeys
+    bulk_pages: BulkPages
     jobs: JobQueue
     clock: Clock
-    #: one lock per account in this process: writers here queue instead of racing each other
-    #: through optimistic retries (writers in other processes still race, and retry)
-    account_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    ids: IdGenerator
+    #: writers of one account in this process queue instead of racing each other
+    account_locks: AccountLocks = field(default_factory=AccountLocks)
     #: how long a write waits, in all, for an account other writers hold before CONFLICT
     patience: float = PATIENCE_SECONDS
-
-    def account_lock(self, account_id: str) -> asyncio.Lock:
-        return self.account_locks.setdefault(account_id, asyncio.Lock())
 
     async def retrying_on(self, account_id: str, attempt: Callable[[], Awaitable[T]]) -> T:
         """`attempt` retried until its conditional writes hold, after this process's other
         writers of the account (services.ledger.retrying), CONFLICT past the patience."""
-        return await retrying(attempt, lock=self.account_lock(account_id), patience=self.patience)
+        lock = self.account_locks.holding(account_id, self.patience)
+        return await retrying(attempt, lock=lock, patience=self.patience)
 
     @property
     def ledger(self) -> Ledger:

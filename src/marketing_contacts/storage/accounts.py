@@ -7,7 +7,7 @@ from datetime import datetime
 from pymongo import ASCENDING, IndexModel
 
 from marketing_contacts.domain.accounts import Account
-from marketing_contacts.services.ports import StaleWrite
+from marketing_contacts.services.ports.changes import StaleWrite
 from marketing_contacts.storage.codec import account_doc, account_from, account_state_doc
 from marketing_contacts.storage.database import ACCOUNTS, Mongo
 from marketing_contacts.storage.ids import oid

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from pymongo import ASCENDING, IndexModel
 
-from marketing_contacts.services.ports import Stored, UndeliveredAlert
+from marketing_contacts.services.paging import Stored
+from marketing_contacts.services.ports.alerts import UndeliveredAlert
 from marketing_contacts.storage.codec import AWAITING_DELIVERY, alert_from
 from marketing_contacts.storage.database import ALERTS, Mongo
 from marketing_contacts.storage.ids import oid

@@ -14,6 +14,7 @@ from marketing_contacts.domain.alerts import AlertState, TierAlert, TierAlertKin
 from marketing_contacts.domain.contacts import Contact, LifecycleStage, email_domain, email_key
 from marketing_contacts.domain.creation import CreationDefaults, CreationSource
 from marketing_contacts.domain.statuses import (
+    HistoryEntry,
     MarketingState,
     MarketingStatus,
     StatusChange,
@@ -23,7 +24,7 @@ from marketing_contacts.domain.statuses import (
 from marketing_contacts.domain.tiers import Edition, Ladder, TierChange, UpgradePolicy
 from marketing_contacts.domain.update_dates import CommitmentTerm, UpdateSchedule, update_instant
 from marketing_contacts.domain.usage import UsageCounts
-from marketing_contacts.services.ports import ApiToken, HistoryEntry
+from marketing_contacts.services.ports.tokens import ApiToken
 
 Doc = dict[str, Any]
 

@@ -11,13 +11,15 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from marketing_contacts.domain.bulk import Selection
 from marketing_contacts.domain.contacts import Contact
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingState
-from marketing_contacts.services.ports import DuplicateEmail, Page
+from marketing_contacts.services.paging import Page
+from marketing_contacts.services.ports.contacts import DuplicateEmail
 from marketing_contacts.storage.codec import contact_diff, contact_from
 from marketing_contacts.storage.database import CONTACTS, Doc, Mongo
-from marketing_contacts.storage.ids import decode_id_cursor, encode_cursor, new_id, oid
+from marketing_contacts.storage.ids import decode_id_cursor, encode_cursor, oid
 
 CURSOR = "contact"
 
@@ -91,6 +93,16 @@ def filter_doc(account_id: str, where: ContactFilter) -> Doc:
     return query
 
 
+def selection_query(account_id: str, selection: Selection, created_until: datetime | None) -> Doc:
+    query = filter_doc(account_id, selection.as_filter())
+    ids = selection.ids
+    if ids is not None:
+        query["_id"] = {"$in": [key for key in map(oid, ids) if key is not None]}
+    if created_until is not None:
+        query.setdefault("created_at", {})["$lte"] = created_until
+    return query
+
+
 async def count_by_state(
     contacts: AsyncCollection[Doc], query: Doc, session: AsyncClientSession | None = None
 ) -> dict[MarketingState, int]:
@@ -104,8 +116,12 @@ class MongoContactStore:
     def __init__(self, mongo: Mongo) -> None:
         self.collection = mongo[CONTACTS]
 
-    def new_id(self) -> str:
-        return new_id()
+    async def count_by_state(
+        self, account_id: str, selection: Selection, created_until: datetime | None = None
+    ) -> dict[MarketingState, int]:
+        return await count_by_state(
+            self.collection, selection_query(account_id, selection, created_until)
+        )
 
     async def get(self, account_id: str, contact_id: str) -> Contact | None:
         key = oid(contact_id)

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from marketing_contacts.services.ports import BadCursor, HistoryEntry, Page
+from marketing_contacts.domain.statuses import HistoryEntry
+from marketing_contacts.services.paging import BadCursor, Page
 from marketing_contacts.storage.codec import history_from
 from marketing_contacts.storage.database import STATUS_HISTORY, Doc, Mongo
 from marketing_contacts.storage.ids import decode_cursor, encode_cursor, oid

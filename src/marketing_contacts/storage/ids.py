@@ -8,11 +8,19 @@ import binascii
 from bson import ObjectId
 from bson.errors import InvalidId
 
-from marketing_contacts.services.ports import BadCursor
+from marketing_contacts.services.paging import BadCursor
 
 
 def new_id() -> str:
     return str(ObjectId())
+
+
+class MongoIds:
+    """ObjectIds: unique across processes, and they sort in the order they were made (to the
+    second, then by a counter per process)."""
+
+    def new_id(self) -> str:
+        return new_id()
 
 
 def oid(value: str) -> ObjectId | None:

@@ -12,8 +12,8 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from marketing_contacts.services.lists import ContactList
-from marketing_contacts.services.ports import Page
+from marketing_contacts.services.paging import Page
+from marketing_contacts.services.ports.lists import ContactList
 from marketing_contacts.storage.database import CONTACTS, LISTS, Doc, Mongo
 from marketing_contacts.storage.ids import decode_id_cursor, encode_cursor, oid
 

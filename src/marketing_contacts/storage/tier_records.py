@@ -11,7 +11,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from marketing_contacts.domain.alerts import TierAlert
 from marketing_contacts.domain.tiers import TierChange
-from marketing_contacts.services.ports import Page, Stored
+from marketing_contacts.services.paging import Page, Stored
 from marketing_contacts.storage.codec import alert_from, tier_change_from
 from marketing_contacts.storage.database import ALERTS, TIER_CHANGES, Doc, Mongo
 from marketing_contacts.storage.ids import decode_id_cursor, encode_cursor, oid

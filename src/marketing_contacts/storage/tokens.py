@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pymongo import ASCENDING, IndexModel
 
-from marketing_contacts.services.ports import ApiToken
+from marketing_contacts.services.ports.tokens import ApiToken
 from marketing_contacts.storage.codec import token_doc, token_from
 from marketing_contacts.storage.database import TOKENS, Mongo
 

@@ -22,7 +22,7 @@ from pymongo.errors import OperationFailure, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from marketing_contacts.services.ports import StoreBusy
+from marketing_contacts.services.ports.changes import StoreBusy
 from marketing_contacts.storage.database import Mongo
 
 T = TypeVar("T")

@@ -6,12 +6,15 @@ from collections.abc import Sequence
 
 from pymongo import IndexModel
 
-from marketing_contacts.services.ports import Clock, EventPublisher, JobQueue
+from marketing_contacts.services.ports.clock import Clock
+from marketing_contacts.services.ports.events import EventPublisher
+from marketing_contacts.services.ports.jobs import JobQueue
 from marketing_contacts.services.wiring import Ports
 from marketing_contacts.storage import (
     accounts,
     alert_outbox,
     bulk_operations,
+    bulk_pages,
     contacts,
     history,
     lists,
@@ -20,6 +23,7 @@ from marketing_contacts.storage import (
     writer,
 )
 from marketing_contacts.storage.database import Mongo, ensure_indexes
+from marketing_contacts.storage.ids import MongoIds
 
 
 def all_indexes() -> dict[str, Sequence[IndexModel]]:
@@ -28,6 +32,7 @@ def all_indexes() -> dict[str, Sequence[IndexModel]]:
         accounts,
         alert_outbox,
         bulk_operations,
+        bulk_pages,
         contacts,
         history,
         lists,
@@ -56,8 +61,11 @@ def mongo_ports(mongo: Mongo, events: EventPublisher, jobs: JobQueue, clock: Clo
         tokens=tokens.MongoTokenStore(mongo),
         lists=lists.MongoListStore(mongo),
         events=events,
-        bulk=bulk_operations.MongoBulkStore(mongo),
+        operations=bulk_operations.MongoBulkOperations(mongo),
+        idempotency=bulk_operations.MongoIdempotencyKeys(mongo),
+        bulk_pages=bulk_pages.MongoBulkPages(mongo),
         jobs=jobs,
         clock=clock,
+        ids=MongoIds(),
         patience=mongo.timeout,
     )

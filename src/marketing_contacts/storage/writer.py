@@ -25,14 +25,9 @@ from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.bulk import BulkOperationStatus
 from marketing_contacts.domain.contacts import Contact, StatusUpdate
 from marketing_contacts.domain.usage import UsageCounts
-from marketing_contacts.services.ports import (
-    BulkChunk,
-    ChangeBatch,
-    Committed,
-    DuplicateEmail,
-    StaleWrite,
-    Stored,
-)
+from marketing_contacts.services.paging import Stored
+from marketing_contacts.services.ports.changes import BulkChunk, ChangeBatch, Committed, StaleWrite
+from marketing_contacts.services.ports.contacts import DuplicateEmail
 from marketing_contacts.storage.bulk_codec import progress_increments
 from marketing_contacts.storage.codec import (
     account_from,

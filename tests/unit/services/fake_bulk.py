@@ -13,8 +13,8 @@ from marketing_contacts.domain.bulk import (
     Selection,
 )
 from marketing_contacts.domain.contacts import Contact
-from marketing_contacts.domain.statuses import MarketingState
-from marketing_contacts.services.ports import BadCursor, BulkPage, IdempotencyKey, Page
+from marketing_contacts.services.paging import BadCursor, Page
+from marketing_contacts.services.ports.bulk import BulkPage, IdempotencyKey
 from tests.support.waiting import let_others_run
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def add_progress(total: BulkProgress, chunk: BulkProgress) -> BulkProgress:
     )
 
 
-class FakeBulkStore:
+class FakeBulkOperations:
     def __init__(self, data: FakeData) -> None:
         self.data = data
 
@@ -65,16 +65,14 @@ class FakeBulkStore:
     ) -> IdempotencyKey | None:
         await let_others_run()
         if key is not None:
-            held = await self.held_key(operation.account_id, key.key, operation.created_at)
+            held = await FakeIdempotencyKeys(self.data).held(
+                operation.account_id, key.key, operation.created_at
+            )
             if held is not None:
                 return held
             self.data.idempotency[(operation.account_id, key.key)] = key
         self.data.operations[operation.id] = operation
         return None
-
-    async def held_key(self, account_id: str, key: str, now: datetime) -> IdempotencyKey | None:
-        held = self.data.idempotency.get((account_id, key))
-        return held if held is not None and held.expires_at > now else None
 
     async def get(self, account_id: str, operation_id: str) -> BulkOperation | None:
         found = self.data.operations.get(operation_id)
@@ -96,14 +94,6 @@ class FakeBulkStore:
             ops = [o for o in ops if o.id < after.removeprefix("bulk:")]
         items = ops[:first]
         return Page(items, [f"bulk:{o.id}" for o in items], len(ops) > first)
-
-    async def count_by_state(
-        self, account_id: str, selection: Selection, created_until: datetime | None = None
-    ) -> dict[MarketingState, int]:
-        counts: dict[MarketingState, int] = {}
-        for contact in selected(self.data, account_id, selection, created_until):
-            counts[contact.state] = counts.get(contact.state, 0) + 1
-        return counts
 
     async def claim(
         self, operation_id: str, owner: str, now: datetime, lease_until: datetime
@@ -127,6 +117,69 @@ class FakeBulkStore:
         )
         self.data.operations[operation_id] = op
         return op
+
+    async def finish(
+        self,
+        operation: BulkOperation,
+        status: BulkOperationStatus,
+        progress: BulkProgress,
+        now: datetime,
+        failure: str | None = None,
+    ) -> BulkOperation | None:
+        current = self.data.operations.get(operation.id)
+        if current is None or current.status not in ACTIVE:
+            return None
+        done = replace(
+            current,
+            status=status,
+            progress=progress,
+            finished_at=now,
+            failure=failure,
+            lease_until=None,
+        )
+        self.data.operations[operation.id] = done
+        return done
+
+    async def cancel(
+        self, account_id: str, operation_id: str, now: datetime
+    ) -> BulkOperation | None:
+        current = await self.get(account_id, operation_id)
+        if current is None or current.status not in ACTIVE:
+            return None
+        done = replace(current, status=BulkOperationStatus.CANCELLED, finished_at=now)
+        self.data.operations[operation_id] = done
+        return done
+
+    async def stale(self, queued_before: datetime, now: datetime) -> list[BulkOperation]:
+        return [
+            o
+            for o in self.data.operations.values()
+            if (o.status is BulkOperationStatus.QUEUED and o.created_at < queued_before)
+            or (
+                o.status is BulkOperationStatus.RUNNING
+                and o.lease_until is not None
+                and o.lease_until < now
+            )
+        ]
+
+    async def mark_enqueued(self, operation_id: str) -> int:
+        op = self.data.operations[operation_id]
+        self.data.operations[operation_id] = replace(op, enqueued=op.enqueued + 1)
+        return op.enqueued + 1
+
+
+class FakeIdempotencyKeys:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
+
+    async def held(self, account_id: str, key: str, now: datetime) -> IdempotencyKey | None:
+        held = self.data.idempotency.get((account_id, key))
+        return held if held is not None and held.expires_at > now else None
+
+
+class FakeBulkPages:
+    def __init__(self, data: FakeData) -> None:
+        self.data = data
 
     async def resolve(self, operation: BulkOperation, page_size: int) -> BulkOperation:
         ids = [
@@ -164,57 +217,8 @@ class FakeBulkStore:
         contacts = [self.data.contacts[cid] for cid in ids if cid in self.data.contacts]
         return BulkPage(operation.next_page, contacts)
 
-    async def finish(
-        self,
-        operation: BulkOperation,
-        status: BulkOperationStatus,
-        progress: BulkProgress,
-        now: datetime,
-        failure: str | None = None,
-    ) -> BulkOperation | None:
-        current = self.data.operations.get(operation.id)
-        if current is None or current.status not in ACTIVE:
-            return None
-        done = replace(
-            current,
-            status=status,
-            progress=progress,
-            finished_at=now,
-            failure=failure,
-            lease_until=None,
-        )
-        self.data.operations[operation.id] = done
-        return done
-
-    async def cancel(
-        self, account_id: str, operation_id: str, now: datetime
-    ) -> BulkOperation | None:
-        current = await self.get(account_id, operation_id)
-        if current is None or current.status not in ACTIVE:
-            return None
-        done = replace(current, status=BulkOperationStatus.CANCELLED, finished_at=now)
-        self.data.operations[operation_id] = done
-        return done
-
     async def drop_pages(self, operation_id: str) -> None:
         self.data.pages.pop(operation_id, None)
-
-    async def stale(self, queued_before: datetime, now: datetime) -> list[BulkOperation]:
-        return [
-            o
-            for o in self.data.operations.values()
-            if (o.status is BulkOperationStatus.QUEUED and o.created_at < queued_before)
-            or (
-                o.status is BulkOperationStatus.RUNNING
-                and o.lease_until is not None
-                and o.lease_until < now
-            )
-        ]
-
-    async def mark_enqueued(self, operation_id: str) -> int:
-        op = self.data.operations[operation_id]
-        self.data.operations[operation_id] = replace(op, enqueued=op.enqueued + 1)
-        return op.enqueued + 1
 
 
 class FakeJobQueue:

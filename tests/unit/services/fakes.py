@@ -23,38 +23,37 @@ from typing import TypeVar
 
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.alerts import TierAlert
-from marketing_contacts.domain.bulk import BulkOperation, BulkOperationStatus
+from marketing_contacts.domain.bulk import BulkOperation, BulkOperationStatus, Selection
 from marketing_contacts.domain.contacts import Contact, email_key
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
-from marketing_contacts.domain.statuses import MarketingState, MarketingStatus
+from marketing_contacts.domain.statuses import HistoryEntry, MarketingState, MarketingStatus
 from marketing_contacts.domain.tiers import TierChange
 from marketing_contacts.domain.update_dates import update_instant
 from marketing_contacts.domain.usage import UsageCounts
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft
-from marketing_contacts.services.lists import ContactList
-from marketing_contacts.services.ports import (
-    AlertRaised,
-    ApiToken,
-    BadCursor,
-    ChangeBatch,
-    Committed,
-    DuplicateEmail,
-    Event,
-    HistoryEntry,
-    IdempotencyKey,
-    Page,
-    StaleWrite,
-    Stored,
-    UndeliveredAlert,
-)
+from marketing_contacts.services.paging import BadCursor, Page, Stored
+from marketing_contacts.services.ports.alerts import UndeliveredAlert
+from marketing_contacts.services.ports.bulk import IdempotencyKey
+from marketing_contacts.services.ports.changes import ChangeBatch, Committed, StaleWrite
+from marketing_contacts.services.ports.contacts import DuplicateEmail
+from marketing_contacts.services.ports.events import AlertRaised, Event
+from marketing_contacts.services.ports.lists import ContactList
+from marketing_contacts.services.ports.tokens import ApiToken
 from marketing_contacts.services.registry import Services
 from marketing_contacts.services.wiring import Ports
 from tests.support.waiting import let_others_run
-from tests.unit.services.fake_bulk import FakeBulkStore, FakeJobQueue, add_progress
+from tests.unit.services.fake_bulk import (
+    FakeBulkOperations,
+    FakeBulkPages,
+    FakeIdempotencyKeys,
+    FakeJobQueue,
+    add_progress,
+    selected,
+)
 
 T = TypeVar("T")
 
@@ -170,6 +169,7 @@ class FakeAccountStore:
             timezone=after.timezone,
             upgrade_policy=after.upgrade_policy,
             alert_thresholds=after.alert_thresholds,
+            creation_defaults=after.creation_defaults,
             revision=after.revision,
         )
 
@@ -248,6 +248,19 @@ class FakeContactStore:
             and c.pending_since is not None
             and c.pending_since < instant
         ][:limit]
+
+    async def count_by_state(
+        self, account_id: str, selection: Selection, created_until: datetime | None = None
+    ) -> dict[MarketingState, int]:
+        counts: dict[MarketingState, int] = {}
+        for contact in selected(self.data, account_id, selection, created_until):
+            counts[contact.state] = counts.get(contact.state, 0) + 1
+        return counts
+
+
+@dataclass
+class FakeIds:
+    data: FakeData
 
     def new_id(self) -> str:
         return self.data.new_id()
@@ -634,8 +647,11 @@ class FakeWorld:
     tokens: FakeTokenStore
     lists: FakeListStore
     events: FakePublisher
-    bulk: FakeBulkStore
+    operations: FakeBulkOperations
+    idempotency: FakeIdempotencyKeys
+    bulk_pages: FakeBulkPages
     jobs: FakeJobQueue
+    ids: FakeIds
 
     def ports(self) -> Ports:
         return Ports(
@@ -648,9 +664,12 @@ class FakeWorld:
             tokens=self.tokens,
             lists=self.lists,
             events=self.events,
-            bulk=self.bulk,
+            operations=self.operations,
+            idempotency=self.idempotency,
+            bulk_pages=self.bulk_pages,
             jobs=self.jobs,
             clock=self.clock,
+            ids=self.ids,
         )
 
     def another_process(self) -> Services:
@@ -733,8 +752,11 @@ def fake_world(now: datetime = DEFAULT_NOW) -> FakeWorld:
         tokens=FakeTokenStore(data),
         lists=FakeListStore(data),
         events=FakePublisher(data),
-        bulk=FakeBulkStore(data),
+        operations=FakeBulkOperations(data),
+        idempotency=FakeIdempotencyKeys(data),
+        bulk_pages=FakeBulkPages(data),
         jobs=FakeJobQueue(),
+        ids=FakeIds(data),
     )
 
 

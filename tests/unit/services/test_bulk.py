@@ -37,7 +37,7 @@ from marketing_contacts.services.bulk import BulkRequest
 from marketing_contacts.services.bulk_runner import BulkRunner, BulkRunnerSettings
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft
-from marketing_contacts.services.ports import BulkProgressed, UsageChanged
+from marketing_contacts.services.ports.events import BulkProgressed, UsageChanged
 from marketing_contacts.services.registry import Services
 from tests.unit.services.fakes import (
     FakeWorld,
@@ -682,7 +682,7 @@ async def test_b1_contacts_created_after_a_worker_started_it_are_not_included() 
     operation = await services.bulk.start(caller, BulkRequest(EVERYONE, MARKETING, confirm_count=3))
     # a worker takes it and dies before resolving the selection
     now = world.clock.now()
-    claimed = await services.ports.bulk.claim(operation.id, "job-1", now, now + LEASE)
+    claimed = await services.ports.operations.claim(operation.id, "job-1", now, now + LEASE)
     assert claimed is not None and claimed.started_at == now
     world.clock.advance(seconds=1)
     late = await make_contacts(services, caller, 2, prefix="late")
@@ -782,7 +782,7 @@ async def test_b4_a_worker_stalled_past_its_lease_stops_for_the_new_holder() -> 
         # lease runs out, and the sweeper's new job claims the operation
         world.clock.advance(seconds=61)
         assert await runner.sweep() == [operation.id]
-        assert await world.bulk.claim(
+        assert await world.operations.claim(
             operation.id, "worker-2", world.clock.now(), world.clock.now() + LEASE
         )
 

@@ -7,12 +7,13 @@ from datetime import date
 
 import pytest
 
-from marketing_contacts.domain.contacts import change_status
+from marketing_contacts.domain.contacts import change_status, history_of
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingStatus, StatusSource, StatusSourceType
-from marketing_contacts.services.ports import BadCursor, ChangeBatch, DuplicateEmail, StaleWrite
-from marketing_contacts.services.statuses import history_of
+from marketing_contacts.services.paging import BadCursor
+from marketing_contacts.services.ports.changes import ChangeBatch, StaleWrite
+from marketing_contacts.services.ports.contacts import DuplicateEmail
 from tests.unit.services.fakes import fake_services, make_contacts, open_account
 
 MARKETING = MarketingStatus.MARKETING
@@ -60,7 +61,7 @@ async def test_commit_refuses_a_duplicate_email_in_any_case_and_writes_nothing()
     caller = await open_account(services)
     (a,) = await make_contacts(services, caller, 1)
     account = world.account(caller.account_id)
-    twin = replace(a, id=world.contacts.new_id(), email=(a.email or "").upper())
+    twin = replace(a, id=world.ids.new_id(), email=(a.email or "").upper())
     before = world.snapshot()
     with pytest.raises(DuplicateEmail):
         await world.writer.commit(ChangeBatch(account, account, created=(twin,)))

@@ -15,8 +15,11 @@ from marketing_contacts.services import ledger
 from marketing_contacts.services.accounts import AccountOpening, AccountSettings
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft
-from marketing_contacts.services.ports import StaleWrite, StoreBusy, UsageChanged
+from marketing_contacts.services.locks import AccountLocks
+from marketing_contacts.services.ports.changes import StaleWrite, StoreBusy
+from marketing_contacts.services.ports.events import UsageChanged
 from marketing_contacts.services.registry import Services
+from tests.support.waiting import let_others_run
 from tests.unit.services.fakes import (
     FakeWorld,
     Interference,
@@ -264,20 +267,39 @@ async def test_a_write_that_meets_a_held_account_gets_conflict_at_once() -> None
 async def test_a_writer_waiting_for_its_account_gets_conflict_past_the_patience() -> None:
     """The account's lock is held by a writer of this process that does not finish: the next one
     waits for it only as long as its patience, then hears CONFLICT and has written nothing."""
-    lock = asyncio.Lock()
+    locks = AccountLocks()
     ran: list[str] = []
 
     async def write() -> str:
         ran.append("written")
         return "written"
 
-    async with lock:
+    async with locks.holding("acct", patience=1.0):
         with pytest.raises(DomainError) as refused:
-            await ledger.retrying(write, lock=lock, patience=0.05)
+            await ledger.retrying(write, lock=locks.holding("acct", patience=0.05))
+        assert len(locks) == 1  # the holder's
     assert codes_and_fields(refused.value) == [(ErrorCode.CONFLICT, ())]
     assert ran == []
-    assert await ledger.retrying(write, lock=lock, patience=1.0) == "written"
-    assert not lock.locked()
+    assert await ledger.retrying(write, lock=locks.holding("acct", patience=1.0)) == "written"
+    assert len(locks) == 0  # no writer left: no lock kept
+
+
+async def test_account_locks_are_kept_only_while_a_writer_holds_or_awaits_them() -> None:
+    """One lock per account in use, shared by its writers, gone when the last one is done: a
+    process that wrote to a million accounts does not keep a million locks."""
+    locks = AccountLocks()
+    order: list[str] = []
+
+    async def writer(account_id: str, name: str) -> None:
+        async with locks.holding(account_id, patience=5.0):
+            order.append(f"{name} in")
+            await let_others_run()
+            order.append(f"{name} out")
+
+    await asyncio.gather(writer("a", "a1"), writer("a", "a2"), writer("b", "b1"))
+    assert order.index("a1 out") < order.index("a2 in")  # one account's writers one at a time
+    assert order.index("b1 in") < order.index("a1 out")  # another account's run beside them
+    assert len(locks) == 0
 
 
 async def test_retrying_stops_at_the_patience_while_the_account_keeps_changing() -> None:

@@ -18,7 +18,7 @@ from marketing_contacts.domain.tiers import Edition, UpgradePolicy
 from marketing_contacts.domain.usage import UsageCounts
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller
-from marketing_contacts.services.ports import AlertRaised, UsageChanged
+from marketing_contacts.services.ports.events import AlertRaised, UsageChanged
 from marketing_contacts.services.registry import Services
 from tests.unit.services.fakes import (
     DEFAULT_NOW,

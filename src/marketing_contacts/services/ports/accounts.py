@@ -1,0 +1,24 @@
+"""Accounts: the tenants, their settings and counters."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from marketing_contacts.domain.accounts import Account
+
+
+class AccountStore(Protocol):
+    async def get(self, account_id: str) -> Account | None: ...
+
+    async def insert(self, account: Account) -> None: ...
+
+    async def replace_settings(self, before: Account, after: Account) -> None:
+        """Write name, zone, policy and thresholds if the revision still holds; else StaleWrite."""
+        ...
+
+    async def due_for_update(self, now: datetime) -> list[str]:
+        """Ids of the accounts whose next update date has started by `now`."""
+        ...
+
+    async def all_ids(self) -> list[str]: ...

@@ -1,0 +1,105 @@
+"""Bulk operations: the operations, their idempotency keys, and their resolved selections."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from marketing_contacts.domain.bulk import BulkOperation, BulkOperationStatus, BulkProgress
+from marketing_contacts.domain.contacts import Contact
+from marketing_contacts.services.paging import Page
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    """B5: a key a client sent with an input, held for 24 hours."""
+
+    key: str
+    input_hash: str
+    operation_id: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class BulkPage:
+    """One page of a resolved selection: its number and the contacts of it that still exist."""
+
+    number: int
+    contacts: list[Contact]
+
+
+class BulkOperations(Protocol):
+    """The operations themselves: queued, claimed under a lease, ended (B4, B5)."""
+
+    async def insert(
+        self, operation: BulkOperation, key: IdempotencyKey | None
+    ) -> IdempotencyKey | None:
+        """Persist a QUEUED operation; with a key already held (and not expired), persist
+        nothing and return the key as held."""
+        ...
+
+    async def get(self, account_id: str, operation_id: str) -> BulkOperation | None: ...
+
+    async def load(self, operation_id: str) -> BulkOperation | None: ...
+
+    async def page(self, account_id: str, first: int, after: str | None) -> Page[BulkOperation]:
+        """Newest first."""
+        ...
+
+    async def claim(
+        self, operation_id: str, owner: str, now: datetime, lease_until: datetime
+    ) -> BulkOperation | None:
+        """Take a QUEUED operation, a RUNNING one whose lease ran out, or one this owner holds;
+        it is RUNNING afterwards. None when another worker holds it or it has finished."""
+        ...
+
+    async def finish(
+        self,
+        operation: BulkOperation,
+        status: BulkOperationStatus,
+        progress: BulkProgress,
+        now: datetime,
+        failure: str | None = None,
+    ) -> BulkOperation | None:
+        """End a RUNNING or QUEUED operation; None if it had ended already."""
+        ...
+
+    async def cancel(
+        self, account_id: str, operation_id: str, now: datetime
+    ) -> BulkOperation | None:
+        """CANCELLED if QUEUED or RUNNING; None otherwise."""
+        ...
+
+    async def stale(self, queued_before: datetime, now: datetime) -> list[BulkOperation]:
+        """QUEUED operations persisted before `queued_before`, RUNNING ones whose lease ran out."""
+        ...
+
+    async def mark_enqueued(self, operation_id: str) -> int:
+        """Count one more hand-over to the job queue; returns the new count."""
+        ...
+
+
+class IdempotencyKeys(Protocol):
+    async def held(self, account_id: str, key: str, now: datetime) -> IdempotencyKey | None:
+        """B5: the account's idempotency key, unless it expired by `now`."""
+        ...
+
+
+class BulkPages(Protocol):
+    """A resolved selection, written down page by page (B1, B4)."""
+
+    async def resolve(self, operation: BulkOperation, page_size: int) -> BulkOperation:
+        """B1: write down the ids of the selection's contacts created by the operation's start
+        (`created_at`; later ones are not included), in id order, in pages of `page_size`, and
+        record `matched`. Safe to repeat until it has recorded: one resolution wins."""
+        ...
+
+    async def page_to_apply(self, operation: BulkOperation) -> BulkPage | None:
+        """The operation's next page (`next_page`), None past the last one."""
+        ...
+
+    async def drop_pages(self, operation_id: str) -> None:
+        """Forget the resolved selection of an operation that ended (pages left by a worker
+        that died also expire on their own)."""
+        ...

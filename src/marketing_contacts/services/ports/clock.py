@@ -1,0 +1,16 @@
+"""Time and identity: the clock, and new ids."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self) -> str:
+        """A fresh id, unique across the database; ids sort in the order they were made."""
+        ...

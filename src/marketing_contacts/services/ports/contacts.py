@@ -1,0 +1,45 @@
+"""Contacts: reads, filters and field edits (status writes go through the change writer)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from marketing_contacts.domain.bulk import Selection
+from marketing_contacts.domain.contacts import Contact
+from marketing_contacts.domain.filters import ContactFilter
+from marketing_contacts.domain.statuses import MarketingState
+from marketing_contacts.services.paging import Page
+
+
+class DuplicateEmail(Exception):
+    """C8: the address is taken in this account."""
+
+
+class ContactStore(Protocol):
+    async def get(self, account_id: str, contact_id: str) -> Contact | None: ...
+
+    async def get_many(self, account_id: str, contact_ids: Sequence[str]) -> list[Contact]: ...
+
+    async def page(
+        self, account_id: str, where: ContactFilter, first: int, after: str | None
+    ) -> Page[Contact]: ...
+
+    async def count(self, account_id: str, where: ContactFilter) -> int: ...
+
+    async def update_fields(self, before: Contact, after: Contact) -> None:
+        """Write the fields other than the status that differ; DuplicateEmail if the address
+        is taken."""
+        ...
+
+    async def pending_before(self, account_id: str, instant: datetime, limit: int) -> list[Contact]:
+        """Up to `limit` contacts in P that became pending before `instant`."""
+        ...
+
+    async def count_by_state(
+        self, account_id: str, selection: Selection, created_until: datetime | None = None
+    ) -> dict[MarketingState, int]:
+        """How many contacts the selection holds in each state (B2's preview); with
+        `created_until`, only those created by then (B1)."""
+        ...

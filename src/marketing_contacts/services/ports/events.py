@@ -1,0 +1,35 @@
+"""Events told to live subscribers, and the publisher that carries them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from marketing_contacts.domain.alerts import TierAlert
+from marketing_contacts.domain.usage import Usage
+from marketing_contacts.services.paging import Stored
+
+
+@dataclass(frozen=True)
+class UsageChanged:
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class AlertRaised:
+    alert: Stored[TierAlert]
+
+
+@dataclass(frozen=True)
+class BulkProgressed:
+    """A bulk operation recorded a chunk or ended; subscribers read its state."""
+
+    operation_id: str
+
+
+Event = UsageChanged | AlertRaised | BulkProgressed
+
+
+class EventPublisher(Protocol):
+    async def publish(self, account_id: str, events: Sequence[Event]) -> None: ...

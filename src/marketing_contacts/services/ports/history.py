@@ -1,0 +1,24 @@
+"""Status history (S4): each contact's entries, newest first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from marketing_contacts.domain.statuses import HistoryEntry
+from marketing_contacts.services.paging import Page
+
+
+class HistoryStore(Protocol):
+    async def page(
+        self, account_id: str, contact_id: str, first: int, after: str | None
+    ) -> Page[HistoryEntry]:
+        """Newest first."""
+        ...
+
+    async def first_pages(
+        self, account_id: str, contact_ids: Sequence[str], first: int
+    ) -> dict[str, Page[HistoryEntry]]:
+        """The first page of each contact's history, in one read (a page of contacts asks for
+        them together); a contact without history gets an empty page."""
+        ...

@@ -1,0 +1,133 @@
+"""The resolved selections of bulk operations, page by page (B1, B4).
+
+Resolving a selection streams its contact ids, in selection order, into page documents of one
+chunk each (`bulk_pages`): the worker never holds the selection in memory, and the contacts are
+not written to. Each page is applied in one transaction with the operation's move past it
+(storage.writer), so a restarted worker resumes at exactly the next page: none twice, none lost.
+A resolution that was cut short leaves pages under its own token, which the winning one ignores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+from bson import ObjectId
+from pymongo import ASCENDING, IndexModel, ReturnDocument
+from pymongo.asynchronous.cursor import AsyncCursor
+
+from marketing_contacts.domain.bulk import BulkOperation, Selection
+from marketing_contacts.services.ports.bulk import BulkPage
+from marketing_contacts.storage.bulk_codec import operation_from
+from marketing_contacts.storage.codec import contact_from
+from marketing_contacts.storage.contacts import selection_query
+from marketing_contacts.storage.database import BULK_OPERATIONS, BULK_PAGES, CONTACTS, Doc, Mongo
+from marketing_contacts.storage.ids import oid
+
+#: pages left behind (by a worker that died after its operation ended) go after this long
+PAGES_EXPIRE_AFTER = timedelta(days=7)
+#: pages written per insert while resolving (what the worker holds of a selection at most)
+PAGES_PER_INSERT = 4
+
+INDEXES = {
+    BULK_PAGES: [
+        IndexModel(
+            [("operation_id", ASCENDING), ("resolution", ASCENDING), ("number", ASCENDING)],
+            unique=True,
+        ),
+        IndexModel(
+            [("written_at", ASCENDING)],
+            expireAfterSeconds=int(PAGES_EXPIRE_AFTER.total_seconds()),
+        ),
+    ],
+}
+
+
+class MongoBulkPages:
+    def __init__(self, mongo: Mongo) -> None:
+        self.operations = mongo[BULK_OPERATIONS]
+        self.contacts = mongo[CONTACTS]
+        self.pages = mongo[BULK_PAGES]
+
+    async def resolve(self, operation: BulkOperation, page_size: int) -> BulkOperation:
+        resolution = str(ObjectId())
+        query = selection_query(operation.account_id, operation.selection, operation.created_at)
+        found = self.contacts.find(query, {"_id": 1}).sort("_id", ASCENDING)
+        written_at = datetime.now(UTC)
+        matched = 0
+        pages: list[Doc] = []
+        async for ids in _in_pages(_in_selection_order(found, operation.selection), page_size):
+            pages.append(
+                {
+                    "operation_id": operation.id,
+                    "resolution": resolution,
+                    "number": matched // page_size,
+                    "ids": ids,
+                    "written_at": written_at,
+                }
+            )
+            matched += len(ids)
+            if len(pages) == PAGES_PER_INSERT:
+                await self.pages.insert_many(pages)
+                pages = []
+        if pages:
+            await self.pages.insert_many(pages)
+        doc = await self.operations.find_one_and_update(
+            {"_id": oid(operation.id), "resolved": False},
+            {
+                "$set": {
+                    "resolved": True,
+                    "resolution": resolution,
+                    "next_page": 0,
+                    "progress.matched": matched,
+                }
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:  # resolved by another run meanwhile: its pages and count stand
+            await self.pages.delete_many({"operation_id": operation.id, "resolution": resolution})
+            doc = await self.operations.find_one({"_id": oid(operation.id)})
+        assert doc is not None
+        return operation_from(doc)
+
+    async def page_to_apply(self, operation: BulkOperation) -> BulkPage | None:
+        found = await self.pages.find_one(
+            {
+                "operation_id": operation.id,
+                "resolution": operation.resolution,
+                "number": operation.next_page,
+            }
+        )
+        if found is None:
+            return None
+        query = {"_id": {"$in": found["ids"]}, "account_id": oid(operation.account_id)}
+        by_id = {doc["_id"]: doc async for doc in self.contacts.find(query)}
+        in_order = [contact_from(by_id[key]) for key in found["ids"] if key in by_id]
+        return BulkPage(operation.next_page, in_order)
+
+    async def drop_pages(self, operation_id: str) -> None:
+        await self.pages.delete_many({"operation_id": operation_id})
+
+
+async def _in_selection_order(found: AsyncCursor[Doc], selection: Selection) -> AsyncIterator[Doc]:
+    """The selected ids in T6's selection order: an ids selection (at most 10,000) in the order
+    its ids were given; any other streamed as read, in id order."""
+    if selection.ids is None:
+        async for doc in found:
+            yield doc
+        return
+    present = {str(doc["_id"]) async for doc in found}
+    for contact_id in selection.in_selection_order(present):
+        yield {"_id": ObjectId(contact_id)}
+
+
+async def _in_pages(found: AsyncIterator[Doc], size: int) -> AsyncIterator[list[ObjectId]]:
+    """The ids of the documents, `size` at a time."""
+    ids: list[ObjectId] = []
+    async for doc in found:
+        ids.append(doc["_id"])
+        if len(ids) == size:
+            yield ids
+            ids = []
+    if ids:
+        yield ids
