@@ -113,10 +113,9 @@ def validate_thresholds(thresholds: Iterable[int]) -> tuple[int, ...]:
             raise refuse(
                 ErrorCode.INVALID,
                 f"threshold {value} is not a percent from 1 to 100",
-                "input",
-                "alertThresholds",
+                "alert_thresholds",
                 str(index),
             )
     if len(set(values)) != len(values):
-        raise refuse(ErrorCode.INVALID, "thresholds repeat", "input", "alertThresholds")
+        raise refuse(ErrorCode.INVALID, "thresholds repeat", "alert_thresholds")
     return tuple(sorted(values))

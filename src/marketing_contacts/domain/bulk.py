@@ -60,21 +60,19 @@ class Selection:
 
     def __post_init__(self) -> None:
         if self.ids is not None:  # an id given twice selects one contact
-            check_ids(self.ids, "input", "selection", "ids")
+            check_ids(self.ids, "selection", "ids")
             object.__setattr__(self, "ids", tuple(dict.fromkeys(self.ids)))
         given = [v for v in (self.ids, self.filter, self.list_id, self.unengaged) if v is not None]
         if len(given) != 1:
             raise refuse(
                 ErrorCode.INVALID,
                 "a selection names exactly one of its fields",
-                "input",
                 "selection",
             )
         if self.unengaged is False:
             raise refuse(
                 ErrorCode.INVALID,
                 "unengaged selects with true only; select engaged contacts with a filter",
-                "input",
                 "selection",
                 "unengaged",
             )
@@ -82,7 +80,6 @@ class Selection:
             raise refuse(
                 ErrorCode.TOO_MANY,
                 f"a selection holds at most {MAX_SELECTED_IDS} ids",
-                "input",
                 "selection",
                 "ids",
             )
@@ -90,13 +87,12 @@ class Selection:
             raise refuse(
                 ErrorCode.INVALID,
                 "a selection by ids names at least one id",
-                "input",
                 "selection",
                 "ids",
             )
-        check_id(self.list_id, "input", "selection", "listId")
+        check_id(self.list_id, "selection", "list_id")
         if self.filter is not None:
-            self.filter.check("input", "selection", "filter")
+            self.filter.check("selection", "filter")
 
     def in_selection_order(self, found: Collection[str]) -> list[str]:
         """T6's selection order for an ids selection: the order the ids were given in, of those
@@ -172,11 +168,9 @@ def check_idempotency_key(key: str | None) -> None:
     to one operation)."""
     if key is None:
         return
-    check_length(key, MAX_ID_LENGTH, "input", "idempotencyKey")
+    check_length(key, MAX_ID_LENGTH, "idempotency_key")
     if not key.strip():
-        raise refuse(
-            ErrorCode.INVALID, "an idempotency key is not blank", "input", "idempotencyKey"
-        )
+        raise refuse(ErrorCode.INVALID, "an idempotency key is not blank", "idempotency_key")
 
 
 def check_confirmation(target: MarketingStatus, confirm_count: int | None, matched: int) -> None:
@@ -186,8 +180,7 @@ def check_confirmation(target: MarketingStatus, confirm_count: int | None, match
             ErrorCode.CONFIRMATION_MISMATCH,
             f"the selection matches {matched} contacts; confirmCount must say {matched}"
             + ("" if confirm_count is None else f", not {confirm_count}"),
-            "input",
-            "confirmCount",
+            "confirm_count",
         )
 
 

@@ -61,8 +61,7 @@ def check_lifecycle_change(current: LifecycleStage | None, new: LifecycleStage |
         raise refuse(
             ErrorCode.INVALID,
             f"lifecycle stage cannot move back from {current.value} to {new.value}; clear it first",
-            "input",
-            "lifecycleStage",
+            "lifecycle_stage",
         )
 
 
@@ -101,14 +100,9 @@ def check_text_fields(values: Mapping[str, object], *prefix: str) -> None:
     for name in TEXT_FIELDS:
         value = values.get(name)
         if isinstance(value, str):
-            check_length(value, MAX_TEXT_LENGTH, *prefix, _camel(name))
+            check_length(value, MAX_TEXT_LENGTH, *prefix, name)
             if name in NAME_FIELDS:
-                check_no_controls(value, *prefix, _camel(name))
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(word.title() for word in rest)
+                check_no_controls(value, *prefix, name)
 
 
 def email_key(email: str | None) -> str | None:

@@ -99,7 +99,7 @@ class CreationDefaults:
                         f"contacts created via {source.value} are always non-marketing",
                         *field,
                         str(index),
-                        "marketingStatus",
+                        "marketing_status",
                     )
                 continue
             if status is _D2_DEFAULTS[source]:
@@ -121,7 +121,6 @@ def initial_status(
         raise refuse(
             ErrorCode.INVALID,
             f"contacts created via {source.value} are always non-marketing",
-            "input",
-            "marketingStatus",
+            "marketing_status",
         )
     return requested, _CHOSEN_BY.get(source, StatusSourceType.USER)

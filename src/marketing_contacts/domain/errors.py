@@ -21,7 +21,9 @@ class ErrorCode(StrEnum):
 
 @dataclass(frozen=True)
 class UserError:
-    """One problem with a caller's input; `field` is the path to the input field at fault."""
+    """One problem with a caller's input. `field` names what is at fault in the domain's own
+    words (`("selection", "list_id")`, an index as a string); where that is in a request (its
+    GraphQL argument and casing) is the schema's to say."""
 
     code: ErrorCode
     message: str
@@ -64,7 +66,14 @@ def quoted(value: str) -> str:
 def check_length(value: str | None, limit: int, *field: str) -> None:
     """Free text a client sends is bounded: past `limit` characters it is INVALID."""
     if value is not None and len(value) > limit:
-        raise refuse(ErrorCode.INVALID, f"{field[-1]} has at most {limit} characters", *field)
+        raise refuse(
+            ErrorCode.INVALID, f"{_words(field[-1])} has at most {limit} characters", *field
+        )
+
+
+def _words(name: str) -> str:
+    """A field's name as a message says it: `job_title` is "job title"."""
+    return name.replace("_", " ")
 
 
 def check_id(value: str | None, *field: str) -> None:
@@ -89,7 +98,7 @@ def check_no_controls(value: str | None, *field: str) -> None:
     """Names are text a person reads: a control character (Unicode category Cc: NUL, tab, line
     break, escape) in one is INVALID."""
     if value is not None and _CONTROL.search(value):
-        raise refuse(ErrorCode.INVALID, f"{field[-1]} holds a control character", *field)
+        raise refuse(ErrorCode.INVALID, f"{_words(field[-1])} holds a control character", *field)
 
 
 def contacts_not_found(

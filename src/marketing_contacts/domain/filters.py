@@ -40,9 +40,9 @@ class ContactFilter:
     def check(self, *field: str) -> None:
         """The client's strings are bounded like what they are compared with (a domain, an
         owner id as a contact stores it, a list id): INVALID under `field` past that."""
-        check_length(self.email_domain, MAX_DOMAIN_LENGTH, *field, "emailDomain")
-        check_length(self.owner_id, MAX_TEXT_LENGTH, *field, "ownerId")
-        check_id(self.list_id, *field, "listId")
+        check_length(self.email_domain, MAX_DOMAIN_LENGTH, *field, "email_domain")
+        check_length(self.owner_id, MAX_TEXT_LENGTH, *field, "owner_id")
+        check_id(self.list_id, *field, "list_id")
 
     def matches(self, contact: Contact) -> bool:
         checks = (

@@ -15,7 +15,7 @@ def check_status_permission(
     *,
     marketing_access: bool,
     edition: Edition,
-    field: tuple[str, ...] = ("input", "status"),
+    field: tuple[str, ...] = ("status",),
 ) -> None:
     """S5: MARKETING needs marketing access. S7: workflows set NON_MARKETING on PRO/ENT only."""
     if target is MarketingStatus.MARKETING and not marketing_access:

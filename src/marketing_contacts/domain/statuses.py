@@ -134,6 +134,5 @@ def check_claimable_source(source_type: StatusSourceType) -> None:
         raise refuse(
             ErrorCode.INVALID,
             f"source type {source_type.value} is set by the service itself",
-            "input",
-            "sourceType",
+            "source_type",
         )

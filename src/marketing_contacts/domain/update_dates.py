@@ -89,15 +89,13 @@ def _add_months(year: int, month: int, months: int) -> tuple[int, int]:
 def zone(name: str) -> ZoneInfo:
     """The IANA zone named `name`, or an INVALID error on the `timezone` field (a name past
     MAX_ZONE_NAME_LENGTH is none: the longest is about half of it)."""
-    check_length(name, MAX_ZONE_NAME_LENGTH, "input", "timezone")
+    check_length(name, MAX_ZONE_NAME_LENGTH, "timezone")
     if name not in _known_zones():
-        raise refuse(ErrorCode.INVALID, f"unknown time zone {quoted(name)}", "input", "timezone")
+        raise refuse(ErrorCode.INVALID, f"unknown time zone {quoted(name)}", "timezone")
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise refuse(
-            ErrorCode.INVALID, f"unknown time zone {quoted(name)}", "input", "timezone"
-        ) from error
+        raise refuse(ErrorCode.INVALID, f"unknown time zone {quoted(name)}", "timezone") from error
 
 
 #: names tzdata ships that are no place's zone: the server's own, a placeholder, POSIX rules

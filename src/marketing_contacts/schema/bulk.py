@@ -12,9 +12,8 @@ from marketing_contacts.domain.bulk import BulkOperationStatus, Selection
 from marketing_contacts.domain.bulk import StatusChangePreview as DomainPreview
 from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.schema.context import Info
-from marketing_contacts.schema.errors import UserError, user_errors
+from marketing_contacts.schema.errors import UserError, attempt, user_errors
 from marketing_contacts.schema.inputs import ContactFilterInput
-from marketing_contacts.schema.mutation import attempt
 from marketing_contacts.schema.types import PageInfo
 from marketing_contacts.services.bulk import BulkRequest
 
@@ -213,9 +212,9 @@ class BulkMutations:
     async def start_bulk_status_change(
         self, info: Info, input: BulkStatusChangeInput
     ) -> BulkOperationPayload:
-        return _payload(await attempt(_start(info, input)))
+        return _payload(await attempt(info, _start(info, input)))
 
     @strawberry.mutation
     async def cancel_bulk_operation(self, info: Info, id: strawberry.ID) -> BulkOperationPayload:
         ctx = info.context
-        return _payload(await attempt(ctx.services.bulk.cancel(ctx.caller, str(id))))
+        return _payload(await attempt(info, ctx.services.bulk.cancel(ctx.caller, str(id))))

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 import strawberry
 from graphql import GraphQLError
 
 from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.domain.errors import UserError as DomainUserError
+from marketing_contacts.schema.context import Info
 from marketing_contacts.schema.limits import MAX_TOKENS, too_complex
 from marketing_contacts.services.subscriptions import FeedUnavailable
 
@@ -40,12 +42,44 @@ class UserError:
     message: str
 
     @classmethod
-    def of(cls, error: DomainUserError) -> UserError:
-        return cls(field=list(error.field), code=error.code, message=error.message)
+    def of(cls, error: DomainUserError, info: Info | None = None) -> UserError:
+        return cls(field=field_path(error.field, info), code=error.code, message=error.message)
 
 
-def user_errors(errors: Sequence[DomainUserError]) -> list[UserError]:
-    return [UserError.of(error) for error in errors]
+def user_errors(errors: Sequence[DomainUserError], info: Info | None = None) -> list[UserError]:
+    return [UserError.of(error, info) for error in errors]
+
+
+T = TypeVar("T")
+
+
+async def attempt(info: Info, call: Awaitable[T]) -> T | list[UserError]:
+    """The call's result, or the userErrors of the rules it broke, at their GraphQL paths."""
+    try:
+        return await call
+    except DomainError as error:
+        return user_errors(error.errors, info)
+
+
+def field_path(field: Sequence[str], info: Info | None = None) -> list[str]:
+    """Where the domain's field is in the request: the rules name what is at fault in their own
+    words (`("selection", "list_id")`), the schema says where it was sent. Each name is the
+    field's camelCase name; a path that does not start with one of the resolved field's own
+    arguments (`id` of `updateContact`) is inside its `input` argument, when it has one."""
+    path = [_camel(name) for name in field]
+    if (
+        info is not None
+        and field
+        and info.get_argument_definition(field[0]) is None
+        and info.get_argument_definition("input") is not None
+    ):
+        path.insert(0, "input")
+    return path
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
 
 
 #: whether an exception means the database did not answer (the storage adapter knows its
@@ -71,7 +105,7 @@ def client_error(error: GraphQLError, unavailable: Unavailable) -> GraphQLError:
             str(original),
             nodes=error.nodes,
             path=error.path,
-            extensions={"code": first.code.value, "field": list(first.field)},
+            extensions={"code": first.code.value, "field": field_path(first.field)},
         )
     request_id = logged_request_id(original, error.path)
     return GraphQLError(

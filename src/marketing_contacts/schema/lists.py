@@ -14,8 +14,7 @@ import strawberry
 from strawberry.dataloader import DataLoader
 
 from marketing_contacts.schema.context import Info
-from marketing_contacts.schema.errors import UserError
-from marketing_contacts.schema.mutation import attempt
+from marketing_contacts.schema.errors import UserError, attempt
 from marketing_contacts.schema.types import PageInfo
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.lists import ListService
@@ -130,7 +129,7 @@ class ListMutations:
         contact_ids: list[strawberry.ID] = [],  # noqa: B006 (a GraphQL default, never mutated)
     ) -> ContactListPayload:
         ctx = info.context
-        result = await attempt(ctx.services.lists.create(ctx.caller, name, _ids(contact_ids)))
+        result = await attempt(info, ctx.services.lists.create(ctx.caller, name, _ids(contact_ids)))
         return _payload(info, result)
 
     @strawberry.mutation(
@@ -140,7 +139,9 @@ class ListMutations:
         self, info: Info, list_id: strawberry.ID, contact_ids: list[strawberry.ID]
     ) -> ContactListPayload:
         ctx = info.context
-        result = await attempt(ctx.services.lists.add(ctx.caller, str(list_id), _ids(contact_ids)))
+        result = await attempt(
+            info, ctx.services.lists.add(ctx.caller, str(list_id), _ids(contact_ids))
+        )
         return _payload(info, result)
 
     @strawberry.mutation(
@@ -151,14 +152,14 @@ class ListMutations:
     ) -> ContactListPayload:
         ctx = info.context
         result = await attempt(
-            ctx.services.lists.remove(ctx.caller, str(list_id), _ids(contact_ids))
+            info, ctx.services.lists.remove(ctx.caller, str(list_id), _ids(contact_ids))
         )
         return _payload(info, result)
 
     @strawberry.mutation(description="Deletes the list and every contact's membership of it.")
     async def delete_list(self, info: Info, id: strawberry.ID) -> DeleteContactListPayload:
         ctx = info.context
-        result = await attempt(ctx.services.lists.delete(ctx.caller, str(id)))
+        result = await attempt(info, ctx.services.lists.delete(ctx.caller, str(id)))
         if isinstance(result, list):
             return DeleteContactListPayload(deleted_id=None, user_errors=result)
         return DeleteContactListPayload(deleted_id=strawberry.ID(result), user_errors=[])

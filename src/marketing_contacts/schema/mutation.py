@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import TypeVar
-
 import strawberry
 
-from marketing_contacts.domain.errors import DomainError
 from marketing_contacts.domain.statuses import StatusSourceType
 from marketing_contacts.schema.context import Info
-from marketing_contacts.schema.errors import UserError, user_errors
+from marketing_contacts.schema.errors import UserError, attempt
 from marketing_contacts.schema.inputs import (
     AccountSettingsInput,
     CreateContactInput,
@@ -19,15 +15,6 @@ from marketing_contacts.schema.inputs import (
 )
 from marketing_contacts.schema.records import Account, Contact
 from marketing_contacts.schema.types import Usage
-
-T = TypeVar("T")
-
-
-async def attempt(call: Awaitable[T]) -> T | list[UserError]:
-    try:
-        return await call
-    except DomainError as error:
-        return user_errors(error.errors)
 
 
 @strawberry.type
@@ -60,7 +47,7 @@ class Mutation:
     @strawberry.mutation
     async def create_contact(self, info: Info, input: CreateContactInput) -> ContactPayload:
         ctx = info.context
-        result = await attempt(ctx.services.contacts.create(ctx.caller, input.to_draft()))
+        result = await attempt(info, ctx.services.contacts.create(ctx.caller, input.to_draft()))
         if isinstance(result, list):
             return ContactPayload(contact=None, user_errors=result)
         return ContactPayload(contact=Contact.of(result), user_errors=[])
@@ -70,7 +57,9 @@ class Mutation:
         self, info: Info, id: strawberry.ID, input: UpdateContactInput
     ) -> ContactPayload:
         ctx = info.context
-        result = await attempt(ctx.services.contacts.update(ctx.caller, str(id), input.to_edit()))
+        result = await attempt(
+            info, ctx.services.contacts.update(ctx.caller, str(id), input.to_edit())
+        )
         if isinstance(result, list):
             return ContactPayload(contact=None, user_errors=result)
         return ContactPayload(contact=Contact.of(result), user_errors=[])
@@ -78,7 +67,7 @@ class Mutation:
     @strawberry.mutation
     async def delete_contact(self, info: Info, id: strawberry.ID) -> DeleteContactPayload:
         ctx = info.context
-        result = await attempt(ctx.services.contacts.delete(ctx.caller, str(id)))
+        result = await attempt(info, ctx.services.contacts.delete(ctx.caller, str(id)))
         if isinstance(result, list):
             return DeleteContactPayload(deleted_id=None, user_errors=result)
         return DeleteContactPayload(deleted_id=strawberry.ID(result), user_errors=[])
@@ -92,13 +81,14 @@ class Mutation:
     ) -> SetMarketingStatusPayload:
         ctx = info.context
         result = await attempt(
+            info,
             ctx.services.statuses.set_marketing_status(
                 ctx.caller,
                 [str(cid) for cid in input.contact_ids],
                 input.status,
                 input.source_type or StatusSourceType.USER,
                 input.source_id,
-            )
+            ),
         )
         if isinstance(result, list):
             return SetMarketingStatusPayload(contacts=[], usage=None, user_errors=result)
@@ -114,7 +104,7 @@ class Mutation:
     ) -> AccountPayload:
         ctx = info.context
         result = await attempt(
-            ctx.services.accounts.update_settings(ctx.caller, input.to_settings())
+            info, ctx.services.accounts.update_settings(ctx.caller, input.to_settings())
         )
         if isinstance(result, list):
             return AccountPayload(account=None, user_errors=result)

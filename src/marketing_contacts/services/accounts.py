@@ -65,7 +65,9 @@ def ladder_for(opening: AccountOpening) -> Ladder:
     first = opening.tier_limit if opening.tier_limit is not None else default.first_limit
     step = opening.tier_step if opening.tier_step is not None else default.step
     if first < 1 or step < 1:
-        raise refuse(ErrorCode.INVALID, "tier limit and step are whole numbers from 1", "tierLimit")
+        raise refuse(
+            ErrorCode.INVALID, "tier limit and step are whole numbers from 1", "tier_limit"
+        )
     return replace(default, first_limit=first, step=step)
 
 
@@ -80,8 +82,7 @@ def check_default_permission(
         raise refuse(
             ErrorCode.FORBIDDEN,
             "a MARKETING creation default needs the marketing access permission",
-            "input",
-            "creationDefaults",
+            "creation_defaults",
         )
 
 
@@ -129,7 +130,7 @@ class AccountService:
         return await self.ports.tier_records.alerts_since(caller.account_id, since, limit)
 
     async def update_settings(self, caller: Caller, settings: AccountSettings) -> Account:
-        name = None if settings.name is None else check_name(settings.name, "input", "name")
+        name = None if settings.name is None else check_name(settings.name, "name")
         if settings.timezone is not None:
             zone(settings.timezone)
         thresholds = (
@@ -152,7 +153,7 @@ class AccountService:
                 alert_thresholds=before.alert_thresholds if thresholds is None else thresholds,
                 creation_defaults=before.creation_defaults
                 if defaults is None
-                else before.creation_defaults.configured(defaults, "input", "creationDefaults"),
+                else before.creation_defaults.configured(defaults, "creation_defaults"),
                 revision=before.revision + 1,
             )
             await self.ports.accounts.replace_settings(before, after)

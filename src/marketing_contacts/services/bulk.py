@@ -94,7 +94,7 @@ class BulkService:
 
         B5: a key already held answers before anything else is checked, so the retry of a
         request whose answer was lost gets its operation even after the contacts moved on."""
-        check_length(request.source_id, MAX_ID_LENGTH, "input", "sourceId")
+        check_length(request.source_id, MAX_ID_LENGTH, "source_id")
         check_idempotency_key(request.idempotency_key)
         if request.idempotency_key is not None:
             held = await self.ports.idempotency.held(
@@ -175,8 +175,7 @@ class BulkService:
             raise refuse(
                 ErrorCode.CONFLICT,
                 "this idempotency key was used with another input in the last 24 hours",
-                "input",
-                "idempotencyKey",
+                "idempotency_key",
             )
         return await self._existing(caller, held.operation_id)
 
@@ -187,7 +186,6 @@ class BulkService:
             raise refuse(
                 ErrorCode.NOT_FOUND,
                 f"list {quoted(selection.list_id)} does not exist",
-                "input",
                 "selection",
-                "listId",
+                "list_id",
             )

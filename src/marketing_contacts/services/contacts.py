@@ -76,7 +76,7 @@ class ContactEdit:
 
 def duplicate_email() -> Exception:
     """C8: the address is the one the client sent, at the field named: no need to repeat it."""
-    return refuse(ErrorCode.DUPLICATE, "a contact with this email address exists", "input", "email")
+    return refuse(ErrorCode.DUPLICATE, "a contact with this email address exists", "email")
 
 
 class ContactService:
@@ -100,8 +100,8 @@ class ContactService:
         return await self.ports.contacts.count(caller.account_id, where)
 
     async def create(self, caller: Caller, draft: ContactDraft) -> Contact:
-        email = normalize_email(draft.email, "input", "email")
-        check_text_fields(vars(draft), "input")
+        email = normalize_email(draft.email, "email")
+        check_text_fields(vars(draft))
         contact_id = self.ports.ids.new_id()
 
         async def attempt() -> Contact:
@@ -114,7 +114,7 @@ class ContactService:
                 source_type,
                 marketing_access=caller.marketing_access,
                 edition=account.edition,
-                field=("input", "marketingStatus"),
+                field=("marketing_status",),
             )
             source = source_for(caller, source_type, None)
             now = self.ports.clock.now()
@@ -161,8 +161,8 @@ class ContactService:
         check_id(contact_id, "id")
         changes = dict(edit.changes)
         if "email" in changes:
-            changes["email"] = normalize_email(changes["email"], "input", "email")
-        check_text_fields(changes, "input")
+            changes["email"] = normalize_email(changes["email"], "email")
+        check_text_fields(changes)
         source = StatusSource(StatusSourceType.USER, caller.token_id)
 
         async def attempt() -> Contact:
@@ -175,7 +175,7 @@ class ContactService:
                     StatusSourceType.USER,
                     marketing_access=caller.marketing_access,
                     edition=account.edition,
-                    field=("input", "marketingStatus"),
+                    field=("marketing_status",),
                 )
             contact = await self._existing(caller, contact_id)
             if "lifecycle_stage" in changes:

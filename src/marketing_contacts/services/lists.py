@@ -51,13 +51,13 @@ def check_name(name: str) -> str:
 def distinct_ids(contact_ids: Sequence[str]) -> list[str]:
     """The ids in their first order, each once; INVALID at the first too long one, TOO_MANY
     past MAX_LIST_CHANGE."""
-    check_ids(contact_ids, "contactIds")
+    check_ids(contact_ids, "contact_ids")
     ids = list(dict.fromkeys(contact_ids))
     if len(ids) > MAX_LIST_CHANGE:
         raise refuse(
             ErrorCode.TOO_MANY,
             f"at most {MAX_LIST_CHANGE} contacts per call; send the rest in further calls",
-            "contactIds",
+            "contact_ids",
         )
     return ids
 
@@ -101,7 +101,7 @@ class ListService:
     async def add(self, caller: Caller, list_id: str, contact_ids: Sequence[str]) -> ContactList:
         """Members already in the list stay as they are; nothing changes if one is not found."""
         ids = distinct_ids(contact_ids)
-        contact_list = await self._existing(caller, list_id, "listId")
+        contact_list = await self._existing(caller, list_id, "list_id")
         await self._check_contacts(caller, contact_ids, ids)
         if not ids:
             return contact_list
@@ -109,13 +109,13 @@ class ListService:
         if await self.lists.get(caller.account_id, list_id) is None:
             # deleted while we wrote: take back what we added, as the delete would have
             await self.lists.remove_members(caller.account_id, list_id, ids)
-            raise self._not_found(list_id, "listId")
+            raise self._not_found(list_id, "list_id")
         return contact_list
 
     async def remove(self, caller: Caller, list_id: str, contact_ids: Sequence[str]) -> ContactList:
         """Contacts that are not members stay out; nothing changes if one is not found."""
         ids = distinct_ids(contact_ids)
-        contact_list = await self._existing(caller, list_id, "listId")
+        contact_list = await self._existing(caller, list_id, "list_id")
         await self._check_contacts(caller, contact_ids, ids)
         if ids:
             await self.lists.remove_members(caller.account_id, list_id, ids)
@@ -149,6 +149,6 @@ class ListService:
         if not ids:
             return
         found = {c.id for c in await self.ports.contacts.get_many(caller.account_id, ids)}
-        missing = contacts_not_found(contact_ids, found, "contactIds")
+        missing = contacts_not_found(contact_ids, found, "contact_ids")
         if missing is not None:
             raise missing

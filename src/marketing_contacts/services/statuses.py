@@ -69,17 +69,16 @@ class StatusService:
     ) -> StatusResult:
         """All or nothing for up to 100 contacts (an id given twice is one contact); a no-op
         stores nothing."""
-        check_ids(contact_ids, "input", "contactIds")
+        check_ids(contact_ids, "contact_ids")
         ids = list(dict.fromkeys(contact_ids))
         if len(ids) > MAX_SYNC_CONTACTS:
             raise refuse(
                 ErrorCode.TOO_MANY,
                 f"at most {MAX_SYNC_CONTACTS} contacts at once; use startBulkStatusChange",
-                "input",
-                "contactIds",
+                "contact_ids",
             )
         check_claimable_source(source_type)
-        check_length(source_id, MAX_ID_LENGTH, "input", "sourceId")
+        check_length(source_id, MAX_ID_LENGTH, "source_id")
         source = source_for(caller, source_type, source_id)
 
         async def attempt() -> StatusResult:
@@ -91,7 +90,7 @@ class StatusService:
                 edition=account.edition,
             )
             found = {c.id: c for c in await self.ports.contacts.get_many(account.id, ids)}
-            missing = contacts_not_found(contact_ids, found, "input", "contactIds")
+            missing = contacts_not_found(contact_ids, found, "contact_ids")
             if missing is not None:
                 raise missing
             now = self.ports.clock.now()

@@ -309,11 +309,11 @@ def test_a2_missed_update_dates_applied_late_keep_alerts_of_the_current_period()
 @pytest.mark.parametrize(
     ("thresholds", "field"),
     [
-        ([0], ("input", "alertThresholds", "0")),
-        ([101], ("input", "alertThresholds", "0")),
-        ([75, -5], ("input", "alertThresholds", "1")),
-        ([75, 90, 150], ("input", "alertThresholds", "2")),
-        ([75, 75], ("input", "alertThresholds")),
+        ([0], ("alert_thresholds", "0")),
+        ([101], ("alert_thresholds", "0")),
+        ([75, -5], ("alert_thresholds", "1")),
+        ([75, 90, 150], ("alert_thresholds", "2")),
+        ([75, 75], ("alert_thresholds",)),
     ],
 )
 def test_a1_invalid_thresholds_name_the_field(

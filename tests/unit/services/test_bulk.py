@@ -256,9 +256,7 @@ async def test_b2_preview_of_an_unknown_or_foreign_list_is_not_found() -> None:
     for list_id in ("no-such-list", foreign.id):
         with pytest.raises(DomainError) as refused:
             await services.bulk.preview(caller, Selection(list_id=list_id), NON_MARKETING)
-        assert codes_and_fields(refused.value) == [
-            (ErrorCode.NOT_FOUND, ("input", "selection", "listId"))
-        ]
+        assert codes_and_fields(refused.value) == [(ErrorCode.NOT_FOUND, ("selection", "list_id"))]
     assert world.snapshot() == before
 
 
@@ -290,8 +288,11 @@ async def test_start_persists_a_queued_operation_and_enqueues_one_job() -> None:
 @pytest.mark.parametrize(
     ("request_of", "field"),
     [
-        (lambda long: BulkRequest(EVERYONE, NON_MARKETING, idempotency_key=long), "idempotencyKey"),
-        (lambda long: BulkRequest(EVERYONE, NON_MARKETING, source_id=long), "sourceId"),
+        (
+            lambda long: BulkRequest(EVERYONE, NON_MARKETING, idempotency_key=long),
+            "idempotency_key",
+        ),
+        (lambda long: BulkRequest(EVERYONE, NON_MARKETING, source_id=long), "source_id"),
     ],
 )
 async def test_b5_keys_and_source_ids_past_their_limit_are_invalid_and_nothing_is_queued(
@@ -302,7 +303,7 @@ async def test_b5_keys_and_source_ids_past_their_limit_are_invalid_and_nothing_i
     before = world.snapshot()
     with pytest.raises(DomainError) as refused:
         await services.bulk.start(caller, request_of("k" * (MAX_ID_LENGTH + 1)))
-    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("input", field))]
+    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, (field,))]
     assert world.snapshot() == before
     assert world.jobs.enqueued == []
 
@@ -317,7 +318,7 @@ async def test_b3_marketing_without_the_matched_count_is_refused_and_nothing_is_
                 caller, BulkRequest(EVERYONE, MARKETING, confirm_count=confirm)
             )
         assert codes_and_fields(refused.value) == [
-            (ErrorCode.CONFIRMATION_MISMATCH, ("input", "confirmCount"))
+            (ErrorCode.CONFIRMATION_MISMATCH, ("confirm_count",))
         ]
         assert world.snapshot() == before
         assert world.jobs.enqueued == []
@@ -351,9 +352,7 @@ async def test_start_on_an_unknown_list_is_not_found_and_nothing_is_queued() -> 
     before = world.snapshot()
     with pytest.raises(DomainError) as refused:
         await services.bulk.start(caller, BulkRequest(Selection(list_id="nope"), NON_MARKETING))
-    assert codes_and_fields(refused.value) == [
-        (ErrorCode.NOT_FOUND, ("input", "selection", "listId"))
-    ]
+    assert codes_and_fields(refused.value) == [(ErrorCode.NOT_FOUND, ("selection", "list_id"))]
     assert world.snapshot() == before
     assert world.jobs.enqueued == []
 
@@ -365,7 +364,7 @@ async def test_s5_bulk_marketing_without_marketing_access_is_forbidden() -> None
     before = world.snapshot()
     with pytest.raises(DomainError) as refused:
         await services.bulk.start(caller, BulkRequest(EVERYONE, MARKETING, confirm_count=2))
-    assert codes_and_fields(refused.value) == [(ErrorCode.FORBIDDEN, ("input", "status"))]
+    assert codes_and_fields(refused.value) == [(ErrorCode.FORBIDDEN, ("status",))]
     assert world.snapshot() == before
     assert world.jobs.enqueued == []
     # setting non-marketing needs only write access
@@ -443,7 +442,7 @@ async def test_b5_same_key_with_another_input_is_a_conflict_and_stores_nothing(
     before = world.snapshot()
     with pytest.raises(DomainError) as refused:
         await services.bulk.start(caller, other)
-    assert codes_and_fields(refused.value) == [(ErrorCode.CONFLICT, ("input", "idempotencyKey"))]
+    assert codes_and_fields(refused.value) == [(ErrorCode.CONFLICT, ("idempotency_key",))]
     assert world.snapshot() == before
     assert world.jobs.enqueued == [(first.id, 1)]
 

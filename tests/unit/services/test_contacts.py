@@ -104,7 +104,7 @@ async def test_d1_asking_marketing_from_an_always_non_marketing_source_is_invali
         await services.contacts.create(
             caller, ContactDraft(created_via=via, marketing_status=MARKETING)
         )
-    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("input", "marketingStatus"))]
+    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("marketing_status",))]
     assert world.snapshot() == before
 
 
@@ -159,7 +159,7 @@ async def test_s5_creating_a_marketing_contact_without_marketing_access_is_forbi
     before = world.snapshot()
     with pytest.raises(DomainError) as refused:
         await services.contacts.create(caller, draft)
-    assert codes_and_fields(refused.value) == [(ErrorCode.FORBIDDEN, ("input", "marketingStatus"))]
+    assert codes_and_fields(refused.value) == [(ErrorCode.FORBIDDEN, ("marketing_status",))]
     assert world.snapshot() == before
 
 
@@ -233,7 +233,7 @@ async def test_c8_creating_a_duplicate_email_in_another_case_is_refused() -> Non
         await services.contacts.create(
             caller, ContactDraft(email="ada@EXAMPLE.COM", marketing_status=MARKETING)
         )
-    assert codes_and_fields(refused.value) == [(ErrorCode.DUPLICATE, ("input", "email"))]
+    assert codes_and_fields(refused.value) == [(ErrorCode.DUPLICATE, ("email",))]
     assert world.snapshot() == before
     assert world.account(caller.account_id).counts == UsageCounts(0, 0, 1)
 
@@ -254,7 +254,7 @@ async def test_c8_updating_to_a_duplicate_email_is_refused() -> None:
         await services.contacts.update(
             caller, b.id, ContactEdit(changes={"email": a.email.upper() if a.email else None})
         )
-    assert codes_and_fields(refused.value) == [(ErrorCode.DUPLICATE, ("input", "email"))]
+    assert codes_and_fields(refused.value) == [(ErrorCode.DUPLICATE, ("email",))]
     assert world.snapshot() == before
 
 
@@ -268,7 +268,7 @@ async def test_c8_updating_to_a_duplicate_email_with_a_status_change_changes_not
             b.id,
             ContactEdit(changes={"email": "PERSON-0@example.com"}, marketing_status=MARKETING),
         )
-    assert codes_and_fields(refused.value) == [(ErrorCode.DUPLICATE, ("input", "email"))]
+    assert codes_and_fields(refused.value) == [(ErrorCode.DUPLICATE, ("email",))]
     assert world.snapshot() == before
     assert world.contact(b.id).state is N
 
@@ -326,7 +326,7 @@ async def test_c3_a_direct_backward_lifecycle_set_is_invalid_clearing_first_work
         await services.contacts.update(
             caller, contact.id, ContactEdit(changes={"lifecycle_stage": LifecycleStage.LEAD})
         )
-    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("input", "lifecycleStage"))]
+    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("lifecycle_stage",))]
     assert world.contact(contact.id).lifecycle_stage is LifecycleStage.MARKETING_QUALIFIED_LEAD
 
     await services.contacts.update(
@@ -427,12 +427,12 @@ async def test_free_text_past_its_limit_is_invalid_on_its_field_and_changes_noth
     too_long = "x" * (MAX_TEXT_LENGTH + 1)
     with pytest.raises(DomainError) as refused:
         await services.contacts.create(caller, ContactDraft(job_title=too_long))
-    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("input", "jobTitle"))]
+    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("job_title",))]
     with pytest.raises(DomainError) as refused:
         await services.contacts.update(
             caller, contact.id, ContactEdit(changes={"first_name": "Ada", "company_name": too_long})
         )
-    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("input", "companyName"))]
+    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("company_name",))]
     assert world.snapshot() == before
     at_limit = "y" * MAX_TEXT_LENGTH
     created = await services.contacts.create(caller, ContactDraft(last_name=at_limit))
@@ -451,5 +451,5 @@ async def test_a_source_id_past_its_limit_is_invalid_and_changes_nothing() -> No
             StatusSourceType.FORM,
             "f" * (MAX_ID_LENGTH + 1),
         )
-    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("input", "sourceId"))]
+    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("source_id",))]
     assert world.snapshot() == before

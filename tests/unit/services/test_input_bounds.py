@@ -37,22 +37,26 @@ Call = Callable[[Setup], Awaitable[object]]
 
 CASES: list[tuple[str, Call, tuple[str, ...]]] = [
     ("contact", lambda s: s.services.contacts.get(s.caller, LONG), ("id",)),
-    ("updateContact", lambda s: s.services.contacts.update(s.caller, LONG, ContactEdit()), ("id",)),
-    ("deleteContact", lambda s: s.services.contacts.delete(s.caller, LONG), ("id",)),
+    (
+        "update_contact",
+        lambda s: s.services.contacts.update(s.caller, LONG, ContactEdit()),
+        ("id",),
+    ),
+    ("delete_contact", lambda s: s.services.contacts.delete(s.caller, LONG), ("id",)),
     (
         "contacts emailDomain",
         lambda s: s.services.contacts.page(s.caller, ContactFilter(email_domain=LONG), 10, None),
-        ("filter", "emailDomain"),
+        ("filter", "email_domain"),
     ),
     (
         "totalCount ownerId",
         lambda s: s.services.contacts.count(s.caller, ContactFilter(owner_id=LONG)),
-        ("filter", "ownerId"),
+        ("filter", "owner_id"),
     ),
     (
         "contacts listId",
         lambda s: s.services.contacts.page(s.caller, ContactFilter(list_id=LONG_ID), 10, None),
-        ("filter", "listId"),
+        ("filter", "list_id"),
     ),
     (
         "contacts after",
@@ -62,21 +66,21 @@ CASES: list[tuple[str, Call, tuple[str, ...]]] = [
     (
         "createContact firstName",
         lambda s: s.services.contacts.create(s.caller, ContactDraft(first_name="Ada\x00")),
-        ("input", "firstName"),
+        ("first_name",),
     ),
     (
         "updateContact jobTitle",
         lambda s: s.services.contacts.update(
             s.caller, s.contact_id, ContactEdit(changes={"job_title": "Head\nof growth"})
         ),
-        ("input", "jobTitle"),
+        ("job_title",),
     ),
     (
-        "setMarketingStatus",
+        "set_marketing_status",
         lambda s: s.services.statuses.set_marketing_status(
             s.caller, [s.contact_id, LONG_ID], NON_MARKETING
         ),
-        ("input", "contactIds", "1"),
+        ("contact_ids", "1"),
     ),
     ("list", lambda s: s.services.lists.get(s.caller, LONG), ("id",)),
     ("lists after", lambda s: s.services.lists.page(s.caller, 10, LONG), ("after",)),
@@ -84,35 +88,39 @@ CASES: list[tuple[str, Call, tuple[str, ...]]] = [
     (
         "createList contactIds",
         lambda s: s.services.lists.create(s.caller, "News", [s.contact_id, LONG]),
-        ("contactIds", "1"),
+        ("contact_ids", "1"),
     ),
     (
-        "addContactsToList",
+        "add_contacts_to_list",
         lambda s: s.services.lists.add(s.caller, LONG, [s.contact_id]),
-        ("listId",),
+        ("list_id",),
     ),
-    ("removeContactsFromList", lambda s: s.services.lists.remove(s.caller, LONG, []), ("listId",)),
-    ("deleteList", lambda s: s.services.lists.delete(s.caller, LONG), ("id",)),
-    ("bulkOperation", lambda s: s.services.bulk.get(s.caller, LONG), ("id",)),
+    (
+        "remove_contacts_from_list",
+        lambda s: s.services.lists.remove(s.caller, LONG, []),
+        ("list_id",),
+    ),
+    ("delete_list", lambda s: s.services.lists.delete(s.caller, LONG), ("id",)),
+    ("bulk_operation", lambda s: s.services.bulk.get(s.caller, LONG), ("id",)),
     ("bulkOperations after", lambda s: s.services.bulk.page(s.caller, 10, LONG), ("after",)),
-    ("cancelBulkOperation", lambda s: s.services.bulk.cancel(s.caller, LONG), ("id",)),
+    ("cancel_bulk_operation", lambda s: s.services.bulk.cancel(s.caller, LONG), ("id",)),
     (
         "startBulkStatusChange idempotencyKey",
         lambda s: s.services.bulk.start(
             s.caller,
             BulkRequest(Selection(filter=ContactFilter()), NON_MARKETING, idempotency_key=" "),
         ),
-        ("input", "idempotencyKey"),
+        ("idempotency_key",),
     ),
     (
         "updateAccountSettings name",
         lambda s: s.services.accounts.update_settings(s.caller, AccountSettings(name="Acme\tInc")),
-        ("input", "name"),
+        ("name",),
     ),
     (
         "updateAccountSettings timezone",
         lambda s: s.services.accounts.update_settings(s.caller, AccountSettings(timezone=LONG)),
-        ("input", "timezone"),
+        ("timezone",),
     ),
     (
         "accounts create",

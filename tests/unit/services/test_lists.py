@@ -159,9 +159,9 @@ async def test_contacts_of_another_account_are_not_found_and_nothing_changes() -
         services.lists.remove(caller, existing.id, [ids[0], *asked]),
     ]
     expected = [
-        [(ErrorCode.NOT_FOUND, ("contactIds", "1")), (ErrorCode.NOT_FOUND, ("contactIds", "2"))],
-        [(ErrorCode.NOT_FOUND, ("contactIds", "1")), (ErrorCode.NOT_FOUND, ("contactIds", "2"))],
-        [(ErrorCode.NOT_FOUND, ("contactIds", "2")), (ErrorCode.NOT_FOUND, ("contactIds", "3"))],
+        [(ErrorCode.NOT_FOUND, ("contact_ids", "1")), (ErrorCode.NOT_FOUND, ("contact_ids", "2"))],
+        [(ErrorCode.NOT_FOUND, ("contact_ids", "1")), (ErrorCode.NOT_FOUND, ("contact_ids", "2"))],
+        [(ErrorCode.NOT_FOUND, ("contact_ids", "2")), (ErrorCode.NOT_FOUND, ("contact_ids", "3"))],
     ]
     for call, errors in zip(calls, expected, strict=True):
         with pytest.raises(DomainError) as refused:
@@ -183,7 +183,7 @@ async def test_a_list_of_another_account_or_unknown_is_not_found() -> None:
         ):
             with pytest.raises(DomainError) as refused:
                 await call
-            assert codes_and_fields(refused.value) == [(ErrorCode.NOT_FOUND, ("listId",))]
+            assert codes_and_fields(refused.value) == [(ErrorCode.NOT_FOUND, ("list_id",))]
         with pytest.raises(DomainError) as refused:
             await services.lists.delete(caller, list_id)
         assert codes_and_fields(refused.value) == [(ErrorCode.NOT_FOUND, ("id",))]
@@ -203,7 +203,7 @@ async def test_more_than_10000_distinct_ids_is_too_many() -> None:
     ):
         with pytest.raises(DomainError) as refused:
             await call
-        assert codes_and_fields(refused.value) == [(ErrorCode.TOO_MANY, ("contactIds",))]
+        assert codes_and_fields(refused.value) == [(ErrorCode.TOO_MANY, ("contact_ids",))]
     assert world.snapshot() == before
 
 
@@ -244,7 +244,7 @@ async def test_an_add_racing_a_delete_leaves_no_member_of_a_deleted_list(
     )
     assert deleted == created.id
     if isinstance(added, BaseException):
-        assert codes_and_fields(added) == [(ErrorCode.NOT_FOUND, ("listId",))]
+        assert codes_and_fields(added) == [(ErrorCode.NOT_FOUND, ("list_id",))]
     else:
         assert added == created
     assert members(world, created.id) == set()

@@ -59,7 +59,7 @@ async def test_b6_set_marketing_status_refuses_more_than_100_ids_and_changes_not
     ids = [c.id for c in contacts]
     with pytest.raises(DomainError) as refused:
         await services.statuses.set_marketing_status(caller, ids, MARKETING)
-    assert codes_and_fields(refused.value) == [(ErrorCode.TOO_MANY, ("input", "contactIds"))]
+    assert codes_and_fields(refused.value) == [(ErrorCode.TOO_MANY, ("contact_ids",))]
     assert world.snapshot() == before
 
 
@@ -95,8 +95,8 @@ async def test_b6_set_marketing_status_is_all_or_nothing_on_unknown_id() -> None
     with pytest.raises(DomainError) as refused:
         await services.statuses.set_marketing_status(caller, ids, MARKETING)
     assert codes_and_fields(refused.value) == [
-        (ErrorCode.NOT_FOUND, ("input", "contactIds", "1")),
-        (ErrorCode.NOT_FOUND, ("input", "contactIds", "3")),
+        (ErrorCode.NOT_FOUND, ("contact_ids", "1")),
+        (ErrorCode.NOT_FOUND, ("contact_ids", "3")),
     ]
     assert world.snapshot() == before
     assert len(world.events.published) == published
@@ -110,7 +110,7 @@ async def test_b6_a_contact_of_another_account_is_not_found() -> None:
     before = world.snapshot()
     with pytest.raises(DomainError) as refused:
         await services.statuses.set_marketing_status(caller, [own.id, foreign.id], MARKETING)
-    assert codes_and_fields(refused.value) == [(ErrorCode.NOT_FOUND, ("input", "contactIds", "1"))]
+    assert codes_and_fields(refused.value) == [(ErrorCode.NOT_FOUND, ("contact_ids", "1"))]
     assert world.snapshot() == before
 
 
@@ -258,7 +258,7 @@ async def test_s5_set_marketing_without_marketing_access_is_forbidden() -> None:
     before = world.snapshot()
     with pytest.raises(DomainError) as refused:
         await services.statuses.set_marketing_status(caller, [contact.id], MARKETING)
-    assert codes_and_fields(refused.value) == [(ErrorCode.FORBIDDEN, ("input", "status"))]
+    assert codes_and_fields(refused.value) == [(ErrorCode.FORBIDDEN, ("status",))]
     assert world.snapshot() == before
 
 
@@ -322,7 +322,7 @@ async def test_s4_claiming_a_service_source_is_invalid(source_type: StatusSource
         await services.statuses.set_marketing_status(
             caller, [contact.id], NON_MARKETING, source_type, "2025-02-01"
         )
-    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("input", "sourceType"))]
+    assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, ("source_type",))]
     assert world.snapshot() == before
 
 
