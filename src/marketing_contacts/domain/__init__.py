@@ -1,4 +1,4 @@
-"""The rules of spec/domain.md as pure, synchronous code: no I/O, no clock, no drivers.
+"""The rules of docs/rules.md as pure, synchronous code: no I/O, no clock, no drivers.
 
 Time is always a parameter. Every module is named after the part of the rules it holds.
 """

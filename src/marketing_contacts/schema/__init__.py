@@ -1,4 +1,4 @@
-"""The GraphQL schema of spec/contract.graphql, in Strawberry.
+"""The GraphQL schema of the public contract (tests/schema/contract.graphql), in Strawberry.
 
 The enums register first, so every annotation that names a domain enum finds one definition.
 """

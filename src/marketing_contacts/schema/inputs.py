@@ -61,7 +61,7 @@ class CreateContactInput:
     lifecycle_stage: LifecycleStage | None = None
     created_via: CreationSource | None = CreationSource.API
     marketing_status: MarketingStatus | None = strawberry.field(
-        default=None, description="Omitted: the default for createdVia (spec/domain.md)."
+        default=None, description="Omitted: the default for createdVia (D1, D2 in docs/rules.md)."
     )
     email_hard_bounced: bool | None = False
     unsubscribed_from_all: bool | None = False

@@ -1,4 +1,4 @@
-"""Tier alerts (A1, A2, A4 of spec/domain.md), alone and through `plan_usage_change`."""
+"""Tier alerts (A1, A2, A4 in docs/rules.md), alone and through `plan_usage_change`."""
 
 from __future__ import annotations
 

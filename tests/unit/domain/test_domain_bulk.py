@@ -1,4 +1,4 @@
-"""Bulk work decided without storage (B1-B5 of spec/domain.md)."""
+"""Bulk work decided without storage (B1-B5 in docs/rules.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Default status at creation (D1, D2, D4 of spec/domain.md).
+"""Default status at creation (D1, D2, D4 in docs/rules.md).
 
 D3 (a form turning an existing submitter into MARKETING) is not held by the domain package.
 """

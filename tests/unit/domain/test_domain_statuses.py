@@ -1,4 +1,4 @@
-"""Marketing status: states, transitions, provenance, permissions (S1-S7 of spec/domain.md)."""
+"""Marketing status: states, transitions, provenance, permissions (S1-S7 in docs/rules.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Counting, ladders, upgrades and proration (T1, T2, T4, T5 of spec/domain.md).
+"""Counting, ladders, upgrades and proration (T1, T2, T4, T5 in docs/rules.md).
 
 T3 and T6 act through `plan_usage_change`: see test_domain_changes.py.
 """

@@ -1,4 +1,4 @@
-"""Update dates and periods (U1-U4 of spec/domain.md): the parts the domain holds."""
+"""Update dates and periods (U1-U4 in docs/rules.md): the parts the domain holds."""
 
 from __future__ import annotations
 
