@@ -1,7 +1,8 @@
 """The served schema keeps every type, field and argument of the public contract.
 
-`tests/schema/contract.graphql` is the contract as the project was given it, kept verbatim: the
-served schema may add to it, never remove or change what it holds.
+`tests/schema/contract.graphql` is the contract as the project was given it (its types, fields,
+arguments and values verbatim; its comments point at this repository's docs): the served schema
+may add to it, never remove or change what it holds.
 """
 
 from __future__ import annotations
