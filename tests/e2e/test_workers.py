@@ -500,6 +500,10 @@ async def test_u4_two_workers_starting_together_apply_each_missed_update_date_on
             account_id = ObjectId(client.caller.account_id)
             applied = await db[UPDATE_DATES].find({"account_id": account_id}).to_list()
             assert sorted(doc["update_date"] for doc in applied) == [d.isoformat() for d in missed]
+            # the worker says what it did, at INFO, in its own log
+            logs = "".join(log_of(w) for w in workers)
+            said = f"update date {missed[0].isoformat()} of account {account_id}: 3 contacts"
+            assert said in logs, logs[-2000:]
             entries = (
                 await db[STATUS_HISTORY]
                 .find({"account_id": account_id, "source_type": "UPDATE_DATE"})

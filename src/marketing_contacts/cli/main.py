@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from marketing_contacts.cli.admin import register as register_admin_commands
+from marketing_contacts.cli.logs import with_service_logs
 from marketing_contacts.settings import get_settings
 
 app = typer.Typer(
@@ -20,6 +21,7 @@ app = typer.Typer(
 def serve() -> None:
     """Serve the GraphQL API with uvicorn on HOST:PORT."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from marketing_contacts.http.auth import MAX_BODY_BYTES
 
@@ -30,6 +32,7 @@ def serve() -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        log_config=with_service_logs(LOGGING_CONFIG, settings.log_level),
         # a WebSocket message is bounded like an HTTP body (uvicorn's default is 16 MiB)
         ws_max_size=MAX_BODY_BYTES,
     )
@@ -44,7 +47,8 @@ def worker() -> None:
 
     from marketing_contacts.workers.run import run_until_stopped
 
-    logging.config.dictConfig(default_log_config(verbose=get_settings().log_level == "DEBUG"))
+    level = get_settings().log_level
+    logging.config.dictConfig(with_service_logs(default_log_config(level == "DEBUG"), level))
     raise typer.Exit(run_until_stopped())
 
 
