@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -19,6 +20,7 @@ from marketing_contacts.domain.errors import UserError as DomainUserError
 from marketing_contacts.schema.limits import MAX_TOKENS, too_complex
 from marketing_contacts.services.subscriptions import FeedUnavailable
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE = "the database is unavailable right now; retry shortly"
 UNEXPECTED_ERROR = "Unexpected error."
@@ -30,14 +32,18 @@ TOKEN_LIMIT_REACHED = (
 )
 
 
-@strawberry.type
+@strawberry.type(
+    description="An expected failure: its code, what went wrong and the input field at fault. "
+    "In a payload, the mutation applied nothing it was asked for; in a bulk operation's errors, "
+    "it accounts for contacts the operation left unchanged."
+)
 class UserError:
     field: list[str] = strawberry.field(
         description='Path to the input field at fault, e.g. ["input", "email"]; empty when no '
         "field is at fault."
     )
-    code: ErrorCode
-    message: str
+    code: ErrorCode = strawberry.field(description="What kind of failure it is.")
+    message: str = strawberry.field(description="What went wrong, for a person to read.")
 
     @classmethod
     def of(cls, error: DomainUserError) -> UserError:
@@ -46,6 +52,14 @@ class UserError:
 
 def user_errors(errors: Sequence[DomainUserError]) -> list[UserError]:
     return [UserError.of(error) for error in errors]
+
+
+async def attempt(call: Awaitable[T]) -> T | list[UserError]:
+    """What a mutation's service call returns, or its expected failures as userErrors."""
+    try:
+        return await call
+    except DomainError as error:
+        return user_errors(error.errors)
 
 
 #: whether an exception means the database did not answer (the storage adapter knows its
