@@ -4,7 +4,6 @@ hold together."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from marketing_contacts.runtime import Runtime
@@ -20,16 +19,19 @@ SET_STATUS = """mutation($ids: [ID!]!, $status: MarketingStatus!) {
   setMarketingStatus(input: {contactIds: $ids, status: $status}) { userErrors { code } } }"""
 
 Connection = dict[str, Any]
-Read = Callable[[str | None], Awaitable[Connection]]
 
 
-async def every_page(read: Read, first: int) -> list[Connection]:
-    """The connection page by page, from the start until hasNextPage is false, each page
-    checked against what its pageInfo says."""
+async def every_page(
+    client: Client, document: str, path: tuple[str, ...], first: int, **variables: Any
+) -> list[Connection]:
+    """The connection at `path` of the document's data, page by page (`$first`, `$after`) from
+    the start until hasNextPage is false, each page checked against what its pageInfo says."""
     pages: list[Connection] = []
     after: str | None = None
     while True:
-        page = await read(after)
+        page: Any = await client.execute(document, first=first, after=after, **variables)
+        for key in path:
+            page = page[key]
         info, edges = page["pageInfo"], page["edges"]
         assert 1 <= len(edges) <= first
         assert info["startCursor"] == edges[0]["cursor"]
@@ -65,16 +67,13 @@ async def test_a_filtered_contacts_connection_pages_and_counts_what_the_filter_s
     for n in range(3):
         await create(client, f"q{n}@other.example")
 
-    async def read(after: str | None) -> Connection:
-        data = await client.execute(
-            f"""query($after: String) {{ contacts(filter: {{emailDomain: "WANTED.example"}},
-                first: 2, after: $after) {{ {PAGE} }} }}""",
-            after=after,
-        )
-        connection: Connection = data["contacts"]
-        return connection
-
-    pages = await every_page(read, 2)
+    pages = await every_page(
+        client,
+        f"""query($first: Int, $after: String) {{ contacts(filter:
+            {{emailDomain: "WANTED.example"}}, first: $first, after: $after) {{ {PAGE} }} }}""",
+        ("contacts",),
+        2,
+    )
     assert len(pages) == 3
     assert_counted(pages, 5)
     assert [node["id"] for node in items(pages)] == wanted  # in the order they were created
@@ -91,17 +90,14 @@ async def test_a_status_history_pages_newest_first_and_counts_every_change(
         result = await client.execute(SET_STATUS, ids=[contact_id], status=status)
         assert result["setMarketingStatus"]["userErrors"] == []
 
-    async def read(after: str | None) -> Connection:
-        data = await client.execute(
-            f"""query($id: ID!, $after: String) {{ contact(id: $id) {{
-                statusHistory(first: 2, after: $after) {{ {HISTORY_PAGE} }} }} }}""",
-            id=contact_id,
-            after=after,
-        )
-        connection: Connection = data["contact"]["statusHistory"]
-        return connection
-
-    pages = await every_page(read, 2)
+    pages = await every_page(
+        client,
+        f"""query($id: ID!, $first: Int, $after: String) {{ contact(id: $id) {{
+            statusHistory(first: $first, after: $after) {{ {HISTORY_PAGE} }} }} }}""",
+        ("contact", "statusHistory"),
+        2,
+        id=contact_id,
+    )
     assert_counted(pages, 5)
     changes = items(pages)
     assert [(c["toStatus"], c["pending"]) for c in changes] == [
@@ -120,15 +116,13 @@ async def test_lists_page_newest_first_and_count_every_list(runtime: Runtime) ->
         (await client.execute(CREATE_LIST, n=f"L{n}"))["createList"]["list"]["id"] for n in range(5)
     ]
 
-    async def read(after: str | None) -> Connection:
-        data = await client.execute(
-            f"query($after: String) {{ lists(first: 2, after: $after) {{ {PAGE} }} }}",
-            after=after,
-        )
-        connection: Connection = data["lists"]
-        return connection
-
-    pages = await every_page(read, 2)
+    pages = await every_page(
+        client,
+        f"""query($first: Int, $after: String) {{
+            lists(first: $first, after: $after) {{ {PAGE} }} }}""",
+        ("lists",),
+        2,
+    )
     assert_counted(pages, 5)
     assert [node["id"] for node in items(pages)] == made[::-1]
 
@@ -173,15 +167,13 @@ async def test_bulk_operations_page_newest_first_and_count_every_operation(
         assert payload["startBulkStatusChange"]["userErrors"] == []
         started.append(payload["startBulkStatusChange"]["bulkOperation"]["id"])
 
-    async def read(after: str | None) -> Connection:
-        data = await client.execute(
-            f"query($after: String) {{ bulkOperations(first: 2, after: $after) {{ {PAGE} }} }}",
-            after=after,
-        )
-        connection: Connection = data["bulkOperations"]
-        return connection
-
-    pages = await every_page(read, 2)
+    pages = await every_page(
+        client,
+        f"""query($first: Int, $after: String) {{
+            bulkOperations(first: $first, after: $after) {{ {PAGE} }} }}""",
+        ("bulkOperations",),
+        2,
+    )
     assert_counted(pages, 3)
     assert [node["id"] for node in items(pages)] == started[::-1]
 
@@ -193,29 +185,24 @@ async def test_tier_changes_and_alerts_page_newest_first_and_count_every_record(
     for n in range(4):  # the 2nd, 3rd and 4th marketing contact each upgrade the tier
         await create(client, f"t{n}@example.com", "MARKETING")
 
-    async def read_changes(after: str | None) -> Connection:
-        data = await client.execute(
-            f"""query($after: String) {{ account {{ tierChanges(first: 2, after: $after) {{
-                 {PAGE_INFO} edges {{ cursor node {{ id fromLimit toLimit }} }} }} }} }}""",
-            after=after,
-        )
-        connection: Connection = data["account"]["tierChanges"]
-        return connection
-
-    changes = await every_page(read_changes, 2)
+    changes = await every_page(
+        client,
+        f"""query($first: Int, $after: String) {{ account {{
+            tierChanges(first: $first, after: $after) {{
+            {PAGE_INFO} edges {{ cursor node {{ id fromLimit toLimit }} }} }} }} }}""",
+        ("account", "tierChanges"),
+        2,
+    )
     assert_counted(changes, 3)
     assert [(c["fromLimit"], c["toLimit"]) for c in items(changes)] == [(3, 4), (2, 3), (1, 2)]
 
-    async def read_alerts(after: str | None) -> Connection:
-        data = await client.execute(
-            f"""query($after: String) {{ account {{ alerts(first: 3, after: $after) {{
-                {PAGE_INFO} edges {{ cursor node {{ id kind }} }} }} }} }}""",
-            after=after,
-        )
-        connection: Connection = data["account"]["alerts"]
-        return connection
-
-    alerts = await every_page(read_alerts, 3)
+    alerts = await every_page(
+        client,
+        f"""query($first: Int, $after: String) {{ account {{ alerts(first: $first, after: $after)
+            {{ {PAGE_INFO} edges {{ cursor node {{ id kind }} }} }} }} }}""",
+        ("account", "alerts"),
+        3,
+    )
     raised = items(alerts)
     assert_counted(alerts, len(raised))
     assert len({alert["id"] for alert in raised}) == len(raised) > 3
