@@ -7,13 +7,10 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.schema.config import StrawberryConfig
-from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from marketing_contacts.schema.bulk import BulkMutations, BulkQueries
 from marketing_contacts.schema.errors import Unavailable, client_error
 from marketing_contacts.schema.limits import request_limits
-from marketing_contacts.schema.lists import ListMutations, ListQueries
 from marketing_contacts.schema.mutation import Mutation
 from marketing_contacts.schema.query import Query
 from marketing_contacts.schema.scalars import SCALARS
@@ -38,8 +35,8 @@ def build_schema(unavailable: Unavailable) -> Schema:
     """The served schema; `unavailable` tells which exceptions mean the database did not
     answer (they reach clients as UNAVAILABLE)."""
     return Schema(
-        query=merge_types("Query", (Query, ListQueries, BulkQueries)),
-        mutation=merge_types("Mutation", (Mutation, ListMutations, BulkMutations)),
+        query=Query,
+        mutation=Mutation,
         subscription=Subscription,
         extensions=request_limits(),
         config=StrawberryConfig(scalar_map=SCALARS),

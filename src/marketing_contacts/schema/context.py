@@ -17,6 +17,8 @@ from marketing_contacts.services.registry import Services
 from marketing_contacts.services.subscriptions import EventFeed
 
 HistoryLoader = DataLoader[tuple[str, int], Page[HistoryEntry]]
+#: how many history entries a contact has, by contact id
+HistoryCounts = DataLoader[str, int]
 
 
 @dataclass
@@ -28,6 +30,7 @@ class RequestContext:
     #: the graphql-transport-ws connection_init payload
     connection_params: dict[str, Any] | None = None
     _history: HistoryLoader | None = field(default=None, repr=False)
+    _history_counts: HistoryCounts | None = field(default=None, repr=False)
 
     @property
     def caller(self) -> Caller:
@@ -42,6 +45,17 @@ class RequestContext:
         if self._history is None:
             self._history = DataLoader(load_fn=self._load_first_history_pages)
         return self._history
+
+    @property
+    def history_counts(self) -> HistoryCounts:
+        """Per request: the history sizes a page of contacts asks for are counted together."""
+        if self._history_counts is None:
+            self._history_counts = DataLoader(load_fn=self._count_histories)
+        return self._history_counts
+
+    async def _count_histories(self, contact_ids: list[str]) -> list[int]:
+        counts = await self.services.contacts.history_counts(self.caller, contact_ids)
+        return [counts[contact_id] for contact_id in contact_ids]
 
     async def _load_first_history_pages(
         self, keys: list[tuple[str, int]]

@@ -1,8 +1,18 @@
-"""The contract's enums are the domain's enums, registered with Strawberry."""
+"""The API's enums are the domain's enums, registered with Strawberry with what each value means.
+
+The domain names its values; what a client reads about them is said here, once per value, and
+registering an enum without a word for each of its values fails at import.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+from enum import Enum
+from typing import TypeVar
+
 import strawberry
+from strawberry.types.enum import has_enum_definition
 
 from marketing_contacts.domain.alerts import TierAlertKind
 from marketing_contacts.domain.bulk import BulkOperationStatus
@@ -13,21 +23,169 @@ from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
 from marketing_contacts.domain.tiers import Edition, UpgradePolicy
 from marketing_contacts.domain.update_dates import CommitmentTerm
 
-MarketingStatusEnum = strawberry.enum(MarketingStatus, name="MarketingStatus")
-StatusSourceTypeEnum = strawberry.enum(
+E = TypeVar("E", bound=Enum)
+
+
+def described(enum: type[E], description: str, values: Mapping[E, str]) -> type[E]:
+    """`enum` as a GraphQL enum of its own name, each value with its description."""
+    missing = [member.name for member in enum if member not in values]
+    if missing:
+        raise ValueError(f"{enum.__name__}: no description for {', '.join(missing)}")
+    registered = strawberry.enum(enum, name=enum.__name__, description=description)
+    assert has_enum_definition(registered)
+    definition = registered.__strawberry_definition__
+    definition.values = [
+        replace(value, description=values[enum[value.name]]) for value in definition.values
+    ]
+    return enum
+
+
+described(
+    MarketingStatus,
+    "Whether a contact counts toward the account's tier of marketing contacts.",
+    {
+        MarketingStatus.MARKETING: "The contact may get marketing email and ads, and counts "
+        "toward the tier (also while it waits to become non-marketing at the next update date).",
+        MarketingStatus.NON_MARKETING: "The contact gets only other email (sales, "
+        "transactional) and does not count toward the tier.",
+    },
+)
+
+described(
     StatusSourceType,
-    name="StatusSourceType",
-    description="The kind of tool that last set a contact's marketing status.",
+    "The kind of tool that last set a contact's marketing status.",
+    {
+        StatusSourceType.USER: "A user, by hand or through the API (the source id is the "
+        "caller's token).",
+        StatusSourceType.BULK_OPERATION: "A bulk status change (the source id is the operation).",
+        StatusSourceType.IMPORT: "An import of contacts.",
+        StatusSourceType.FORM: "A form submission.",
+        StatusSourceType.CHATFLOW: "A conversation started through a chatflow.",
+        StatusSourceType.INTEGRATION: "A connected app.",
+        StatusSourceType.WORKFLOW: "A workflow action; setting NON_MARKETING this way needs a "
+        "PROFESSIONAL or ENTERPRISE account.",
+        StatusSourceType.CREATION_DEFAULT: "The default status of the contact's creation "
+        "source, when it was created; set by the service only.",
+        StatusSourceType.UPDATE_DATE: "An update date that made a pending contact non-marketing "
+        "(the source id is the date); set by the service only.",
+        StatusSourceType.MERGE: "A merge of two contacts; set by the service only.",
+    },
 )
-CreationSourceEnum = strawberry.enum(
+
+described(
     CreationSource,
-    name="CreationSource",
-    description="How a contact came into the account; decides its default marketing status.",
+    "How a contact came into the account; decides its default marketing status.",
+    {
+        CreationSource.MANUAL: "Created by a user in the app; non-marketing unless asked for.",
+        CreationSource.API: "Created through the API; non-marketing unless asked for.",
+        CreationSource.IMPORT: "Created by an import; non-marketing by default (an import may "
+        "ask for marketing).",
+        CreationSource.MULTI_OBJECT_IMPORT: "Created by an import of several kinds of record; "
+        "always non-marketing.",
+        CreationSource.FORM: "Created by a submission of one of the account's forms; marketing "
+        "by default.",
+        CreationSource.EXTERNAL_FORM: "Created by a submission of a form outside the service; "
+        "marketing by default.",
+        CreationSource.CHATFLOW: "Created by a chatflow conversation; non-marketing by default.",
+        CreationSource.INTEGRATION: "Created by a connected app; non-marketing by default.",
+        CreationSource.MOBILE_APP: "Created in the mobile app; always non-marketing.",
+        CreationSource.SALES_EMAIL: "Created by a logged one-to-one email, the team inbox or an "
+        "email extension; always non-marketing.",
+        CreationSource.MEETINGS_LINK: "Created by a meeting booked through a meetings link; "
+        "always non-marketing.",
+        CreationSource.ASSOCIATED_RECORD: "Created along with a record it is associated with; "
+        "always non-marketing.",
+    },
 )
-EditionEnum = strawberry.enum(Edition, name="Edition")
-CommitmentTermEnum = strawberry.enum(CommitmentTerm, name="CommitmentTerm")
-UpgradePolicyEnum = strawberry.enum(UpgradePolicy, name="UpgradePolicy")
-LifecycleStageEnum = strawberry.enum(LifecycleStage, name="LifecycleStage")
-TierAlertKindEnum = strawberry.enum(TierAlertKind, name="TierAlertKind")
-ErrorCodeEnum = strawberry.enum(ErrorCode, name="ErrorCode")
-BulkOperationStatusEnum = strawberry.enum(BulkOperationStatus, name="BulkOperationStatus")
+
+described(
+    Edition,
+    "The product edition of an account: it sets the ladder of tiers the account moves up.",
+    {
+        Edition.STARTER: "Tiers start at 1,000 marketing contacts and grow by 1,000.",
+        Edition.PROFESSIONAL: "Tiers start at 2,000 marketing contacts and grow by 5,000.",
+        Edition.ENTERPRISE: "Tiers start at 10,000 marketing contacts and grow by 10,000.",
+    },
+)
+
+described(
+    CommitmentTerm,
+    "How an account is billed; it decides the update dates.",
+    {
+        CommitmentTerm.MONTHLY: "Billed monthly: the update date is the renewal day of every "
+        "month (the month's last day where it has no such day).",
+        CommitmentTerm.ANNUAL: "Billed yearly: the update date is the 1st of every month.",
+    },
+)
+
+described(
+    UpgradePolicy,
+    "What happens when a change would take the marketing contacts past the tier.",
+    {
+        UpgradePolicy.AUTO: "Exceeding the tier upgrades it at once to the smallest tier that "
+        "holds the new count.",
+        UpgradePolicy.BLOCK: "A change that would exceed the tier is refused with "
+        "TIER_LIMIT_REACHED and an UPGRADE_BLOCKED alert; the tier stays.",
+    },
+)
+
+described(
+    LifecycleStage,
+    "Where a contact stands in the sales cycle. The stages run in the order below (OTHER "
+    "stands outside it); a stage moves backwards only by being cleared first.",
+    {
+        LifecycleStage.SUBSCRIBER: "Signed up for content, such as a newsletter.",
+        LifecycleStage.LEAD: "Showed interest, for instance by filling in a form.",
+        LifecycleStage.MARKETING_QUALIFIED_LEAD: "Judged ready for sales by marketing.",
+        LifecycleStage.SALES_QUALIFIED_LEAD: "Accepted by sales as a potential customer.",
+        LifecycleStage.OPPORTUNITY: "Associated with an open deal.",
+        LifecycleStage.CUSTOMER: "Associated with a deal that was won.",
+        LifecycleStage.EVANGELIST: "A customer who recommends the account's business.",
+        LifecycleStage.OTHER: "None of the stages above.",
+    },
+)
+
+described(
+    BulkOperationStatus,
+    "Where a bulk operation is.",
+    {
+        BulkOperationStatus.QUEUED: "Waiting for a worker.",
+        BulkOperationStatus.RUNNING: "A worker is applying it, chunk by chunk.",
+        BulkOperationStatus.COMPLETED: "Every matched contact was processed.",
+        BulkOperationStatus.FAILED: "It stopped on an error; see failureReason. What it "
+        "applied stays applied.",
+        BulkOperationStatus.CANCELLED: "Cancelled before it ended; what it applied stays applied.",
+    },
+)
+
+described(
+    TierAlertKind,
+    "What a tier alert is about.",
+    {
+        TierAlertKind.THRESHOLD_REACHED: "The marketing contacts reached one of the account's "
+        "alert thresholds (a percent of the tier); once per threshold, tier and update period.",
+        TierAlertKind.TIER_EXCEEDED: "The marketing contacts went past the tier limit.",
+        TierAlertKind.TIER_UPGRADED: "The tier was upgraded; see the account's tierChanges.",
+        TierAlertKind.UPGRADE_BLOCKED: "A change would have exceeded the tier and the upgrade "
+        "policy BLOCK refused it; once per update period.",
+    },
+)
+
+described(
+    ErrorCode,
+    "What kind of error a userError or a GraphQL error reports.",
+    {
+        ErrorCode.INVALID: "The input is malformed, out of range or not allowed as given.",
+        ErrorCode.NOT_FOUND: "No record of the caller's account has this id.",
+        ErrorCode.DUPLICATE: "Another contact of the account has this email address.",
+        ErrorCode.FORBIDDEN: "The caller may not do this: it is not authenticated, or lacks a "
+        "permission (marketing access, to make contacts marketing).",
+        ErrorCode.TIER_LIMIT_REACHED: "The change would exceed the tier and the account's "
+        "upgrade policy is BLOCK.",
+        ErrorCode.TOO_MANY: "More than the service takes at once: more items than one request "
+        "may hold (send them in parts), or more alerts than a subscription could hold.",
+        ErrorCode.CONFLICT: "The idempotency key was used with another input.",
+        ErrorCode.CONFIRMATION_MISMATCH: "confirmCount is not the number of contacts the "
+        "selection matches.",
+    },
+)

@@ -21,6 +21,7 @@ from marketing_contacts.schema.context import Info
 from marketing_contacts.schema.limits import MAX_TOKENS, too_complex
 from marketing_contacts.services.subscriptions import FeedUnavailable
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 DATABASE_UNAVAILABLE = "the database is unavailable right now; retry shortly"
 UNEXPECTED_ERROR = "Unexpected error."
@@ -32,14 +33,18 @@ TOKEN_LIMIT_REACHED = (
 )
 
 
-@strawberry.type
+@strawberry.type(
+    description="An expected failure: its code, what went wrong and the input field at fault. "
+    "In a payload, the mutation applied nothing it was asked for; in a bulk operation's errors, "
+    "it accounts for contacts the operation left unchanged."
+)
 class UserError:
     field: list[str] = strawberry.field(
         description='Path to the input field at fault, e.g. ["input", "email"]; empty when no '
         "field is at fault."
     )
-    code: ErrorCode
-    message: str
+    code: ErrorCode = strawberry.field(description="What kind of failure it is.")
+    message: str = strawberry.field(description="What went wrong, for a person to read.")
 
     @classmethod
     def of(cls, error: DomainUserError, info: Info | None = None) -> UserError:
@@ -48,9 +53,6 @@ class UserError:
 
 def user_errors(errors: Sequence[DomainUserError], info: Info | None = None) -> list[UserError]:
     return [UserError.of(error, info) for error in errors]
-
-
-T = TypeVar("T")
 
 
 async def attempt(info: Info, call: Awaitable[T]) -> T | list[UserError]:

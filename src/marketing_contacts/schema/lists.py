@@ -1,4 +1,4 @@
-"""Static lists of contacts: their type, queries and mutations (merged into the roots by build.py).
+"""Static lists of contacts: their type, queries and mutations.
 
 A list's `size` is counted only when a client asks for it, and a page of lists counts all its
 sizes in one read (a DataLoader per page), not one count per list (design principle 7).
@@ -9,23 +9,33 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import partial
+from typing import Annotated
 
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from marketing_contacts.schema.connections import After, Connection, First, connection, first_or
 from marketing_contacts.schema.context import Info
 from marketing_contacts.schema.errors import UserError, attempt
-from marketing_contacts.schema.types import PageInfo
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.lists import ListService
 from marketing_contacts.services.ports.lists import ContactList as DomainContactList
 
+ListId = Annotated[strawberry.ID, strawberry.argument(description="The list's id.")]
+ContactIds = Annotated[
+    list[strawberry.ID],
+    strawberry.argument(
+        description="Contacts of the caller's account, at most 10,000 (an id given twice is "
+        "one contact); one that is not found is NOT_FOUND and nothing changes."
+    ),
+]
+
 
 @strawberry.type(description="A static list: the contacts added to it, until they are removed.")
 class ContactList:
-    id: strawberry.ID
-    name: str
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The list's id.")
+    name: str = strawberry.field(description="The list's name.")
+    created_at: datetime = strawberry.field(description="When the list was created.")
     #: counts the members when a client asks for size
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
@@ -61,28 +71,24 @@ def page_sizes(lists: ListService, caller: Caller) -> DataLoader[str, int]:
     return DataLoader(load_fn=load)
 
 
-@strawberry.type
-class ContactListEdge:
-    cursor: str
-    node: ContactList
-
-
-@strawberry.type
-class ContactListConnection:
-    edges: list[ContactListEdge]
-    page_info: PageInfo
-
-
-@strawberry.type
+@strawberry.type(description="The result of a change to a list.")
 class ContactListPayload:
-    contact_list: ContactList | None = strawberry.field(name="list")
-    user_errors: list[UserError]
+    contact_list: ContactList | None = strawberry.field(
+        name="list", description="The list after the change; null when userErrors is not empty."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why nothing changed; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of deleteList.")
 class DeleteContactListPayload:
-    deleted_id: strawberry.ID | None
-    user_errors: list[UserError]
+    deleted_id: strawberry.ID | None = strawberry.field(
+        description="The id of the deleted list; null when userErrors is not empty."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Why nothing was deleted; empty on success."
+    )
 
 
 def _payload(info: Info, result: DomainContactList | list[UserError]) -> ContactListPayload:
@@ -97,23 +103,27 @@ def _ids(contact_ids: Sequence[strawberry.ID]) -> list[str]:
 
 @strawberry.type
 class ListQueries:
-    @strawberry.field(name="list", description="Null when no list of the caller's has this id.")
-    async def contact_list(self, info: Info, id: strawberry.ID) -> ContactList | None:
+    @strawberry.field(
+        name="list", description="A list of the caller's account; null when none has this id."
+    )
+    async def contact_list(self, info: Info, id: ListId) -> ContactList | None:
         found = await info.context.services.lists.get(info.context.caller, str(id))
         return None if found is None else ContactList.alone(info, found)
 
-    @strawberry.field(description="Newest first; first: 1 to 200.")
+    @strawberry.field(
+        description="The caller's lists, newest first (the sizes of a page are counted together)."
+    )
     async def lists(
-        self, info: Info, first: int | None = 20, after: str | None = None
-    ) -> ContactListConnection:
+        self, info: Info, first: First = 20, after: After = None
+    ) -> Connection[ContactList]:
         lists, caller = info.context.services.lists, info.context.caller
-        page = await lists.page(caller, 20 if first is None else first, after)
+        page = await lists.page(caller, first_or(first, 20), after)
         sizes = page_sizes(lists, caller)
-        edges = [
-            ContactListEdge(cursor=cursor, node=ContactList.of(item, partial(sizes.load, item.id)))
-            for item, cursor in zip(page.items, page.cursors, strict=True)
-        ]
-        return ContactListConnection(edges=edges, page_info=PageInfo.of(page))
+
+        def node(item: DomainContactList) -> ContactList:
+            return ContactList.of(item, partial(sizes.load, item.id))
+
+        return connection(page, node, lambda: lists.count(caller))
 
 
 @strawberry.type
@@ -125,8 +135,19 @@ class ListMutations:
     async def create_list(
         self,
         info: Info,
-        name: str,
-        contact_ids: list[strawberry.ID] = [],  # noqa: B006 (a GraphQL default, never mutated)
+        name: Annotated[
+            str,
+            strawberry.argument(
+                description="The list's name: 1 to 200 characters once trimmed, no control "
+                "characters."
+            ),
+        ],
+        contact_ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(
+                description="The first members, at most 10,000, each a contact of the account."
+            ),
+        ] = [],  # noqa: B006 (a GraphQL default, never mutated)
     ) -> ContactListPayload:
         ctx = info.context
         result = await attempt(info, ctx.services.lists.create(ctx.caller, name, _ids(contact_ids)))
@@ -136,7 +157,7 @@ class ListMutations:
         description="Contacts already in the list stay; at most 10,000 ids, all or nothing."
     )
     async def add_contacts_to_list(
-        self, info: Info, list_id: strawberry.ID, contact_ids: list[strawberry.ID]
+        self, info: Info, list_id: ListId, contact_ids: ContactIds
     ) -> ContactListPayload:
         ctx = info.context
         result = await attempt(
@@ -148,7 +169,7 @@ class ListMutations:
         description="Contacts not in the list are ignored; at most 10,000 ids, all or nothing."
     )
     async def remove_contacts_from_list(
-        self, info: Info, list_id: strawberry.ID, contact_ids: list[strawberry.ID]
+        self, info: Info, list_id: ListId, contact_ids: ContactIds
     ) -> ContactListPayload:
         ctx = info.context
         result = await attempt(
@@ -157,7 +178,7 @@ class ListMutations:
         return _payload(info, result)
 
     @strawberry.mutation(description="Deletes the list and every contact's membership of it.")
-    async def delete_list(self, info: Info, id: strawberry.ID) -> DeleteContactListPayload:
+    async def delete_list(self, info: Info, id: ListId) -> DeleteContactListPayload:
         ctx = info.context
         result = await attempt(info, ctx.services.lists.delete(ctx.caller, str(id)))
         if isinstance(result, list):

@@ -1,14 +1,23 @@
-"""Scalars whose input is checked where it enters: a DateTime is an RFC 3339 date and time (the
-contract's "ISO-8601 date and time with offset", in the one profile of ISO 8601 that says what
-every part is) and lies in the range every zone can represent."""
+"""The scalars beyond GraphQL's own, and their formats.
+
+- DateTime is written one way, UTC to the millisecond with a `Z` (2026-11-25T10:00:00.000Z), so
+  that clients compare and sort the strings they get; it is read as any RFC 3339 date and time
+  (the profile of ISO 8601 that says what every part is), in the range every zone can represent.
+  Input is checked where it enters: a value without its offset is told so, not guessed.
+- Date is a calendar day, YYYY-MM-DD.
+- Decimal is a money amount, a string with two decimal places (never a float).
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.schema.types.base_scalars import DateDefinition, DecimalDefinition
 from strawberry.types.scalar import ScalarDefinition
 
 from marketing_contacts.domain.errors import ErrorCode, quoted
@@ -22,6 +31,7 @@ RFC_3339 = re.compile(_DATE + _TIME + _OFFSET)
 #: a date, or a date and time, that only lacks its offset: told so, not just refused
 _WITHOUT_OFFSET = re.compile(f"{_DATE}(?:{_TIME})?")
 EXAMPLE = "2026-11-25T10:00:00Z"
+CENT = Decimal("0.01")
 
 
 def invalid(message: str) -> GraphQLError:
@@ -48,11 +58,39 @@ def parse_datetime(value: object) -> datetime:
         raise invalid(f"{quoted(value)} is out of range") from error
 
 
+def serialize_datetime(value: datetime) -> str:
+    """The instant in UTC, to the millisecond (truncated), with a Z: 2026-11-25T10:00:00.000Z.
+    A time without a zone is read as UTC (what the database hands back)."""
+    instant = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return instant.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def serialize_decimal(value: Decimal) -> str:
+    """Two decimal places, always: 12.5 is "12.50" (amounts are rounded to cents already)."""
+    return str(value.quantize(CENT, rounding=ROUND_HALF_EVEN))
+
+
 DateTime = strawberry.scalar(
     name="DateTime",
-    description="RFC 3339 date and time with offset, e.g. 2026-11-25T10:00:00Z.",
-    serialize=datetime.isoformat,
+    description="An instant. Written in UTC to the millisecond with a Z, e.g. "
+    "2026-11-25T10:00:00.000Z. Read as an RFC 3339 date and time with its offset (Z or "
+    "+HH:MM/-HH:MM), e.g. 2026-11-25T10:00:00Z or 2026-11-25T11:00:00.5+01:00; a value "
+    "without an offset is an error, not a guess.",
+    serialize=serialize_datetime,
     parse_value=parse_datetime,
 )
 
-SCALARS: dict[object, ScalarDefinition] = {datetime: DateTime}
+Date = replace(
+    DateDefinition,
+    description="A calendar day, YYYY-MM-DD (ISO 8601), e.g. 2026-12-01; with no time and no "
+    "zone: where a day starts matters, it starts at 00:00 in the account's time zone.",
+)
+
+Money = replace(
+    DecimalDefinition,
+    description='A money amount as a decimal string with exactly two places, e.g. "123.45" '
+    "(a string, so no cent is lost to floating point).",
+    serialize=serialize_decimal,
+)
+
+SCALARS: dict[object, ScalarDefinition] = {datetime: DateTime, date: Date, Decimal: Money}

@@ -7,9 +7,10 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from marketing_contacts.domain.errors import DomainError, ErrorCode, quoted, refuse
-from marketing_contacts.schema.bulk import BulkOperation
+from marketing_contacts.schema.bulk import BulkOperation, OperationId
 from marketing_contacts.schema.context import Info
-from marketing_contacts.schema.types import TierAlert, Usage
+from marketing_contacts.schema.tiers import TierAlert
+from marketing_contacts.schema.usage import Usage
 from marketing_contacts.services.subscriptions import EventFeed
 
 
@@ -29,7 +30,10 @@ def undelivered(what: str) -> DomainError:
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="What a caller hears as it happens, over WebSocket (graphql-transport-ws) at "
+    "/graphql; always about the account of its token."
+)
 class Subscription:
     @strawberry.subscription(
         description="Alerts of the caller's account as they happen: thresholds, exceeding, "
@@ -72,7 +76,7 @@ class Subscription:
     async def bulk_operation_progress(
         self,
         info: Info,
-        id: strawberry.ID,
+        id: OperationId,
     ) -> AsyncGenerator[BulkOperation, None]:
         caller, bulk = info.context.caller, info.context.services.bulk
         async with hub_of(info).subscribe(caller.account_id) as subscriber:

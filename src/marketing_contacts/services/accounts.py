@@ -122,6 +122,12 @@ class AccountService:
             first, after, self.ports.tier_records.alerts(caller.account_id, first, after)
         )
 
+    async def tier_change_count(self, caller: Caller) -> int:
+        return await self.ports.tier_records.count_tier_changes(caller.account_id)
+
+    async def alert_count(self, caller: Caller) -> int:
+        return await self.ports.tier_records.count_alerts(caller.account_id)
+
     async def alerts_since(
         self, caller: Caller, since: datetime, limit: int
     ) -> list[Stored[TierAlert]]:

@@ -158,6 +158,9 @@ class BulkService:
             first, after, self.ports.operations.page(caller.account_id, first, after)
         )
 
+    async def count(self, caller: Caller) -> int:
+        return await self.ports.operations.count(caller.account_id)
+
     async def _existing(self, caller: Caller, operation_id: str) -> BulkOperation:
         operation = await self.get(caller, operation_id)
         if operation is None:

@@ -96,7 +96,11 @@ class ContactService:
         )
 
     async def count(self, caller: Caller, where: ContactFilter) -> int:
+        """How many contacts the filter selects; every contact of the account, without one, is
+        the account's own counter (T1 keeps it exact), not a count of the contacts."""
         where.check("filter")
+        if where == ContactFilter():
+            return (await self.ports.account(caller.account_id)).usage.total_contacts
         return await self.ports.contacts.count(caller.account_id, where)
 
     async def create(self, caller: Caller, draft: ContactDraft) -> Contact:
@@ -235,6 +239,10 @@ class ContactService:
         """The first history page of many contacts at once (one read for a page of contacts)."""
         check_first(first)
         return await self.ports.history.first_pages(caller.account_id, contact_ids, first)
+
+    async def history_counts(self, caller: Caller, contact_ids: Sequence[str]) -> dict[str, int]:
+        """How many entries each contact's history holds (one read for a page of contacts)."""
+        return await self.ports.history.counts(caller.account_id, contact_ids)
 
     async def _existing(self, caller: Caller, contact_id: str) -> Contact:
         contact = await self.ports.contacts.get(caller.account_id, contact_id)

@@ -74,6 +74,9 @@ class ListService:
     async def page(self, caller: Caller, first: int, after: str | None) -> Page[ContactList]:
         return await paged(first, after, self.lists.page(caller.account_id, first, after))
 
+    async def count(self, caller: Caller) -> int:
+        return await self.lists.count(caller.account_id)
+
     async def size(self, caller: Caller, list_id: str) -> int:
         return await self.lists.size(caller.account_id, list_id)
 

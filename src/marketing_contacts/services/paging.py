@@ -1,8 +1,16 @@
-"""Pages of a connection: the records a store hands out, and the arguments (`first` from 1 to
-200, `after` a cursor the store handed out)."""
+"""Pages of a connection: the records a store hands out, their cursors, and the arguments
+(`first` from 1 to 200, `after` a cursor the store handed out).
+
+Pages run forward only, by a key the store orders on (keyset paging): `after` names the last
+item a client has seen, the page holds the items beyond it. A cursor is opaque to clients: the
+kind of connection and the item's key, base64 encoded, so a cursor of one connection is refused
+by another.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -27,11 +35,34 @@ class BadCursor(Exception):
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a connection; `cursors[i]` is the opaque cursor of `items[i]`."""
+    """One page of a connection; `cursors[i]` is the opaque cursor of `items[i]`.
+
+    `has_next_page`: items lie beyond the page. `has_previous_page`: the page was asked for
+    `after` a cursor and items of the connection lie at or before that cursor (a first page has
+    none).
+    """
 
     items: list[T]
     cursors: list[str]
     has_next_page: bool
+    has_previous_page: bool = False
+
+
+def encode_cursor(kind: str, key: str) -> str:
+    """The cursor of the item with this key, in connections of this kind."""
+    return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode()
+
+
+def decode_cursor(kind: str, cursor: str) -> str:
+    """The key a cursor of this kind names; BadCursor when it is no such cursor."""
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        raise BadCursor(cursor) from error
+    prefix, _, key = text.partition(":")
+    if prefix != kind or not key:
+        raise BadCursor(cursor)
+    return key
 
 
 #: no cursor the stores hand out is longer (they are a few dozen characters)

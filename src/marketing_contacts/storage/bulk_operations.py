@@ -19,10 +19,11 @@ from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.bulk import IdempotencyKey
 from marketing_contacts.storage.bulk_codec import operation_doc, operation_from, progress_doc
 from marketing_contacts.storage.database import BULK_OPERATIONS, IDEMPOTENCY_KEYS, Doc, Mongo
-from marketing_contacts.storage.ids import decode_id_cursor, encode_cursor, oid
+from marketing_contacts.storage.ids import oid
+from marketing_contacts.storage.paging import Keyset, keyset_page
 from marketing_contacts.storage.transactions import transact
 
-CURSOR = "bulk"
+PAGES = Keyset("bulk", descending=True)
 _ACTIVE = [BulkOperationStatus.QUEUED.value, BulkOperationStatus.RUNNING.value]
 
 INDEXES = {
@@ -108,12 +109,10 @@ class MongoBulkOperations:
 
     async def page(self, account_id: str, first: int, after: str | None) -> Page[BulkOperation]:
         query: Doc = {"account_id": oid(account_id)}
-        after_id = decode_id_cursor(CURSOR, after)
-        if after_id is not None:
-            query["_id"] = {"$lt": after_id}
-        docs = await self.operations.find(query).sort("_id", DESCENDING).limit(first + 1).to_list()
-        items = [operation_from(doc) for doc in docs[:first]]
-        return Page(items, [encode_cursor(CURSOR, op.id) for op in items], len(docs) > first)
+        return await keyset_page(self.operations, query, PAGES, first, after, operation_from)
+
+    async def count(self, account_id: str) -> int:
+        return await self.operations.count_documents({"account_id": oid(account_id)})
 
     async def claim(
         self, operation_id: str, owner: str, now: datetime, lease_until: datetime

@@ -19,9 +19,11 @@ from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.contacts import DuplicateEmail
 from marketing_contacts.storage.codec import contact_diff, contact_from
 from marketing_contacts.storage.database import CONTACTS, Doc, Mongo
-from marketing_contacts.storage.ids import decode_id_cursor, encode_cursor, oid
+from marketing_contacts.storage.ids import oid
+from marketing_contacts.storage.paging import Keyset, keyset_page
 
-CURSOR = "contact"
+#: pages of a filter run in id order, the order of the indexes below
+PAGES = Keyset("contact")
 
 
 def _by_account(*keys: str, **options: Any) -> IndexModel:
@@ -141,12 +143,7 @@ class MongoContactStore:
         self, account_id: str, where: ContactFilter, first: int, after: str | None
     ) -> Page[Contact]:
         query = filter_doc(account_id, where)
-        after_id = decode_id_cursor(CURSOR, after)
-        if after_id is not None:
-            query["_id"] = {"$gt": after_id}
-        docs = await self.collection.find(query).sort("_id", ASCENDING).limit(first + 1).to_list()
-        items = [contact_from(doc) for doc in docs[:first]]
-        return Page(items, [encode_cursor(CURSOR, c.id) for c in items], len(docs) > first)
+        return await keyset_page(self.collection, query, PAGES, first, after, contact_from)
 
     async def count(self, account_id: str, where: ContactFilter) -> int:
         return await self.collection.count_documents(filter_doc(account_id, where))

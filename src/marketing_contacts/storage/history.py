@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from marketing_contacts.domain.statuses import HistoryEntry
-from marketing_contacts.services.paging import BadCursor, Page
+from marketing_contacts.services.paging import Page
 from marketing_contacts.storage.codec import history_from
 from marketing_contacts.storage.database import STATUS_HISTORY, Doc, Mongo
-from marketing_contacts.storage.ids import decode_cursor, encode_cursor, oid
+from marketing_contacts.storage.ids import oid
+from marketing_contacts.storage.paging import Keyset, keyset_page, page_of, sequence
 
-CURSOR = "history"
+#: each contact's entries, newest first
+PAGES = Keyset("history", key="seq", descending=True, parse=sequence)
 
 INDEXES = {
     STATUS_HISTORY: [
@@ -32,13 +34,7 @@ class MongoHistoryStore:
         self, account_id: str, contact_id: str, first: int, after: str | None
     ) -> Page[HistoryEntry]:
         query: Doc = {"account_id": oid(account_id), "contact_id": oid(contact_id)}
-        if after is not None:
-            seq = decode_cursor(CURSOR, after)
-            if not seq.isdigit():
-                raise BadCursor(after)
-            query["seq"] = {"$lt": int(seq)}
-        docs = await self.collection.find(query).sort("seq", DESCENDING).limit(first + 1).to_list()
-        return _page([history_from(doc) for doc in docs], first)
+        return await keyset_page(self.collection, query, PAGES, first, after, history_from)
 
     async def first_pages(
         self, account_id: str, contact_ids: Sequence[str], first: int
@@ -51,13 +47,19 @@ class MongoHistoryStore:
             {"$project": {"entries": {"$slice": ["$entries", first + 1]}}},
         ]
         found = {
-            str(row["_id"]): [history_from(doc) for doc in row["entries"]]
+            str(row["_id"]): row["entries"]
             async for row in await self.collection.aggregate(pipeline)
         }
-        return {cid: _page(found.get(cid, []), first) for cid in contact_ids}
+        return {cid: page_of(found.get(cid, []), first, PAGES, history_from) for cid in contact_ids}
 
-
-def _page(entries: list[HistoryEntry], first: int) -> Page[HistoryEntry]:
-    """`entries` newest first, one more than a page if there is a next page."""
-    items = entries[:first]
-    return Page(items, [encode_cursor(CURSOR, str(e.seq)) for e in items], len(entries) > first)
+    async def counts(self, account_id: str, contact_ids: Sequence[str]) -> dict[str, int]:
+        keys = [key for key in map(oid, contact_ids) if key is not None]
+        pipeline: list[Doc] = [
+            {"$match": {"account_id": oid(account_id), "contact_id": {"$in": keys}}},
+            {"$group": {"_id": "$contact_id", "n": {"$sum": 1}}},
+        ]
+        found = {
+            str(row["_id"]): int(row["n"])
+            async for row in await self.collection.aggregate(pipeline)
+        }
+        return {cid: found.get(cid, 0) for cid in contact_ids}

@@ -1,14 +1,9 @@
-"""Ids and cursors: ObjectIds inside, hex strings and opaque cursors outside."""
+"""Ids: ObjectIds inside, hex strings outside."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from bson import ObjectId
 from bson.errors import InvalidId
-
-from marketing_contacts.services.paging import BadCursor
 
 
 def new_id() -> str:
@@ -29,27 +24,3 @@ def oid(value: str) -> ObjectId | None:
         return ObjectId(value)
     except (InvalidId, TypeError):
         return None
-
-
-def encode_cursor(kind: str, value: str) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
-
-
-def decode_cursor(kind: str, cursor: str) -> str:
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise BadCursor(cursor) from error
-    prefix, _, value = text.partition(":")
-    if prefix != kind or not value:
-        raise BadCursor(cursor)
-    return value
-
-
-def decode_id_cursor(kind: str, cursor: str | None) -> ObjectId | None:
-    if cursor is None:
-        return None
-    value = oid(decode_cursor(kind, cursor))
-    if value is None:
-        raise BadCursor(cursor)
-    return value

@@ -15,9 +15,10 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.lists import ContactList
 from marketing_contacts.storage.database import CONTACTS, LISTS, Doc, Mongo
-from marketing_contacts.storage.ids import decode_id_cursor, encode_cursor, oid
+from marketing_contacts.storage.ids import oid
+from marketing_contacts.storage.paging import Keyset, keyset_page
 
-CURSOR = "list"
+PAGES = Keyset("list", descending=True)
 
 INDEXES = {LISTS: [IndexModel([("account_id", ASCENDING), ("_id", DESCENDING)])]}
 
@@ -57,12 +58,10 @@ class MongoListStore:
 
     async def page(self, account_id: str, first: int, after: str | None) -> Page[ContactList]:
         query: Doc = {"account_id": oid(account_id)}
-        after_id = decode_id_cursor(CURSOR, after)
-        if after_id is not None:
-            query["_id"] = {"$lt": after_id}
-        docs = await self.lists.find(query).sort("_id", DESCENDING).limit(first + 1).to_list()
-        items = [list_from(doc) for doc in docs[:first]]
-        return Page(items, [encode_cursor(CURSOR, i.id) for i in items], len(docs) > first)
+        return await keyset_page(self.lists, query, PAGES, first, after, list_from)
+
+    async def count(self, account_id: str) -> int:
+        return await self.lists.count_documents({"account_id": oid(account_id)})
 
     async def delete(self, account_id: str, list_id: str) -> bool:
         key = oid(list_id)

@@ -14,7 +14,8 @@ from marketing_contacts.domain.tiers import TierChange
 from marketing_contacts.services.paging import Page, Stored
 from marketing_contacts.storage.codec import alert_from, tier_change_from
 from marketing_contacts.storage.database import ALERTS, TIER_CHANGES, Doc, Mongo
-from marketing_contacts.storage.ids import decode_id_cursor, encode_cursor, oid
+from marketing_contacts.storage.ids import oid
+from marketing_contacts.storage.paging import Keyset, keyset_page
 
 T = TypeVar("T")
 
@@ -35,6 +36,12 @@ class MongoTierRecords:
         self, account_id: str, first: int, after: str | None
     ) -> Page[Stored[TierAlert]]:
         return await self._page(ALERTS, alert_from, account_id, first, after)
+
+    async def count_tier_changes(self, account_id: str) -> int:
+        return await self.mongo[TIER_CHANGES].count_documents({"account_id": oid(account_id)})
+
+    async def count_alerts(self, account_id: str) -> int:
+        return await self.mongo[ALERTS].count_documents({"account_id": oid(account_id)})
 
     async def alerts_since(
         self, account_id: str, since: datetime, limit: int
@@ -57,12 +64,9 @@ class MongoTierRecords:
         first: int,
         after: str | None,
     ) -> Page[Stored[T]]:
+        def stored(doc: Doc) -> Stored[T]:
+            return Stored(str(doc["_id"]), decode(doc))
+
         query: Doc = {"account_id": oid(account_id)}
-        after_id = decode_id_cursor(collection, after)
-        if after_id is not None:
-            query["_id"] = {"$lt": after_id}
-        found = self.mongo[collection].find(query).sort("_id", DESCENDING).limit(first + 1)
-        docs = await found.to_list()
-        items = [Stored(str(doc["_id"]), decode(doc)) for doc in docs[:first]]
-        cursors = [encode_cursor(collection, item.id) for item in items]
-        return Page(items, cursors, len(docs) > first)
+        keyset = Keyset(collection, descending=True)
+        return await keyset_page(self.mongo[collection], query, keyset, first, after, stored)

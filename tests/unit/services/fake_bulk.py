@@ -13,9 +13,10 @@ from marketing_contacts.domain.bulk import (
     Selection,
 )
 from marketing_contacts.domain.contacts import Contact
-from marketing_contacts.services.paging import BadCursor, Page
+from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.bulk import BulkPage, IdempotencyKey
 from tests.support.waiting import let_others_run
+from tests.unit.services.fake_paging import keyset_page
 
 if TYPE_CHECKING:
     from tests.unit.services.fakes import FakeData
@@ -56,6 +57,10 @@ def add_progress(total: BulkProgress, chunk: BulkProgress) -> BulkProgress:
     )
 
 
+def _operation_id(operation: BulkOperation) -> str:
+    return operation.id
+
+
 class FakeBulkOperations:
     def __init__(self, data: FakeData) -> None:
         self.data = data
@@ -83,17 +88,13 @@ class FakeBulkOperations:
         return self.data.operations.get(operation_id)
 
     async def page(self, account_id: str, first: int, after: str | None) -> Page[BulkOperation]:
-        ops = sorted(
-            (o for o in self.data.operations.values() if o.account_id == account_id),
-            key=lambda o: o.id,
-            reverse=True,
-        )
-        if after is not None:
-            if not after.startswith("bulk:"):
-                raise BadCursor(after)
-            ops = [o for o in ops if o.id < after.removeprefix("bulk:")]
-        items = ops[:first]
-        return Page(items, [f"bulk:{o.id}" for o in items], len(ops) > first)
+        await let_others_run()
+        mine = [o for o in self.data.operations.values() if o.account_id == account_id]
+        return keyset_page(mine, _operation_id, str, "bulk", first, after, descending=True)
+
+    async def count(self, account_id: str) -> int:
+        await let_others_run()
+        return sum(o.account_id == account_id for o in self.data.operations.values())
 
     async def claim(
         self, operation_id: str, owner: str, now: datetime, lease_until: datetime

@@ -14,8 +14,6 @@ checked, as a concurrent commit would land.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
@@ -35,7 +33,7 @@ from marketing_contacts.domain.usage import UsageCounts
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft
-from marketing_contacts.services.paging import BadCursor, Page, Stored
+from marketing_contacts.services.paging import Page, Stored
 from marketing_contacts.services.ports.alerts import UndeliveredAlert
 from marketing_contacts.services.ports.bulk import IdempotencyKey
 from marketing_contacts.services.ports.changes import ChangeBatch, Committed, StaleWrite
@@ -54,6 +52,7 @@ from tests.unit.services.fake_bulk import (
     add_progress,
     selected,
 )
+from tests.unit.services.fake_paging import keyset_page, sequence
 
 T = TypeVar("T")
 
@@ -63,30 +62,6 @@ DEFAULT_NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 STATUS_FIELDS = frozenset(
     {"state", "status_source", "status_changed_at", "pending_since", "status_seq"}
 )
-
-
-# ---------------------------------------------------------------- cursors
-
-
-def encode_cursor(kind: str, value: str) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
-
-
-def decode_cursor(kind: str, cursor: str) -> str:
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise BadCursor(cursor) from error
-    prefix, _, value = text.partition(":")
-    if prefix != kind or not value:
-        raise BadCursor(cursor)
-    return value
-
-
-def page_of(items: list[T], keys: list[str], kind: str, first: int) -> Page[T]:
-    return Page(
-        items[:first], [encode_cursor(kind, key) for key in keys[:first]], len(items) > first
-    )
 
 
 # ---------------------------------------------------------------- state
@@ -210,13 +185,8 @@ class FakeContactStore:
         self, account_id: str, where: ContactFilter, first: int, after: str | None
     ) -> Page[Contact]:
         await let_others_run()
-        after_id = None if after is None else decode_cursor("contact", after)
-        items = [
-            c
-            for c in self._of(account_id)
-            if where.matches(c) and (after_id is None or c.id > after_id)
-        ]
-        return page_of(items, [c.id for c in items], "contact", first)
+        items = [c for c in self._of(account_id) if where.matches(c)]
+        return keyset_page(items, _id, str, "contact", first, after)
 
     async def count(self, account_id: str, where: ContactFilter) -> int:
         await let_others_run()
@@ -425,29 +395,24 @@ class FakeHistoryStore:
         self, account_id: str, contact_id: str, first: int, after: str | None
     ) -> Page[HistoryEntry]:
         await let_others_run()
-        before_seq = None
-        if after is not None:
-            value = decode_cursor("history", after)
-            if not value.isdigit():
-                raise BadCursor(after)
-            before_seq = int(value)
-        items = sorted(
-            (
-                e
-                for e in self.data.history
-                if e.account_id == account_id
-                and e.contact_id == contact_id
-                and (before_seq is None or e.seq < before_seq)
-            ),
-            key=lambda e: e.seq,
-            reverse=True,
-        )
-        return page_of(items, [str(e.seq) for e in items], "history", first)
+        items = self._of(account_id, contact_id)
+        return keyset_page(items, _seq, sequence, "history", first, after, descending=True)
 
     async def first_pages(
         self, account_id: str, contact_ids: Sequence[str], first: int
     ) -> dict[str, Page[HistoryEntry]]:
         return {cid: await self.page(account_id, cid, first, None) for cid in contact_ids}
+
+    async def counts(self, account_id: str, contact_ids: Sequence[str]) -> dict[str, int]:
+        await let_others_run()
+        return {cid: len(self._of(account_id, cid)) for cid in contact_ids}
+
+    def _of(self, account_id: str, contact_id: str) -> list[HistoryEntry]:
+        return [
+            e
+            for e in self.data.history
+            if e.account_id == account_id and e.contact_id == contact_id
+        ]
 
 
 @dataclass
@@ -465,6 +430,14 @@ class FakeTierRecords:
     ) -> Page[Stored[TierAlert]]:
         await let_others_run()
         return newest_first(self.data.alerts, "alert", account_id, first, after)
+
+    async def count_tier_changes(self, account_id: str) -> int:
+        await let_others_run()
+        return sum(owner == account_id for owner, _ in self.data.tier_changes)
+
+    async def count_alerts(self, account_id: str) -> int:
+        await let_others_run()
+        return sum(owner == account_id for owner, _ in self.data.alerts)
 
     async def alerts_since(
         self, account_id: str, since: datetime, limit: int
@@ -495,17 +468,16 @@ class FakeAlertOutbox:
 def newest_first(
     records: list[tuple[str, Stored[T]]], kind: str, account_id: str, first: int, after: str | None
 ) -> Page[Stored[T]]:
-    before_id = None if after is None else decode_cursor(kind, after)
-    items = sorted(
-        (
-            stored
-            for owner, stored in records
-            if owner == account_id and (before_id is None or stored.id < before_id)
-        ),
-        key=lambda stored: stored.id,
-        reverse=True,
-    )
-    return page_of(items, [stored.id for stored in items], kind, first)
+    mine = [stored for owner, stored in records if owner == account_id]
+    return keyset_page(mine, _id, str, kind, first, after, descending=True)
+
+
+def _id(item: Contact | ContactList | BulkOperation | Stored[T]) -> str:
+    return item.id
+
+
+def _seq(entry: HistoryEntry) -> int:
+    return entry.seq
 
 
 @dataclass
@@ -542,17 +514,12 @@ class FakeListStore:
 
     async def page(self, account_id: str, first: int, after: str | None) -> Page[ContactList]:
         await let_others_run()
-        before_id = None if after is None else decode_cursor("list", after)
-        items = sorted(
-            (
-                item
-                for item in self.data.lists.values()
-                if item.account_id == account_id and (before_id is None or item.id < before_id)
-            ),
-            key=lambda item: item.id,
-            reverse=True,
-        )
-        return page_of(items, [item.id for item in items], "list", first)
+        mine = [item for item in self.data.lists.values() if item.account_id == account_id]
+        return keyset_page(mine, _id, str, "list", first, after, descending=True)
+
+    async def count(self, account_id: str) -> int:
+        await let_others_run()
+        return sum(item.account_id == account_id for item in self.data.lists.values())
 
     async def delete(self, account_id: str, list_id: str) -> bool:
         await let_others_run()

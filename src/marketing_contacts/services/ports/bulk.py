@@ -47,6 +47,10 @@ class BulkOperations(Protocol):
         """Newest first."""
         ...
 
+    async def count(self, account_id: str) -> int:
+        """How many operations the account has, whatever their status (all pages together)."""
+        ...
+
     async def claim(
         self, operation_id: str, owner: str, now: datetime, lease_until: datetime
     ) -> BulkOperation | None:

@@ -26,7 +26,9 @@ class ContactStore(Protocol):
         self, account_id: str, where: ContactFilter, first: int, after: str | None
     ) -> Page[Contact]: ...
 
-    async def count(self, account_id: str, where: ContactFilter) -> int: ...
+    async def count(self, account_id: str, where: ContactFilter) -> int:
+        """How many contacts `page` walks through for this filter, all pages together."""
+        ...
 
     async def update_fields(self, before: Contact, after: Contact) -> None:
         """Write the fields other than the status that differ; DuplicateEmail if the address

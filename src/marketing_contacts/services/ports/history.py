@@ -22,3 +22,8 @@ class HistoryStore(Protocol):
         """The first page of each contact's history, in one read (a page of contacts asks for
         them together); a contact without history gets an empty page."""
         ...
+
+    async def counts(self, account_id: str, contact_ids: Sequence[str]) -> dict[str, int]:
+        """How many entries each contact's history holds, in one read; a contact without
+        history (or no contact of the account) counts 0."""
+        ...

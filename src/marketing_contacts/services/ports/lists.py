@@ -27,6 +27,10 @@ class ListStore(Protocol):
         """Newest first."""
         ...
 
+    async def count(self, account_id: str) -> int:
+        """How many lists the account has (all pages together)."""
+        ...
+
     async def delete(self, account_id: str, list_id: str) -> bool:
         """Remove the list itself (not its membership); False if it was not there."""
         ...

@@ -19,6 +19,14 @@ class TierRecords(Protocol):
         self, account_id: str, first: int, after: str | None
     ) -> Page[Stored[TierAlert]]: ...
 
+    async def count_tier_changes(self, account_id: str) -> int:
+        """How many tier changes the account has had."""
+        ...
+
+    async def count_alerts(self, account_id: str) -> int:
+        """How many alerts the account has had."""
+        ...
+
     async def alerts_since(
         self, account_id: str, since: datetime, limit: int
     ) -> list[Stored[TierAlert]]:
