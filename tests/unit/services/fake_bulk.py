@@ -12,6 +12,7 @@ from marketing_contacts.domain.bulk import (
     BulkProgress,
     Selection,
 )
+from marketing_contacts.domain.conditions import all_hold
 from marketing_contacts.domain.contacts import Contact
 from marketing_contacts.services.paging import BadCursor, Page
 from marketing_contacts.services.ports.bulk import BulkPage, IdempotencyKey
@@ -26,16 +27,12 @@ ACTIVE = (BulkOperationStatus.QUEUED, BulkOperationStatus.RUNNING)
 def selected(
     data: FakeData, account_id: str, selection: Selection, created_until: datetime | None
 ) -> list[Contact]:
-    where = selection.as_filter()
-    ids = selection.ids
+    conditions = selection.conditions(created_until)
     return sorted(
         (
             c
             for c in data.contacts.values()
-            if c.account_id == account_id
-            and where.matches(c)
-            and (ids is None or c.id in ids)
-            and (created_until is None or c.created_at <= created_until)
+            if c.account_id == account_id and all_hold(conditions, c)
         ),
         key=lambda c: c.id,
     )
