@@ -17,7 +17,7 @@ from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingState
 from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.contacts import DuplicateEmail
-from marketing_contacts.storage.codec import contact_diff, contact_from
+from marketing_contacts.storage.codec import contact_from, details_diff
 from marketing_contacts.storage.contact_query import filter_doc, selection_query
 from marketing_contacts.storage.database import CONTACTS, Doc, Mongo
 from marketing_contacts.storage.ids import decode_id_cursor, encode_cursor, oid
@@ -98,10 +98,12 @@ class MongoContactStore:
         return await self.collection.count_documents(filter_doc(account_id, where))
 
     async def update_fields(self, before: Contact, after: Contact) -> None:
+        changed = details_diff(before, after)
+        if not changed:
+            return
         try:
             await self.collection.update_one(
-                {"_id": oid(after.id), "account_id": oid(after.account_id)},
-                {"$set": contact_diff(before, after)},
+                {"_id": oid(after.id), "account_id": oid(after.account_id)}, {"$set": changed}
             )
         except DuplicateKeyError as error:
             raise DuplicateEmail(after.email) from error
