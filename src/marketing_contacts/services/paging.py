@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -23,6 +25,23 @@ class Stored(Generic[T]):
 
 class BadCursor(Exception):
     """An `after` cursor this store did not hand out."""
+
+
+def encode_cursor(kind: str, value: str) -> str:
+    """An opaque cursor: a connection's `kind` and a position in it."""
+    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
+
+
+def decode_cursor(kind: str, cursor: str) -> str:
+    """The position a cursor of `kind` holds; BadCursor for any other string."""
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        raise BadCursor(cursor) from error
+    prefix, _, value = text.partition(":")
+    if prefix != kind or not value:
+        raise BadCursor(cursor)
+    return value
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from bson import ObjectId
 from bson.errors import InvalidId
 
-from marketing_contacts.services.paging import BadCursor
+from marketing_contacts.services.paging import BadCursor, decode_cursor, encode_cursor
 
 
 def new_id() -> str:
@@ -31,21 +28,6 @@ def oid(value: str) -> ObjectId | None:
         return None
 
 
-def encode_cursor(kind: str, value: str) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
-
-
-def decode_cursor(kind: str, cursor: str) -> str:
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise BadCursor(cursor) from error
-    prefix, _, value = text.partition(":")
-    if prefix != kind or not value:
-        raise BadCursor(cursor)
-    return value
-
-
 def decode_id_cursor(kind: str, cursor: str | None) -> ObjectId | None:
     if cursor is None:
         return None
@@ -53,3 +35,6 @@ def decode_id_cursor(kind: str, cursor: str | None) -> ObjectId | None:
     if value is None:
         raise BadCursor(cursor)
     return value
+
+
+__all__ = ["MongoIds", "decode_cursor", "decode_id_cursor", "encode_cursor", "new_id", "oid"]

@@ -14,9 +14,10 @@ from marketing_contacts.domain.bulk import (
 )
 from marketing_contacts.domain.conditions import all_hold
 from marketing_contacts.domain.contacts import Contact
-from marketing_contacts.services.paging import BadCursor, Page
+from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.bulk import BulkPage, IdempotencyKey
 from tests.support.waiting import let_others_run
+from tests.unit.services.fake_pages import decode_id_cursor, page_of
 
 if TYPE_CHECKING:
     from tests.unit.services.fakes import FakeData
@@ -80,17 +81,17 @@ class FakeBulkOperations:
         return self.data.operations.get(operation_id)
 
     async def page(self, account_id: str, first: int, after: str | None) -> Page[BulkOperation]:
+        before_id = decode_id_cursor("bulk", after)
         ops = sorted(
-            (o for o in self.data.operations.values() if o.account_id == account_id),
+            (
+                o
+                for o in self.data.operations.values()
+                if o.account_id == account_id and (before_id is None or o.id < before_id)
+            ),
             key=lambda o: o.id,
             reverse=True,
         )
-        if after is not None:
-            if not after.startswith("bulk:"):
-                raise BadCursor(after)
-            ops = [o for o in ops if o.id < after.removeprefix("bulk:")]
-        items = ops[:first]
-        return Page(items, [f"bulk:{o.id}" for o in items], len(ops) > first)
+        return page_of(ops, [o.id for o in ops], "bulk", first)
 
     async def claim(
         self, operation_id: str, owner: str, now: datetime, lease_until: datetime
@@ -220,18 +221,25 @@ class FakeBulkPages:
 
 class FakeJobQueue:
     """Records what was enqueued; `failing` makes the queue unreachable; a job is waiting until
-    a test `take`s it (a worker picked it up) or `lose`s it (the queue's data was lost)."""
+    a test `take`s it (a worker picked it up) or `lose`s it (the queue's data was lost). Like
+    arq, the queue ignores a hand-over whose job it still holds, waiting or run."""
 
     def __init__(self) -> None:
         self.enqueued: list[tuple[str, int]] = []
         self.waiting: set[tuple[str, int]] = set()
+        #: the jobs the queue knows: waiting, or run (arq keeps their results)
+        self.held: set[tuple[str, int]] = set()
         self.failing = False
 
     async def enqueue_bulk_operation(self, operation_id: str, attempt: int) -> None:
         if self.failing:
             raise ConnectionError("the job queue is unreachable")
-        self.enqueued.append((operation_id, attempt))
-        self.waiting.add((operation_id, attempt))
+        job = (operation_id, attempt)
+        if job in self.held:
+            return
+        self.held.add(job)
+        self.enqueued.append(job)
+        self.waiting.add(job)
 
     async def is_waiting(self, operation_id: str, attempt: int) -> bool:
         return (operation_id, attempt) in self.waiting
@@ -239,4 +247,6 @@ class FakeJobQueue:
     def take(self, operation_id: str) -> None:
         self.waiting = {job for job in self.waiting if job[0] != operation_id}
 
-    lose = take
+    def lose(self, operation_id: str) -> None:
+        self.take(operation_id)
+        self.held = {job for job in self.held if job[0] != operation_id}

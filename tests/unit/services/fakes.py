@@ -1,8 +1,10 @@
-"""In-memory fakes of every port in services/ports.py, with the guarantees of the real adapters.
+"""In-memory fakes of every port in services/ports/, with the guarantees of the real adapters
+(tests/contract runs each port's promises on its fake and on its adapter).
 
 They keep state in one `FakeData` and honour what storage/ promises: a ChangeBatch is written
-all or nothing; the account write holds only at `account_before.revision`, each status update
-and each delete only at the contact's `status_seq`; otherwise StaleWrite and nothing written.
+all or nothing; the account write holds only at `account_before.revision` (a batch that leaves
+the account as it is does not write it), each status update and each delete only at the
+contact's `status_seq`; otherwise StaleWrite and nothing written.
 Emails are unique per account, case-insensitive (DuplicateEmail, nothing written). Pages hand
 out opaque cursors and refuse foreign ones with BadCursor. Every awaited call yields to the event
 loop once, so runs started together with asyncio.gather really interleave.
@@ -14,8 +16,6 @@ checked, as a concurrent commit would land.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
@@ -35,7 +35,7 @@ from marketing_contacts.domain.usage import UsageCounts
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft
-from marketing_contacts.services.paging import BadCursor, Page, Stored
+from marketing_contacts.services.paging import BadCursor, Page, Stored, decode_cursor
 from marketing_contacts.services.ports.alerts import UndeliveredAlert
 from marketing_contacts.services.ports.bulk import IdempotencyKey
 from marketing_contacts.services.ports.changes import ChangeBatch, Committed, StaleWrite
@@ -54,6 +54,7 @@ from tests.unit.services.fake_bulk import (
     add_progress,
     selected,
 )
+from tests.unit.services.fake_pages import ID_LENGTH, decode_id_cursor, page_of
 
 T = TypeVar("T")
 
@@ -63,30 +64,6 @@ DEFAULT_NOW = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 STATUS_FIELDS = frozenset(
     {"state", "status_source", "status_changed_at", "pending_since", "status_seq"}
 )
-
-
-# ---------------------------------------------------------------- cursors
-
-
-def encode_cursor(kind: str, value: str) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
-
-
-def decode_cursor(kind: str, cursor: str) -> str:
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise BadCursor(cursor) from error
-    prefix, _, value = text.partition(":")
-    if prefix != kind or not value:
-        raise BadCursor(cursor)
-    return value
-
-
-def page_of(items: list[T], keys: list[str], kind: str, first: int) -> Page[T]:
-    return Page(
-        items[:first], [encode_cursor(kind, key) for key in keys[:first]], len(items) > first
-    )
 
 
 # ---------------------------------------------------------------- state
@@ -124,7 +101,7 @@ class FakeData:
     def new_id(self) -> str:
         """24 hex digits like an ObjectId; ids sort in creation order."""
         self.next_number += 1
-        return f"{self.next_number:024x}"
+        return f"{self.next_number:0{ID_LENGTH}x}"
 
 
 # ---------------------------------------------------------------- ports
@@ -210,7 +187,7 @@ class FakeContactStore:
         self, account_id: str, where: ContactFilter, first: int, after: str | None
     ) -> Page[Contact]:
         await let_others_run()
-        after_id = None if after is None else decode_cursor("contact", after)
+        after_id = decode_id_cursor("contact", after)
         items = [
             c
             for c in self._of(account_id)
@@ -320,7 +297,8 @@ class FakeChangeWriter:
         data = self.data
         account_id = batch.account_before.id
         stored = data.accounts.get(account_id)
-        if stored is None or stored.revision != batch.account_before.revision:
+        writes_account = batch.account_after is not batch.account_before
+        if writes_account and (stored is None or stored.revision != batch.account_before.revision):
             raise self._stale(f"account {account_id} moved past {batch.account_before.revision}")
         for update in batch.status_updates:
             current = data.contacts.get(update.before.id)
@@ -367,7 +345,8 @@ class FakeChangeWriter:
         check_unique_emails(contacts, written)
         # every condition holds: write it all
         data.contacts = contacts
-        data.accounts[account_id] = batch.account_after
+        if writes_account:
+            data.accounts[account_id] = batch.account_after
         data.history.extend(batch.history)
         if batch.bulk is not None:
             chunk = batch.bulk
@@ -495,7 +474,7 @@ class FakeAlertOutbox:
 def newest_first(
     records: list[tuple[str, Stored[T]]], kind: str, account_id: str, first: int, after: str | None
 ) -> Page[Stored[T]]:
-    before_id = None if after is None else decode_cursor(kind, after)
+    before_id = decode_id_cursor(kind, after)
     items = sorted(
         (
             stored
@@ -542,7 +521,7 @@ class FakeListStore:
 
     async def page(self, account_id: str, first: int, after: str | None) -> Page[ContactList]:
         await let_others_run()
-        before_id = None if after is None else decode_cursor("list", after)
+        before_id = decode_id_cursor("list", after)
         items = sorted(
             (
                 item
