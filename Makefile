@@ -53,7 +53,7 @@ importlint: $(VENV)/.installed
 	$(VENV)/bin/lint-imports
 
 pytest: setup
-	$(VENV)/bin/pytest tests/unit tests/integration tests/e2e
+	$(VENV)/bin/pytest tests/unit tests/contract tests/integration tests/e2e
 
 test: lint typecheck importlint pytest
 

@@ -9,7 +9,11 @@ import pytest
 pytest_plugins = ["pytester", "tests.support.fixtures"]
 
 _TESTS_ROOT = Path(__file__).parent
-_MARKER_BY_FOLDER = {"integration": pytest.mark.integration, "e2e": pytest.mark.e2e}
+_MARKER_BY_FOLDER = {
+    "contract": pytest.mark.contract,
+    "integration": pytest.mark.integration,
+    "e2e": pytest.mark.e2e,
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

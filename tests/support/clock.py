@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+
+from marketing_contacts.runtime import SystemClock
 
 
 class MovableClock:
-    """The real time until a test sets it; then the set time, moved only by the test."""
+    """The service's clock until a test sets it; then the set time, moved only by the test."""
 
     def __init__(self, at: datetime | None = None) -> None:
         self.at = at
+        self.system = SystemClock()
 
     def now(self) -> datetime:
-        return self.at or datetime.now(UTC)
+        return self.at or self.system.now()
 
     def set(self, at: datetime) -> None:
         self.at = at

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.changes import UsageChange, plan_usage_change
+from marketing_contacts.domain.conditions import Condition, ContactField, Earlier, OneOf
 from marketing_contacts.domain.contacts import Contact, StatusUpdate, change_status
 from marketing_contacts.domain.errors import (
     MAX_ID_LENGTH,
@@ -109,6 +110,16 @@ class Selection:
         if self.unengaged:
             return ContactFilter(marketing_status=MarketingStatus.MARKETING, unengaged=True)
         return ContactFilter()
+
+    def conditions(self, created_until: datetime | None = None) -> tuple[Condition, ...]:
+        """What a contact meets to be selected; with `created_until`, only contacts created by
+        then (B1: an operation selects what existed when it started)."""
+        found = list(self.as_filter().conditions())
+        if self.ids is not None:
+            found.append(OneOf(ContactField.ID, frozenset(self.ids)))
+        if created_until is not None:
+            found.append(Earlier(ContactField.CREATED_AT, created_until, inclusive=True))
+        return tuple(found)
 
 
 @dataclass(frozen=True)

@@ -5,15 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from marketing_contacts.domain.contacts import (
-    MAX_TEXT_LENGTH,
-    Contact,
-    LifecycleStage,
-    email_domain,
+from marketing_contacts.domain.conditions import (
+    AnyOf,
+    Condition,
+    ContactField,
+    Contains,
+    Earlier,
+    Equals,
+    Later,
+    OneOf,
+    all_hold,
 )
+from marketing_contacts.domain.contacts import MAX_TEXT_LENGTH, Contact, LifecycleStage
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.errors import check_id, check_length
-from marketing_contacts.domain.statuses import MarketingStatus
+from marketing_contacts.domain.statuses import MarketingState, MarketingStatus
 
 #: a domain name has at most 253 characters (RFC 1035)
 MAX_DOMAIN_LENGTH = 253
@@ -45,21 +51,50 @@ class ContactFilter:
         check_id(self.list_id, *field, "list_id")
 
     def matches(self, contact: Contact) -> bool:
-        checks = (
-            self.marketing_status is None or contact.marketing_status is self.marketing_status,
-            self.marketing_until_next_update is None
-            or contact.marketing_until_next_update is self.marketing_until_next_update,
-            self.email_domain is None or email_domain(contact.email) == self.email_domain.lower(),
-            self.lifecycle_stage is None or contact.lifecycle_stage is self.lifecycle_stage,
-            self.owner_id is None or contact.owner_id == self.owner_id,
-            self.created_via is None or contact.created_via is self.created_via,
-            self.created_after is None or contact.created_at > self.created_after,
-            self.created_before is None or contact.created_at < self.created_before,
-            self.email_hard_bounced is None
-            or contact.email_hard_bounced is self.email_hard_bounced,
-            self.unsubscribed_from_all is None
-            or contact.unsubscribed_from_all is self.unsubscribed_from_all,
-            self.list_id is None or self.list_id in contact.list_ids,
-            self.unengaged is None or contact.unengaged is self.unengaged,
-        )
-        return all(checks)
+        return all_hold(self.conditions(), contact)
+
+    def conditions(self) -> tuple[Condition, ...]:
+        """What the filter asks of a contact, field by field (the rule stores query by)."""
+        found: list[Condition] = []
+        states = self._states()
+        if states is not None:
+            found.append(OneOf(ContactField.STATE, frozenset(states)))
+        equal = {
+            ContactField.EMAIL_DOMAIN: self.email_domain and self.email_domain.lower(),
+            ContactField.LIFECYCLE_STAGE: self.lifecycle_stage,
+            ContactField.OWNER_ID: self.owner_id,
+            ContactField.CREATED_VIA: self.created_via,
+            ContactField.EMAIL_HARD_BOUNCED: self.email_hard_bounced,
+            ContactField.UNSUBSCRIBED_FROM_ALL: self.unsubscribed_from_all,
+        }
+        found += [Equals(field, value) for field, value in equal.items() if value is not None]
+        if self.created_after is not None:
+            found.append(Later(ContactField.CREATED_AT, self.created_after))
+        if self.created_before is not None:
+            found.append(Earlier(ContactField.CREATED_AT, self.created_before))
+        if self.list_id is not None:
+            found.append(Contains(ContactField.LIST_IDS, self.list_id))
+        if self.unengaged is True:  # S6
+            found.append(
+                AnyOf(
+                    (
+                        Equals(ContactField.EMAIL_HARD_BOUNCED, True),
+                        Equals(ContactField.UNSUBSCRIBED_FROM_ALL, True),
+                    )
+                )
+            )
+        elif self.unengaged is False:
+            found.append(Equals(ContactField.EMAIL_HARD_BOUNCED, False))
+            found.append(Equals(ContactField.UNSUBSCRIBED_FROM_ALL, False))
+        return tuple(found)
+
+    def _states(self) -> set[MarketingState] | None:
+        """The states the status fields allow; None when neither is set."""
+        if self.marketing_status is None and self.marketing_until_next_update is None:
+            return None
+        return {
+            state
+            for state in MarketingState
+            if self.marketing_status in (None, state.status)
+            and self.marketing_until_next_update in (None, state.marketing_until_next_update)
+        }

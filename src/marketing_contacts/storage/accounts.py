@@ -8,7 +8,7 @@ from pymongo import ASCENDING, IndexModel
 
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.services.ports.changes import StaleWrite
-from marketing_contacts.storage.codec import account_doc, account_from, account_state_doc
+from marketing_contacts.storage.codec import account_doc, account_from, account_settings_doc
 from marketing_contacts.storage.database import ACCOUNTS, Mongo
 from marketing_contacts.storage.ids import oid
 
@@ -30,7 +30,7 @@ class MongoAccountStore:
     async def replace_settings(self, before: Account, after: Account) -> None:
         result = await self.collection.update_one(
             {"_id": oid(before.id), "revision": before.revision},
-            {"$set": account_state_doc(after)},
+            {"$set": account_settings_doc(after)},
         )
         if result.matched_count != 1:
             raise StaleWrite(before.id)

@@ -20,7 +20,7 @@ from marketing_contacts.domain.bulk import BulkOperation, Selection
 from marketing_contacts.services.ports.bulk import BulkPage
 from marketing_contacts.storage.bulk_codec import operation_from
 from marketing_contacts.storage.codec import contact_from
-from marketing_contacts.storage.contacts import selection_query
+from marketing_contacts.storage.contact_query import selection_query
 from marketing_contacts.storage.database import BULK_OPERATIONS, BULK_PAGES, CONTACTS, Doc, Mongo
 from marketing_contacts.storage.ids import oid
 

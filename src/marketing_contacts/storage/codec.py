@@ -66,6 +66,24 @@ def account_state_doc(account: Account) -> Doc:
     }
 
 
+#: what a change of settings writes: the settings, the update instant a new zone moves, and
+#: the revision (the counters, the tier and the alert state are written by their own changes)
+SETTINGS_FIELDS = (
+    "name",
+    "timezone",
+    "next_update_at",
+    "upgrade_policy",
+    "alert_thresholds",
+    "creation_defaults",
+    "revision",
+)
+
+
+def account_settings_doc(account: Account) -> Doc:
+    state = account_state_doc(account)
+    return {name: state[name] for name in SETTINGS_FIELDS}
+
+
 def account_doc(account: Account) -> Doc:
     ladder = account.ladder
     return {
@@ -119,8 +137,8 @@ def account_from(doc: Doc) -> Account:
     )
 
 
-def contact_fields(contact: Contact) -> Doc:
-    """Every field of a contact that may change after it is created."""
+def contact_details(contact: Contact) -> Doc:
+    """Every field of a contact that may change after it is created, but its status."""
     return {
         "email": contact.email,
         "email_key": email_key(contact.email),
@@ -132,16 +150,27 @@ def contact_fields(contact: Contact) -> Doc:
         "owner_id": contact.owner_id,
         "lifecycle_stage": contact.lifecycle_stage.value if contact.lifecycle_stage else None,
         "updated_at": contact.updated_at,
+        "email_hard_bounced": contact.email_hard_bounced,
+        "unsubscribed_from_all": contact.unsubscribed_from_all,
+        "list_ids": sorted(contact.list_ids),
+    }
+
+
+def contact_status(contact: Contact) -> Doc:
+    """A contact's status: what only the change writer writes (conditional on `status_seq`)."""
+    return {
         "state": contact.state.value,
         "status_source_type": contact.status_source.type.value,
         "status_source_id": contact.status_source.id,
         "status_changed_at": contact.status_changed_at,
         "pending_since": contact.pending_since,
         "status_seq": contact.status_seq,
-        "email_hard_bounced": contact.email_hard_bounced,
-        "unsubscribed_from_all": contact.unsubscribed_from_all,
-        "list_ids": sorted(contact.list_ids),
     }
+
+
+def contact_fields(contact: Contact) -> Doc:
+    """Every field of a contact that may change after it is created."""
+    return {**contact_details(contact), **contact_status(contact)}
 
 
 def contact_doc(contact: Contact) -> Doc:
@@ -156,8 +185,16 @@ def contact_doc(contact: Contact) -> Doc:
 
 def contact_diff(before: Contact, after: Contact) -> Doc:
     """Only the fields that differ: concurrent edits of other fields are not overwritten."""
-    old = contact_fields(before)
-    return {key: value for key, value in contact_fields(after).items() if old[key] != value}
+    return _differing(contact_fields(before), contact_fields(after))
+
+
+def details_diff(before: Contact, after: Contact) -> Doc:
+    """The fields but the status that differ (a field edit leaves the status to the writer)."""
+    return _differing(contact_details(before), contact_details(after))
+
+
+def _differing(before: Doc, after: Doc) -> Doc:
+    return {key: value for key, value in after.items() if before[key] != value}
 
 
 def contact_from(doc: Doc) -> Contact:

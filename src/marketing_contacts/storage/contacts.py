@@ -17,7 +17,8 @@ from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingState
 from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.contacts import DuplicateEmail
-from marketing_contacts.storage.codec import contact_diff, contact_from
+from marketing_contacts.storage.codec import contact_from, details_diff
+from marketing_contacts.storage.contact_query import filter_doc, selection_query
 from marketing_contacts.storage.database import CONTACTS, Doc, Mongo
 from marketing_contacts.storage.ids import oid
 from marketing_contacts.storage.paging import Keyset, keyset_page
@@ -48,61 +49,6 @@ INDEXES = {
         _by_account("state", "pending_since"),
     ]
 }
-
-_ALL_STATES = frozenset(MarketingState)
-
-
-def _states(where: ContactFilter) -> frozenset[MarketingState]:
-    states = _ALL_STATES
-    if where.marketing_status is not None:
-        states &= {s for s in MarketingState if s.status is where.marketing_status}
-    if where.marketing_until_next_update is not None:
-        states &= {
-            s
-            for s in MarketingState
-            if s.marketing_until_next_update is where.marketing_until_next_update
-        }
-    return states
-
-
-def filter_doc(account_id: str, where: ContactFilter) -> Doc:
-    """The MongoDB filter selecting what `where.matches` selects."""
-    query: Doc = {"account_id": oid(account_id)}
-    states = _states(where)
-    if states != _ALL_STATES:
-        query["state"] = {"$in": sorted(s.value for s in states)}
-    equal = {
-        "email_domain": where.email_domain and where.email_domain.lower(),
-        "lifecycle_stage": where.lifecycle_stage and where.lifecycle_stage.value,
-        "owner_id": where.owner_id,
-        "created_via": where.created_via and where.created_via.value,
-        "email_hard_bounced": where.email_hard_bounced,
-        "unsubscribed_from_all": where.unsubscribed_from_all,
-        "list_ids": where.list_id,
-    }
-    query.update({key: value for key, value in equal.items() if value is not None})
-    created: Doc = {}
-    if where.created_after is not None:
-        created["$gt"] = where.created_after
-    if where.created_before is not None:
-        created["$lt"] = where.created_before
-    if created:
-        query["created_at"] = created
-    if where.unengaged is True:
-        query["$or"] = [{"email_hard_bounced": True}, {"unsubscribed_from_all": True}]
-    elif where.unengaged is False:
-        query.update({"email_hard_bounced": False, "unsubscribed_from_all": False})
-    return query
-
-
-def selection_query(account_id: str, selection: Selection, created_until: datetime | None) -> Doc:
-    query = filter_doc(account_id, selection.as_filter())
-    ids = selection.ids
-    if ids is not None:
-        query["_id"] = {"$in": [key for key in map(oid, ids) if key is not None]}
-    if created_until is not None:
-        query.setdefault("created_at", {})["$lte"] = created_until
-    return query
 
 
 async def count_by_state(
@@ -149,10 +95,12 @@ class MongoContactStore:
         return await self.collection.count_documents(filter_doc(account_id, where))
 
     async def update_fields(self, before: Contact, after: Contact) -> None:
+        changed = details_diff(before, after)
+        if not changed:
+            return
         try:
             await self.collection.update_one(
-                {"_id": oid(after.id), "account_id": oid(after.account_id)},
-                {"$set": contact_diff(before, after)},
+                {"_id": oid(after.id), "account_id": oid(after.account_id)}, {"$set": changed}
             )
         except DuplicateKeyError as error:
             raise DuplicateEmail(after.email) from error

@@ -12,11 +12,12 @@ from marketing_contacts.domain.bulk import (
     BulkProgress,
     Selection,
 )
+from marketing_contacts.domain.conditions import all_hold
 from marketing_contacts.domain.contacts import Contact
 from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.bulk import BulkPage, IdempotencyKey
 from tests.support.waiting import let_others_run
-from tests.unit.services.fake_paging import keyset_page
+from tests.unit.services.fake_paging import keyset_page, object_id
 
 if TYPE_CHECKING:
     from tests.unit.services.fakes import FakeData
@@ -27,16 +28,12 @@ ACTIVE = (BulkOperationStatus.QUEUED, BulkOperationStatus.RUNNING)
 def selected(
     data: FakeData, account_id: str, selection: Selection, created_until: datetime | None
 ) -> list[Contact]:
-    where = selection.as_filter()
-    ids = selection.ids
+    conditions = selection.conditions(created_until)
     return sorted(
         (
             c
             for c in data.contacts.values()
-            if c.account_id == account_id
-            and where.matches(c)
-            and (ids is None or c.id in ids)
-            and (created_until is None or c.created_at <= created_until)
+            if c.account_id == account_id and all_hold(conditions, c)
         ),
         key=lambda c: c.id,
     )
@@ -90,7 +87,7 @@ class FakeBulkOperations:
     async def page(self, account_id: str, first: int, after: str | None) -> Page[BulkOperation]:
         await let_others_run()
         mine = [o for o in self.data.operations.values() if o.account_id == account_id]
-        return keyset_page(mine, _operation_id, str, "bulk", first, after, descending=True)
+        return keyset_page(mine, _operation_id, object_id, "bulk", first, after, descending=True)
 
     async def count(self, account_id: str) -> int:
         await let_others_run()
@@ -224,18 +221,25 @@ class FakeBulkPages:
 
 class FakeJobQueue:
     """Records what was enqueued; `failing` makes the queue unreachable; a job is waiting until
-    a test `take`s it (a worker picked it up) or `lose`s it (the queue's data was lost)."""
+    a test `take`s it (a worker picked it up) or `lose`s it (the queue's data was lost). Like
+    arq, the queue ignores a hand-over whose job it still holds, waiting or run."""
 
     def __init__(self) -> None:
         self.enqueued: list[tuple[str, int]] = []
         self.waiting: set[tuple[str, int]] = set()
+        #: the jobs the queue knows: waiting, or run (arq keeps their results)
+        self.held: set[tuple[str, int]] = set()
         self.failing = False
 
     async def enqueue_bulk_operation(self, operation_id: str, attempt: int) -> None:
         if self.failing:
             raise ConnectionError("the job queue is unreachable")
-        self.enqueued.append((operation_id, attempt))
-        self.waiting.add((operation_id, attempt))
+        job = (operation_id, attempt)
+        if job in self.held:
+            return
+        self.held.add(job)
+        self.enqueued.append(job)
+        self.waiting.add(job)
 
     async def is_waiting(self, operation_id: str, attempt: int) -> bool:
         return (operation_id, attempt) in self.waiting
@@ -243,4 +247,6 @@ class FakeJobQueue:
     def take(self, operation_id: str) -> None:
         self.waiting = {job for job in self.waiting if job[0] != operation_id}
 
-    lose = take
+    def lose(self, operation_id: str) -> None:
+        self.take(operation_id)
+        self.held = {job for job in self.held if job[0] != operation_id}

@@ -4,6 +4,7 @@ at or before the cursor."""
 
 from __future__ import annotations
 
+import string
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -11,6 +12,17 @@ from marketing_contacts.services.paging import BadCursor, Page, decode_cursor, e
 
 T = TypeVar("T")
 K = TypeVar("K", str, int)
+
+
+#: the fakes' ids have the form of an ObjectId's hex string
+ID_LENGTH = 24
+
+
+def object_id(key: str) -> str:
+    """An id cursor's key, refused like the adapter refuses what is no ObjectId."""
+    if len(key) != ID_LENGTH or any(digit not in string.hexdigits for digit in key):
+        raise BadCursor(key)
+    return key
 
 
 def sequence(key: str) -> int:

@@ -1,8 +1,10 @@
-"""In-memory fakes of every port in services/ports.py, with the guarantees of the real adapters.
+"""In-memory fakes of every port in services/ports/, with the guarantees of the real adapters
+(tests/contract runs each port's promises on its fake and on its adapter).
 
 They keep state in one `FakeData` and honour what storage/ promises: a ChangeBatch is written
-all or nothing; the account write holds only at `account_before.revision`, each status update
-and each delete only at the contact's `status_seq`; otherwise StaleWrite and nothing written.
+all or nothing; the account write holds only at `account_before.revision` (a batch that leaves
+the account as it is does not write it), each status update and each delete only at the
+contact's `status_seq`; otherwise StaleWrite and nothing written.
 Emails are unique per account, case-insensitive (DuplicateEmail, nothing written). Pages hand
 out opaque cursors and refuse foreign ones with BadCursor. Every awaited call yields to the event
 loop once, so runs started together with asyncio.gather really interleave.
@@ -52,7 +54,7 @@ from tests.unit.services.fake_bulk import (
     add_progress,
     selected,
 )
-from tests.unit.services.fake_paging import keyset_page, sequence
+from tests.unit.services.fake_paging import ID_LENGTH, keyset_page, object_id, sequence
 
 T = TypeVar("T")
 
@@ -99,7 +101,7 @@ class FakeData:
     def new_id(self) -> str:
         """24 hex digits like an ObjectId; ids sort in creation order."""
         self.next_number += 1
-        return f"{self.next_number:024x}"
+        return f"{self.next_number:0{ID_LENGTH}x}"
 
 
 # ---------------------------------------------------------------- ports
@@ -186,7 +188,7 @@ class FakeContactStore:
     ) -> Page[Contact]:
         await let_others_run()
         items = [c for c in self._of(account_id) if where.matches(c)]
-        return keyset_page(items, _id, str, "contact", first, after)
+        return keyset_page(items, _id, object_id, "contact", first, after)
 
     async def count(self, account_id: str, where: ContactFilter) -> int:
         await let_others_run()
@@ -290,7 +292,8 @@ class FakeChangeWriter:
         data = self.data
         account_id = batch.account_before.id
         stored = data.accounts.get(account_id)
-        if stored is None or stored.revision != batch.account_before.revision:
+        writes_account = batch.account_after is not batch.account_before
+        if writes_account and (stored is None or stored.revision != batch.account_before.revision):
             raise self._stale(f"account {account_id} moved past {batch.account_before.revision}")
         for update in batch.status_updates:
             current = data.contacts.get(update.before.id)
@@ -337,7 +340,8 @@ class FakeChangeWriter:
         check_unique_emails(contacts, written)
         # every condition holds: write it all
         data.contacts = contacts
-        data.accounts[account_id] = batch.account_after
+        if writes_account:
+            data.accounts[account_id] = batch.account_after
         data.history.extend(batch.history)
         if batch.bulk is not None:
             chunk = batch.bulk
@@ -469,7 +473,7 @@ def newest_first(
     records: list[tuple[str, Stored[T]]], kind: str, account_id: str, first: int, after: str | None
 ) -> Page[Stored[T]]:
     mine = [stored for owner, stored in records if owner == account_id]
-    return keyset_page(mine, _id, str, kind, first, after, descending=True)
+    return keyset_page(mine, _id, object_id, kind, first, after, descending=True)
 
 
 def _id(item: Contact | ContactList | BulkOperation | Stored[T]) -> str:
@@ -515,7 +519,7 @@ class FakeListStore:
     async def page(self, account_id: str, first: int, after: str | None) -> Page[ContactList]:
         await let_others_run()
         mine = [item for item in self.data.lists.values() if item.account_id == account_id]
-        return keyset_page(mine, _id, str, "list", first, after, descending=True)
+        return keyset_page(mine, _id, object_id, "list", first, after, descending=True)
 
     async def count(self, account_id: str) -> int:
         await let_others_run()

@@ -14,7 +14,8 @@ class AccountStore(Protocol):
     async def insert(self, account: Account) -> None: ...
 
     async def replace_settings(self, before: Account, after: Account) -> None:
-        """Write name, zone, policy and thresholds if the revision still holds; else StaleWrite."""
+        """Write `after`'s name, zone, policy, thresholds, creation defaults and revision (and
+        nothing else of it) if the revision is still `before`'s; else StaleWrite."""
         ...
 
     async def due_for_update(self, now: datetime) -> list[str]:

@@ -45,7 +45,9 @@ class ChangeBatch:
 
     The account write holds only if its revision is still `account_before.revision`; each status
     update only if the contact's `status_seq` is still the one it was decided on; each delete
-    likewise. Otherwise nothing is written and `StaleWrite` is raised.
+    likewise. Otherwise nothing is written and `StaleWrite` is raised. A batch whose
+    `account_after` is `account_before` (it moves no counter) does not write the account, so it
+    does not wait on the account's revision either: its contacts' conditions guard it.
     """
 
     account_before: Account

@@ -7,7 +7,10 @@ from typing import Protocol
 
 
 class Clock(Protocol):
-    def now(self) -> datetime: ...
+    def now(self) -> datetime:
+        """Now, in UTC, to the millisecond: what the stores keep, so a time told is read back
+        unchanged."""
+        ...
 
 
 class IdGenerator(Protocol):

@@ -1,0 +1,90 @@
+"""A filter or a selection as a MongoDB query on the contacts collection.
+
+The domain writes what a filter asks as conditions on a contact's fields (domain.conditions);
+this module only translates them, field by field, into the names and values the contacts are
+stored with (storage.codec), so the database selects what `ContactFilter.matches` selects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import Enum
+
+from marketing_contacts.domain.bulk import Selection
+from marketing_contacts.domain.conditions import (
+    AnyOf,
+    Comparison,
+    Condition,
+    ContactField,
+    Contains,
+    Equals,
+    Later,
+    OneOf,
+)
+from marketing_contacts.domain.filters import ContactFilter
+from marketing_contacts.storage.database import Doc
+from marketing_contacts.storage.ids import oid
+
+#: where each compared field is stored (the others under their own name)
+_STORED_AS = {ContactField.ID: "_id"}
+
+
+def filter_doc(account_id: str, where: ContactFilter) -> Doc:
+    """The MongoDB filter selecting what `where.matches` selects."""
+    return conditions_doc(account_id, where.conditions())
+
+
+def selection_query(account_id: str, selection: Selection, created_until: datetime | None) -> Doc:
+    return conditions_doc(account_id, selection.conditions(created_until))
+
+
+def conditions_doc(account_id: str, conditions: Sequence[Condition]) -> Doc:
+    """The account's contacts that meet every condition."""
+    query: Doc = {"account_id": oid(account_id)}
+    both: list[Doc] = []
+    for condition in conditions:
+        if isinstance(condition, AnyOf):
+            both.append({"$or": [_comparison_doc(one) for one in condition.conditions]})
+            continue
+        name, operator = _stored(condition)
+        held = query.setdefault(name, {})
+        if held.keys() & operator.keys():  # two conditions with one operator on a field
+            both.append({name: operator})
+        else:
+            held.update(operator)
+    if both:
+        query["$and"] = both
+    return {name: _plain(value) for name, value in query.items()}
+
+
+def _comparison_doc(condition: Comparison) -> Doc:
+    name, operator = _stored(condition)
+    return {name: _plain(operator)}
+
+
+def _stored(condition: Comparison) -> tuple[str, Doc]:
+    """The stored field a comparison reads, and its operator on the stored values."""
+    field = condition.field
+    name = _STORED_AS.get(field, field.value)
+    if isinstance(condition, Equals | Contains):  # on an array: one of its members
+        return name, {"$eq": _value(field, condition.value)}
+    if isinstance(condition, OneOf):
+        values = (_value(field, value) for value in condition.values)
+        return name, {"$in": sorted(value for value in values if value is not None)}
+    if isinstance(condition, Later):
+        return name, {"$gt": condition.than}
+    return name, {"$lte" if condition.inclusive else "$lt": condition.than}
+
+
+def _value(field: ContactField, value: object) -> object:
+    if field is ContactField.ID:
+        return oid(str(value))  # an id that names no stored one selects nothing
+    return value.value if isinstance(value, Enum) else value
+
+
+def _plain(value: object) -> object:
+    """`{"$eq": v}` written as `v`, the form the indexes are declared for."""
+    if isinstance(value, dict) and value.keys() == {"$eq"}:
+        return value["$eq"]
+    return value
