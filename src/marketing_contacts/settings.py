@@ -7,11 +7,14 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "production"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+#: the root of the repository (an editable install): where `make setup` installs what it installs
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Settings(BaseSettings):
@@ -41,6 +44,10 @@ class Settings(BaseSettings):
     # Ports of the local servers that `marketing-contacts dev` starts (DEV_MONGO_PORT, ...).
     dev_mongo_port: int = Field(default=27017, ge=1, le=65535)
     dev_redis_port: int = Field(default=6379, ge=1, le=65535)
+    # GraphiQL's browser files (graphiql, react, react-dom), which `make setup` installs
+    graphiql_assets_dir: Path = PROJECT_ROOT / "graphiql" / "node_modules"
+    # development only: the token GraphiQL's headers open with (`dev` sets the demo account's)
+    graphiql_token: SecretStr | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod

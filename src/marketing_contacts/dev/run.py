@@ -18,6 +18,7 @@ from types import FrameType
 
 import redis
 
+from marketing_contacts.dev.demo import DemoAccount, ensure_demo_account
 from marketing_contacts.dev.processes import ManagedProcess, start_process, wait_until
 from marketing_contacts.dev.servers import LOCALHOST, start_mongo, start_redis
 from marketing_contacts.settings import Settings
@@ -82,10 +83,12 @@ def _start_stack(stack: DevStack, settings: Settings, environ: Mapping[str, str]
             "redis_url": redis_url or settings.redis_url,
         }
     )
+    demo = asyncio.run(ensure_demo_account(effective))
     child_env = {
         **environ,
         "MONGODB_URI": effective.mongodb_uri,
         "REDIS_URL": effective.redis_url,
+        **({} if demo is None else {"GRAPHIQL_TOKEN": demo.token}),
     }
     health_key = _worker_health_key()
     _forget_worker_health(effective.redis_url, health_key)
@@ -103,7 +106,7 @@ def _start_stack(stack: DevStack, settings: Settings, environ: Mapping[str, str]
         what="the worker's health check",
         process=worker,
     )
-    _announce(effective, asyncio.run(_ensure_demo_account(effective)))
+    _announce(effective, demo)
 
 
 def _local_mongo(stack: DevStack, settings: Settings) -> str:
@@ -195,23 +198,19 @@ def _worker_is_healthy(redis_url: str, key: str) -> bool:
         client.close()
 
 
-async def _ensure_demo_account(settings: Settings) -> tuple[str, str] | None:
-    from marketing_contacts.dev.demo import ensure_demo_account
-
-    account = await ensure_demo_account(settings)
-    return None if account is None else (account.account_id, account.token)
-
-
-def _announce(settings: Settings, demo: tuple[str, str] | None) -> None:
+def _announce(settings: Settings, demo: DemoAccount | None) -> None:
     graphql_url = f"{_api_base_url(settings)}/graphql"
     lines = [f"dev: ready. GraphiQL: {graphql_url}"]
     if demo is None:
-        lines.append("dev: the demo account already exists (its token was printed when created)")
+        lines.append(
+            "dev: no demo account (the database has accounts): "
+            "`marketing-contacts accounts create --name Demo` opens one"
+        )
     else:
-        account_id, token = demo
+        token = demo.token
         query = json.dumps({"query": "{ account { id name } usage { marketingContacts } }"})
         lines += [
-            f"dev: demo account {account_id}, token: {token}",
+            f"dev: demo account {demo.account_id}, token: {token} (in GraphiQL's headers)",
             "dev: try:",
             f"  curl -s {graphql_url} -H 'Authorization: Bearer {token}' \\",
             f"       -H 'Content-Type: application/json' -d '{query}'",
