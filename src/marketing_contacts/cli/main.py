@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from marketing_contacts.cli.admin import register as register_admin_commands
-from marketing_contacts.settings import get_settings
+from marketing_contacts.cli.reach import require
+from marketing_contacts.settings import Settings, get_settings
 
 app = typer.Typer(
     name="marketing-contacts",
@@ -24,6 +25,7 @@ def serve() -> None:
     from marketing_contacts.http.auth import MAX_BODY_BYTES
 
     settings = get_settings()
+    require(settings, "MongoDB")  # the API opens without Redis (subscriptions wait for it)
     uvicorn.run(
         "marketing_contacts.http.app:create_app",
         factory=True,
@@ -44,7 +46,9 @@ def worker() -> None:
 
     from marketing_contacts.workers.run import run_until_stopped
 
-    logging.config.dictConfig(default_log_config(verbose=get_settings().log_level == "DEBUG"))
+    settings = get_settings()
+    require(settings, "MongoDB")  # the worker waits for Redis, at its start as later
+    logging.config.dictConfig(default_log_config(verbose=settings.log_level == "DEBUG"))
     raise typer.Exit(run_until_stopped())
 
 
@@ -54,10 +58,11 @@ def dev() -> None:
 
     MONGODB_URI / REDIS_URL, when set, are used instead of starting local servers.
     DEV_MONGO_PORT / DEV_REDIS_PORT choose the local servers' ports (27017 / 6379).
+    While it runs, VAR_DIR/dev.env holds the servers' addresses for the other commands.
     """
     from marketing_contacts.dev.run import run_dev
 
-    raise typer.Exit(run_dev(get_settings()))
+    raise typer.Exit(run_dev(Settings()))  # the environment alone: dev writes dev.env
 
 
 register_admin_commands(app)
