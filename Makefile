@@ -9,6 +9,9 @@ PYTHON ?= python3
 VENV := .venv
 VENV_MONGO := .venv-mongo
 SECANTUSDB_VERSION := 0.7.0b3
+# GraphiQL's browser files, served by the API in development: npm ci from the committed lock
+GRAPHIQL := graphiql
+NPM_FLAGS := --no-audit --no-fund --ignore-scripts --loglevel=error
 PIP_FLAGS := --quiet --disable-pip-version-check
 # bench/ may not exist yet: only the folders that do.
 LINT_PATHS := $(wildcard src tests bench)
@@ -17,9 +20,20 @@ TYPED_EXTRAS := $(wildcard tests bench)
 # Run apt-get as root, or through sudo when it exists.
 SUDO := $(shell if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then echo sudo; fi)
 
-.PHONY: setup run test lint typecheck importlint pytest bench clean redis-check
+# $(call apt_install,COMMAND,PACKAGES): Debian's PACKAGES, installed when COMMAND is missing
+define apt_install
+@command -v $(1) >/dev/null 2>&1 || { \
+  echo "$(1) not found: installing $(2) with apt-get"; \
+  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2); \
+}
+endef
 
-setup: $(VENV)/.installed $(VENV_MONGO)/.installed redis-check
+.PHONY: setup run test lint typecheck importlint pytest bench clean redis-check npm-check \
+  chromium-check
+
+setup: $(VENV)/.installed $(VENV_MONGO)/.installed $(GRAPHIQL)/node_modules/.installed \
+  redis-check chromium-check
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -31,12 +45,20 @@ $(VENV_MONGO)/.installed:
 	$(VENV_MONGO)/bin/python -m pip install $(PIP_FLAGS) 'SecantusDB==$(SECANTUSDB_VERSION)'
 	touch $@
 
+$(GRAPHIQL)/node_modules/.installed: $(GRAPHIQL)/package.json $(GRAPHIQL)/package-lock.json \
+  | npm-check
+	cd $(GRAPHIQL) && npm ci $(NPM_FLAGS)
+	touch $@
+
 redis-check:
-	@command -v redis-server >/dev/null 2>&1 || { \
-	  echo "redis-server not found: installing it with apt-get"; \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server; \
-	}
+	$(call apt_install,redis-server,redis-server)
+
+npm-check:
+	$(call apt_install,npm,nodejs npm)
+
+# the browser of the GraphiQL tests (tests/e2e), driven by Playwright
+chromium-check:
+	$(call apt_install,chromium,chromium)
 
 run: setup
 	$(VENV)/bin/marketing-contacts dev
@@ -66,7 +88,7 @@ bench: setup
 	done
 
 clean:
-	rm -rf $(VENV) $(VENV_MONGO) build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis \
+	rm -rf $(VENV) $(VENV_MONGO) $(GRAPHIQL)/node_modules build dist .mypy_cache .ruff_cache .pytest_cache .hypothesis \
 	  .import_linter_cache
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
 	find . -name '*.egg-info' -type d -prune -not -path './.git/*' -exec rm -rf {} +

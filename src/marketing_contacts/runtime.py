@@ -7,7 +7,8 @@ adapters (storage, events, schema, the job queue) meet.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from arq.connections import ArqRedis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from marketing_contacts.events.hub import EventHub
 from marketing_contacts.events.publisher import RedisEventPublisher
@@ -22,11 +25,14 @@ from marketing_contacts.schema.build import build_schema
 from marketing_contacts.services.bulk_runner import BulkRunnerSettings
 from marketing_contacts.services.ports.clock import Clock
 from marketing_contacts.services.registry import Services
-from marketing_contacts.settings import Settings
+from marketing_contacts.settings import Server, Settings
 from marketing_contacts.storage.database import Mongo, connect
 from marketing_contacts.storage.errors import database_unavailable
 from marketing_contacts.storage.wiring import mongo_ports, prepare
 from marketing_contacts.workers.queue import ArqJobQueue
+
+#: how long a check waits for Redis to answer a PING
+REDIS_PING_TIMEOUT_SECONDS = 5.0
 
 
 class SystemClock:
@@ -99,3 +105,33 @@ def timeout_options(settings: Settings) -> dict[str, int]:
         for option in ("serverSelectionTimeoutMS", "timeoutMS")
         if option.lower() not in named
     }
+
+
+def server_away(error: BaseException) -> Server | None:
+    """The server an error says did not answer; None when it says something else."""
+    if database_unavailable(error):
+        return "MongoDB"
+    if isinstance(error, RedisConnectionError | RedisTimeoutError):
+        return "Redis"
+    return None
+
+
+async def reach(settings: Settings, servers: Collection[Server]) -> None:
+    """Ping each of `servers` (MongoDB within MONGODB_TIMEOUT_SECONDS): what an entry point
+    checks before it starts. An error that server_away names is raised when one does not."""
+    if "MongoDB" in servers:
+        mongo = connect(
+            settings.mongodb_uri, settings.mongodb_database, **timeout_options(settings)
+        )
+        try:
+            await mongo.client.admin.command("ping")
+        finally:
+            await mongo.client.close()
+    if "Redis" in servers:
+        redis = ArqRedis.from_url(settings.redis_url)
+        try:
+            await asyncio.wait_for(redis.ping(), REDIS_PING_TIMEOUT_SECONDS)
+        except TimeoutError as error:
+            raise RedisTimeoutError("no answer to PING") from error
+        finally:
+            await redis.aclose()

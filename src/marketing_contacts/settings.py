@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "production"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+Server = Literal["MongoDB", "Redis"]
+
+#: the root of the repository (an editable install): where `make setup` installs what it installs
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: what `marketing-contacts dev` writes in VAR_DIR while it runs: its servers' addresses
+DEV_ENV_FILE = "dev.env"
+#: the variables dev.env holds, and the server each one addresses
+DEV_ENV_VARIABLES = ("MONGODB_URI", "MONGODB_DATABASE", "REDIS_URL")
+ADDRESS_VARIABLE: dict[Server, str] = {"MongoDB": "MONGODB_URI", "Redis": "REDIS_URL"}
 
 
 class Settings(BaseSettings):
@@ -41,6 +53,10 @@ class Settings(BaseSettings):
     # Ports of the local servers that `marketing-contacts dev` starts (DEV_MONGO_PORT, ...).
     dev_mongo_port: int = Field(default=27017, ge=1, le=65535)
     dev_redis_port: int = Field(default=6379, ge=1, le=65535)
+    # GraphiQL's browser files (graphiql, react, react-dom), which `make setup` installs
+    graphiql_assets_dir: Path = PROJECT_ROOT / "graphiql" / "node_modules"
+    # development only: the token GraphiQL's headers open with (`dev` sets the demo account's)
+    graphiql_token: SecretStr | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -69,8 +85,70 @@ class Settings(BaseSettings):
     def graphiql_enabled(self) -> bool:
         return self.environment == "development"
 
+    @property
+    def dev_env_path(self) -> Path:
+        return self.var_dir / DEV_ENV_FILE
+
+    def address_of(self, server: Server) -> str:
+        return self.mongodb_uri if server == "MongoDB" else self.redis_url
+
 
 @cache
 def get_settings() -> Settings:
-    """The process's settings, read from the environment on first use."""
-    return Settings()
+    """The process's settings, read from the environment on first use. In development, what the
+    environment does not set of MONGODB_URI, MONGODB_DATABASE and REDIS_URL comes from
+    VAR_DIR/dev.env, which `marketing-contacts dev` writes while it runs: a command in another
+    terminal works on the running stack's servers."""
+    settings = Settings()
+    if settings.environment == "development" and settings.dev_env_path.is_file():
+        return Settings(_env_file=settings.dev_env_path)
+    return settings
+
+
+def dev_env_text(settings: Settings) -> str:
+    """dev.env for the stack these settings address."""
+    values = (settings.mongodb_uri, settings.mongodb_database, settings.redis_url)
+    lines = [f"{name}={value}" for name, value in zip(DEV_ENV_VARIABLES, values, strict=True)]
+    header = "# written by `marketing-contacts dev` while it runs; the environment wins over it"
+    return "\n".join([header, *lines, ""])
+
+
+def without_password(address: str) -> str:
+    """The address with its password, if it has one, masked: fit to print."""
+    parts = urlsplit(address)
+    userinfo, at, hosts = parts.netloc.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    if not at or not colon:
+        return address
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{hosts}"))
+
+
+def _sets(env_file: Path, variable: str) -> bool:
+    if not env_file.is_file():
+        return False
+    return any(line.startswith(f"{variable}=") for line in env_file.read_text().splitlines())
+
+
+def unreachable_message(
+    server: Server,
+    settings: Settings,
+    environ: Mapping[str, str] = os.environ,
+    otherwise: str | None = None,
+) -> str:
+    """One line for a command that could not reach a server: what it tried, from where, and
+    what to set (or `otherwise` do)."""
+    variable = ADDRESS_VARIABLE[server]
+    otherwise = otherwise or (
+        "start the local stack with `marketing-contacts dev` "
+        f"(it writes its servers' addresses to {settings.dev_env_path})"
+    )
+    if any(name.upper() == variable for name in environ):
+        origin = f"{variable} from the environment"
+    elif _sets(settings.dev_env_path, variable):
+        origin = f"{variable} from {settings.dev_env_path}"
+    else:
+        origin = f"the default: {variable} is not set"
+    return (
+        f"error: cannot reach {server} at {without_password(settings.address_of(server))} "
+        f"({origin}): set {variable} to a {server} that answers, or {otherwise}"
+    )

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from marketing_contacts.dev.processes import free_port
+from tests.support.cli import run_json
 from tests.support.waiting import poll_until
 
 STARTUP_TIMEOUT_SECONDS = 120.0
@@ -99,6 +100,9 @@ class DevRun:
     redis_port: int
     children: list[ProcessInfo] = field(default_factory=list)
 
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.api_port}{path}"
+
 
 @pytest.fixture
 def dev_run(tmp_path: Path) -> Iterator[DevRun]:
@@ -140,10 +144,9 @@ def dev_run(tmp_path: Path) -> Iterator[DevRun]:
                 os.kill(child.pid, signal.SIGKILL)
 
 
-def test_dev_serves_then_stops_every_child_on_sigterm(dev_run: DevRun) -> None:
-    health_url = f"http://127.0.0.1:{dev_run.api_port}/health"
+def _wait_until_ready(dev_run: DevRun) -> None:
     poll_until(
-        lambda: _health_is_ok(health_url),
+        lambda: _health_is_ok(dev_run.url("/health")),
         timeout=STARTUP_TIMEOUT_SECONDS,
         what="/health",
         process=dev_run.process,
@@ -156,6 +159,18 @@ def test_dev_serves_then_stops_every_child_on_sigterm(dev_run: DevRun) -> None:
         process=dev_run.process,
         log=dev_run.log,
     )
+
+
+def _printed_token(dev_run: DevRun) -> str:
+    output = dev_run.log.read_text()
+    token = re.search(r"token: (\S+)", output)
+    assert token is not None, output
+    return token.group(1)
+
+
+def test_dev_serves_then_stops_every_child_on_sigterm(dev_run: DevRun) -> None:
+    health_url = dev_run.url("/health")
+    _wait_until_ready(dev_run)
     children = _descendants(dev_run.process.pid)
     dev_run.children.extend(children)
     command_lines = [child.cmdline for child in children]
@@ -167,14 +182,11 @@ def test_dev_serves_then_stops_every_child_on_sigterm(dev_run: DevRun) -> None:
     ), command_lines
     assert sum("marketing_contacts serve" in line for line in command_lines) == 1, command_lines
     assert sum("marketing_contacts worker" in line for line in command_lines) == 1, command_lines
-    output = dev_run.log.read_text()
-    assert f"http://127.0.0.1:{dev_run.api_port}/graphql" in output
-    token = re.search(r"token: (\S+)", output)
-    assert token is not None, output
+    assert dev_run.url("/graphql") in dev_run.log.read_text()
     answer = httpx.post(
-        f"http://127.0.0.1:{dev_run.api_port}/graphql",
+        dev_run.url("/graphql"),
         json={"query": "{ usage { marketingContacts } }"},
-        headers={"Authorization": f"Bearer {token.group(1)}"},
+        headers={"Authorization": f"Bearer {_printed_token(dev_run)}"},
         timeout=10,
     )
     assert answer.json() == {"data": {"usage": {"marketingContacts": 0}}}
@@ -193,3 +205,41 @@ def test_dev_serves_then_stops_every_child_on_sigterm(dev_run: DevRun) -> None:
     ]
     assert leftovers == []
     assert not _health_is_ok(health_url)
+
+
+def test_the_cli_beside_dev_finds_its_servers_and_graphiql_opens_with_the_demo_token(
+    dev_run: DevRun,
+) -> None:
+    _wait_until_ready(dev_run)
+    mongodb_uri = f"mongodb://127.0.0.1:{dev_run.mongo_port}/?directConnection=true"
+    redis_url = f"redis://127.0.0.1:{dev_run.redis_port}/0"
+    dev_env = dev_run.var_dir / "dev.env"
+    assert {f"MONGODB_URI={mongodb_uri}", f"REDIS_URL={redis_url}"} <= set(
+        dev_env.read_text().splitlines()
+    )
+    printed = dev_run.log.read_text()
+    assert f"MONGODB_URI={mongodb_uri}" in printed and f"REDIS_URL={redis_url}" in printed
+
+    # a command in another terminal: no server variables, the same VAR_DIR
+    beside = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("MONGODB_URI", "MONGODB_DATABASE", "REDIS_URL", "ENVIRONMENT")
+    }
+    opened = run_json(
+        {**beside, "VAR_DIR": str(dev_run.var_dir)}, "accounts", "create", "--name", "Beside dev"
+    )
+    answer = httpx.post(
+        dev_run.url("/graphql"),
+        json={"query": "{ account { name } }"},
+        headers={"Authorization": f"Bearer {opened['token']}"},
+        timeout=10,
+    )
+    assert answer.json() == {"data": {"account": {"name": "Beside dev"}}}
+
+    page = httpx.get(dev_run.url("/graphql"), headers={"Accept": "text/html"}, timeout=10)
+    assert f"Bearer {_printed_token(dev_run)}" in page.text
+
+    dev_run.process.send_signal(signal.SIGTERM)
+    assert dev_run.process.wait(timeout=SHUTDOWN_TIMEOUT_SECONDS) == 0
+    assert not dev_env.exists()  # it told of a running stack

@@ -50,16 +50,10 @@ class Api:
 
 
 @pytest.fixture(scope="module")
-def api(
-    mongo_server: MongoServer,
-    redis_server: RedisServer,
-    mongo_database_name: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Api]:
-    env = environment(mongo_server.uri, redis_server.url, mongo_database_name, free_port())
-    process, base = start_api(env, tmp_path_factory.mktemp("api") / "api.log")
+def api(api_environment: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    process, base = start_api(api_environment, tmp_path_factory.mktemp("api") / "api.log")
     try:
-        yield Api(base, env, process.pid)
+        yield Api(base, api_environment, process.pid)
     finally:
         process.stop()
 
@@ -305,6 +299,7 @@ ALLOWED = {"/graphql": {"GET", "POST"}, "/health": {"GET", "HEAD"}}
             404,
             "NOT_FOUND",
         ),  # no GraphiQL in production
+        ("GET", "/graphiql/graphiql.min.js", {}, b"", 404, "NOT_FOUND"),  # nor its files
         ("PUT", "/graphql", JSON, b"{" + QUERY + b"}", 405, "METHOD_NOT_ALLOWED"),
         ("DELETE", "/graphql", {}, b"", 405, "METHOD_NOT_ALLOWED"),
         ("GET", "/nowhere", AS_JSON, b"", 404, "NOT_FOUND"),
@@ -330,6 +325,7 @@ ALLOWED = {"/graphql": {"GET", "POST"}, "/health": {"GET", "HEAD"}}
         "mutation-by-get",
         "get-without-query",
         "graphiql-in-production",
+        "graphiql-files-in-production",
         "put",
         "delete",
         "unknown-path",

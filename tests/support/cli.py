@@ -12,15 +12,16 @@ from typing import Any
 CLI = str(Path(sys.executable).parent / "marketing-contacts")
 
 
+def run_cli(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a CLI command to its end: its exit code and what it printed."""
+    return subprocess.run(
+        [CLI, *args], env=dict(env), capture_output=True, text=True, timeout=60, check=False
+    )
+
+
 def run_json(env: Mapping[str, str], *args: str) -> dict[str, Any]:
     """Run a CLI command with --json; its last line is one JSON object."""
-    done = subprocess.run(
-        [CLI, *args, "--json"],
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = run_cli(env, *args, "--json")
+    assert done.returncode == 0, f"{args} exited with {done.returncode}: {done.stderr}"
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result

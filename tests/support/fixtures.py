@@ -16,8 +16,10 @@ import pytest_asyncio
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
+from marketing_contacts.dev.processes import free_port
 from marketing_contacts.dev.servers import MongoServer, RedisServer
 from marketing_contacts.settings import Settings
+from tests.support.api import environment
 from tests.support.servers import start_test_mongo, start_test_redis, unique_database_name
 
 Document = dict[str, Any]
@@ -78,3 +80,12 @@ def settings_for_tests(
         environment="development",
         var_dir=var_dir,
     )
+
+
+@pytest.fixture(scope="module")
+def api_environment(
+    mongo_server: MongoServer, redis_server: RedisServer, mongo_database_name: str
+) -> dict[str, str]:
+    """The environment of an API process in production mode on the session's servers and this
+    module's database, listening on a free port (PORT)."""
+    return environment(mongo_server.uri, redis_server.url, mongo_database_name, free_port())

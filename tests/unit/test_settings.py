@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from marketing_contacts.runtime import timeout_options
-from marketing_contacts.settings import Settings, get_settings
+from marketing_contacts.settings import Settings, dev_env_text, get_settings, without_password
 
 SETTING_VARIABLES = (
     "MONGODB_URI",
@@ -23,6 +23,8 @@ SETTING_VARIABLES = (
     "BULK_CHUNK_SIZE",
     "DEV_MONGO_PORT",
     "DEV_REDIS_PORT",
+    "GRAPHIQL_TOKEN",
+    "GRAPHIQL_ASSETS_DIR",
 )
 
 
@@ -152,3 +154,54 @@ def test_mongodb_timeout_bounds_server_selection_and_every_operation_unless_the_
     assert timeout_options(named) == {"timeoutMS": 10_000}
     both = Settings(mongodb_uri="mongodb://db/?serverSelectionTimeoutMS=1000&timeoutMS=500")
     assert timeout_options(both) == {}
+
+
+def _dev_env_settings(monkeypatch: pytest.MonkeyPatch, var_dir: Path, **variables: str) -> Settings:
+    """get_settings() in a process whose VAR_DIR holds a running dev stack's dev.env."""
+    stack = Settings(
+        mongodb_uri="mongodb://127.0.0.1:37017/?directConnection=true",
+        mongodb_database="dev_data",
+        redis_url="redis://127.0.0.1:16379/0",
+    )
+    (var_dir / "dev.env").write_text(dev_env_text(stack))
+    monkeypatch.setenv("VAR_DIR", str(var_dir))
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    try:
+        return get_settings()
+    finally:
+        get_settings.cache_clear()
+
+
+def test_in_development_dev_env_gives_what_the_environment_does_not_set(
+    clean_environment: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    settings = _dev_env_settings(clean_environment, tmp_path, REDIS_URL="redis://cache:6380/1")
+
+    assert settings.mongodb_uri == "mongodb://127.0.0.1:37017/?directConnection=true"
+    assert settings.mongodb_database == "dev_data"
+    assert settings.redis_url == "redis://cache:6380/1"  # the environment wins
+
+
+def test_production_reads_no_dev_env(clean_environment: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    settings = _dev_env_settings(clean_environment, tmp_path, ENVIRONMENT="production")
+
+    assert settings.mongodb_uri == "mongodb://127.0.0.1:27017/?directConnection=true"
+    assert settings.redis_url == "redis://127.0.0.1:6379/0"
+
+
+@pytest.mark.parametrize(
+    ("address", "printed"),
+    [
+        (
+            "mongodb://app:s3cret@db1,db2/?replicaSet=rs0",
+            "mongodb://app:***@db1,db2/?replicaSet=rs0",
+        ),
+        ("redis://:s3cret@cache:6379/0", "redis://:***@cache:6379/0"),
+        ("mongodb://app@db/", "mongodb://app@db/"),
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"),
+    ],
+)
+def test_an_address_is_printed_without_its_password(address: str, printed: str) -> None:
+    assert without_password(address) == printed

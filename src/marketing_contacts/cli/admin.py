@@ -15,13 +15,14 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from marketing_contacts.cli.reach import servers_reached
 from marketing_contacts.domain.errors import DomainError
 from marketing_contacts.domain.tiers import Edition, UpgradePolicy
 from marketing_contacts.domain.update_dates import CommitmentTerm
-from marketing_contacts.runtime import open_runtime
+from marketing_contacts.runtime import open_runtime, reach
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.registry import Services
-from marketing_contacts.settings import get_settings
+from marketing_contacts.settings import Server, get_settings
 
 T = TypeVar("T")
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object as the last line.")]
@@ -32,15 +33,21 @@ usage = typer.Typer(help="Usage counters.", no_args_is_help=True)
 update_date = typer.Typer(help="Update dates.", no_args_is_help=True)
 
 
-def run(work: Callable[[Services], Awaitable[T]]) -> T:
-    """Run `work` against the configured databases; a refused request exits 2 with its reason."""
+def run(work: Callable[[Services], Awaitable[T]], *, publishes: bool = False) -> T:
+    """Run `work` against the configured databases; a refused request exits 2 with its reason,
+    a server that does not answer 1 with one line saying what to set. Work that `publishes`
+    its changes to live subscribers checks Redis before it changes anything."""
+    settings = get_settings()
+    needs: tuple[Server, ...] = ("MongoDB", "Redis") if publishes else ("MongoDB",)
 
     async def main() -> T:
-        async with open_runtime(get_settings()) as runtime:
+        await reach(settings, needs)
+        async with open_runtime(settings) as runtime:
             return await work(runtime.services)
 
     try:
-        return asyncio.run(main())
+        with servers_reached(settings):
+            return asyncio.run(main())
     except DomainError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from error
@@ -122,7 +129,7 @@ def usage_reconcile(
             return [await services.usage.reconcile(account)]
         return list(await services.usage.reconcile_all())
 
-    results = run(work)
+    results = run(work, publishes=True)
     rows = [
         {
             "account": r.account_id,
@@ -156,7 +163,7 @@ def update_date_run(
     async def work(services: Services) -> list[Any]:
         return list(await services.update_dates.apply_due(moment, account))
 
-    applied = run(work)
+    applied = run(work, publishes=True)
     rows = [
         {
             "account": a.account_id,

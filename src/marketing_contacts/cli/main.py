@@ -6,7 +6,8 @@ import typer
 
 from marketing_contacts.cli.admin import register as register_admin_commands
 from marketing_contacts.cli.logs import with_service_logs
-from marketing_contacts.settings import get_settings
+from marketing_contacts.cli.reach import require
+from marketing_contacts.settings import Settings, get_settings
 
 app = typer.Typer(
     name="marketing-contacts",
@@ -26,6 +27,7 @@ def serve() -> None:
     from marketing_contacts.http.auth import MAX_BODY_BYTES
 
     settings = get_settings()
+    require(settings, "MongoDB")  # the API opens without Redis (subscriptions wait for it)
     uvicorn.run(
         "marketing_contacts.http.app:create_app",
         factory=True,
@@ -47,7 +49,9 @@ def worker() -> None:
 
     from marketing_contacts.workers.run import run_until_stopped
 
-    level = get_settings().log_level
+    settings = get_settings()
+    require(settings, "MongoDB")  # the worker waits for Redis, at its start as later
+    level = settings.log_level
     logging.config.dictConfig(with_service_logs(default_log_config(level == "DEBUG"), level))
     raise typer.Exit(run_until_stopped())
 
@@ -58,10 +62,11 @@ def dev() -> None:
 
     MONGODB_URI / REDIS_URL, when set, are used instead of starting local servers.
     DEV_MONGO_PORT / DEV_REDIS_PORT choose the local servers' ports (27017 / 6379).
+    While it runs, VAR_DIR/dev.env holds the servers' addresses for the other commands.
     """
     from marketing_contacts.dev.run import run_dev
 
-    raise typer.Exit(run_dev(get_settings()))
+    raise typer.Exit(run_dev(Settings()))  # the environment alone: dev writes dev.env
 
 
 register_admin_commands(app)

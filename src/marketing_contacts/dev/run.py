@@ -18,9 +18,19 @@ from types import FrameType
 
 import redis
 
+from marketing_contacts.dev.demo import DemoAccount, ensure_demo_account
 from marketing_contacts.dev.processes import ManagedProcess, start_process, wait_until
 from marketing_contacts.dev.servers import LOCALHOST, start_mongo, start_redis
-from marketing_contacts.settings import Settings
+from marketing_contacts.dev.var import write_private
+from marketing_contacts.runtime import reach, server_away
+from marketing_contacts.settings import (
+    ADDRESS_VARIABLE,
+    Server,
+    Settings,
+    dev_env_text,
+    unreachable_message,
+    without_password,
+)
 
 READY_TIMEOUT_SECONDS = 60.0
 WATCH_INTERVAL_SECONDS = 0.5
@@ -64,28 +74,40 @@ def run_dev(settings: Settings, environ: Mapping[str, str] = os.environ) -> int:
         except StopRequested:
             print("dev: stopping", flush=True)
             return 0
-        except Exception:
-            print("dev: could not start:", file=sys.stderr, flush=True)
-            traceback.print_exc()
+        except Exception as error:
+            server = server_away(error)
+            if server is not None:  # a server of MONGODB_URI / REDIS_URL: one line says so
+                otherwise = f"unset {ADDRESS_VARIABLE[server]} and dev starts a local one"
+                message = unreachable_message(server, settings, environ, otherwise)
+                print(message, file=sys.stderr, flush=True)
+            else:
+                print("dev: could not start:", file=sys.stderr, flush=True)
+                traceback.print_exc()
             return EXIT_STARTUP_FAILED
         finally:
             _ignore_stop_signals()
             stack.stop_all()
+            settings.dev_env_path.unlink(missing_ok=True)  # it tells of a running stack
 
 
 def _start_stack(stack: DevStack, settings: Settings, environ: Mapping[str, str]) -> None:
-    mongodb_uri = _local_mongo(stack, settings) if "MONGODB_URI" not in environ else None
-    redis_url = _local_redis(stack, settings) if "REDIS_URL" not in environ else None
+    given: list[Server] = [s for s, name in ADDRESS_VARIABLE.items() if name in environ]
+    asyncio.run(reach(settings, given))  # the servers dev does not start must answer
+    mongodb_uri = _local_mongo(stack, settings) if "MongoDB" not in given else None
+    redis_url = _local_redis(stack, settings) if "Redis" not in given else None
     effective = settings.model_copy(
         update={
             "mongodb_uri": mongodb_uri or settings.mongodb_uri,
             "redis_url": redis_url or settings.redis_url,
         }
     )
+    demo = asyncio.run(ensure_demo_account(effective))
     child_env = {
         **environ,
         "MONGODB_URI": effective.mongodb_uri,
+        "MONGODB_DATABASE": effective.mongodb_database,
         "REDIS_URL": effective.redis_url,
+        **({} if demo is None else {"GRAPHIQL_TOKEN": demo.token}),
     }
     health_key = _worker_health_key()
     _forget_worker_health(effective.redis_url, health_key)
@@ -103,7 +125,8 @@ def _start_stack(stack: DevStack, settings: Settings, environ: Mapping[str, str]
         what="the worker's health check",
         process=worker,
     )
-    _announce(effective, asyncio.run(_ensure_demo_account(effective)))
+    write_private(effective.dev_env_path, dev_env_text(effective))  # for the other commands
+    _announce(effective, demo)
 
 
 def _local_mongo(stack: DevStack, settings: Settings) -> str:
@@ -195,23 +218,24 @@ def _worker_is_healthy(redis_url: str, key: str) -> bool:
         client.close()
 
 
-async def _ensure_demo_account(settings: Settings) -> tuple[str, str] | None:
-    from marketing_contacts.dev.demo import ensure_demo_account
-
-    account = await ensure_demo_account(settings)
-    return None if account is None else (account.account_id, account.token)
-
-
-def _announce(settings: Settings, demo: tuple[str, str] | None) -> None:
+def _announce(settings: Settings, demo: DemoAccount | None) -> None:
     graphql_url = f"{_api_base_url(settings)}/graphql"
-    lines = [f"dev: ready. GraphiQL: {graphql_url}"]
+    lines = [
+        f"dev: ready. GraphiQL: {graphql_url}",
+        f"dev: MONGODB_URI={without_password(settings.mongodb_uri)}",
+        f"dev: REDIS_URL={without_password(settings.redis_url)}",
+        f"dev: the commands in another terminal use them (from {settings.dev_env_path})",
+    ]
     if demo is None:
-        lines.append("dev: the demo account already exists (its token was printed when created)")
+        lines.append(
+            "dev: no demo account (the database has accounts): "
+            "`marketing-contacts accounts create --name Demo` opens one"
+        )
     else:
-        account_id, token = demo
+        token = demo.token
         query = json.dumps({"query": "{ account { id name } usage { marketingContacts } }"})
         lines += [
-            f"dev: demo account {account_id}, token: {token}",
+            f"dev: demo account {demo.account_id}, token: {token} (in GraphiQL's headers)",
             "dev: try:",
             f"  curl -s {graphql_url} -H 'Authorization: Bearer {token}' \\",
             f"       -H 'Content-Type: application/json' -d '{query}'",

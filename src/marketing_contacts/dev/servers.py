@@ -13,17 +13,17 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from marketing_contacts.dev.processes import ManagedProcess, port_accepts, start_process, wait_until
+from marketing_contacts.settings import PROJECT_ROOT
 
 LOCALHOST = "127.0.0.1"
 READY_TIMEOUT_SECONDS = 30.0
 IN_MEMORY = ":memory:"
-REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def secantusd_executable() -> Path:
     """`$SECANTUSD`, or `.venv-mongo/bin/secantusd-py` at the root of the repository."""
     configured = os.environ.get("SECANTUSD")
-    path = Path(configured) if configured else REPO_ROOT / ".venv-mongo" / "bin" / "secantusd-py"
+    path = Path(configured) if configured else PROJECT_ROOT / ".venv-mongo" / "bin" / "secantusd-py"
     if not path.exists():
         raise FileNotFoundError(
             f"SecantusDB server not found at {path}: run `make setup` or set SECANTUSD"

@@ -11,7 +11,7 @@ from typing import Any
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -23,6 +23,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
 from marketing_contacts.http.auth import RETRY_AFTER_SECONDS, RequireToken, bearer_token, caller_of
+from marketing_contacts.http.graphiql import GRAPHQL_PATH, asset_route, ide_page
 from marketing_contacts.http.refusals import EXCEPTION_HANDLERS, refusal
 from marketing_contacts.http.websocket import CheckedTransportWSHandler
 from marketing_contacts.runtime import SCHEMA, Runtime, event_feed, open_runtime
@@ -36,6 +37,11 @@ GRAPHQL_METHODS = "GET, POST"
 
 class GraphQLApp(GraphQL[RequestContext, None]):
     graphql_transport_ws_handler_class = CheckedTransportWSHandler
+    #: our GraphiQL page (strawberry's loads its files from a CDN); None: no IDE
+    ide_html: str | None = None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self.ide_html)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """strawberry answers the requests it refuses in plain text; here they get the JSON
@@ -152,7 +158,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     routes = [
         Route("/health", health, methods=["GET"]),
-        Route("/graphql", RequireToken(graphql, ide_enabled=settings.graphiql_enabled)),
-        WebSocketRoute("/graphql", graphql),
+        Route(GRAPHQL_PATH, RequireToken(graphql, ide_enabled=settings.graphiql_enabled)),
+        WebSocketRoute(GRAPHQL_PATH, graphql),
     ]
+    if settings.graphiql_enabled:  # development only: never in production
+        graphql.ide_html = ide_page(settings)
+        routes.append(asset_route(settings.graphiql_assets_dir))
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=EXCEPTION_HANDLERS)
