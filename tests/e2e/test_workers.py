@@ -8,6 +8,7 @@ its own MongoDB database and Redis database (tests.support.workers.Place).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import signal
@@ -425,6 +426,64 @@ async def test_b4_an_operation_persisted_but_never_enqueued_is_swept_and_complet
             "pending": 12,
             "total": 12,
         }
+
+
+# ---------------------------------------------------------------- B4: accounts take turns
+
+
+#: the big account's backlog: small operations, queued before the worker starts
+BACKLOG = 200
+
+
+async def active_operations(runtime: Runtime, client: Client) -> int:
+    """The account's operations not ended yet (QUEUED or RUNNING)."""
+    return await runtime.mongo[BULK_OPERATIONS].count_documents(
+        {"account_id": ObjectId(client.caller.account_id), "status": {"$in": ["QUEUED", "RUNNING"]}}
+    )
+
+
+async def test_b4_a_small_operation_completes_while_another_account_has_hundreds_queued(
+    place: Place,
+) -> None:
+    """One worker running one job at a time: the small account's operation gets the next turn
+    after the big account's current one, not after its whole backlog."""
+    async with open_runtime(place.settings()) as runtime:
+        big = await open_client(runtime.services, name="Big")
+        small = await open_client(runtime.services, name="Small")
+        for client in (big, small):
+            await create_contacts(client, 2, "MARKETING")
+        everyone = {"selection": {"filter": {}}, "status": "NON_MARKETING"}
+        backlog = [await start_operation(big, **everyone) for _ in range(BACKLOG)]
+        worker = await place.started_worker(WORKER_MAX_JOBS="1")
+
+        async def into_the_backlog() -> bool | None:
+            return True if await active_operations(runtime, big) < BACKLOG else None
+
+        await eventually(
+            into_the_backlog, within=WAIT_SECONDS, what="the backlog to begin", processes=(worker,)
+        )
+        mine = await start_operation(small, **everyone)
+        done = await finished(small, mine, worker)
+        left = await active_operations(runtime, big)
+        assert (done["status"], done["matched"], done["becamePending"]) == ("COMPLETED", 2, 2)
+        assert left >= BACKLOG // 2, left
+
+        async def backlog_done() -> bool | None:
+            return True if await active_operations(runtime, big) == 0 else None
+
+        await eventually(
+            backlog_done, within=WAIT_SECONDS, what="the backlog to end", processes=(worker,)
+        )
+        rows = [await operation(big, operation_id) for operation_id in backlog]
+        assert {row["status"] for row in rows} == {"COMPLETED"}
+        # one at a time, oldest first: each began once the one before had ended
+        spans = [
+            (datetime.fromisoformat(row["startedAt"]), datetime.fromisoformat(row["finishedAt"]))
+            for row in rows
+        ]
+        assert all(ended <= began for (_, ended), (began, _) in itertools.pairwise(spans))
+        usage = (await big.execute(USAGE))["usage"]
+        assert (usage["marketingContacts"], usage["pendingNonMarketing"]) == (2, 2)
 
 
 # ---------------------------------------------------------------- U4: two workers at once
