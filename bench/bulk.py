@@ -112,41 +112,55 @@ def peak_rss_kb() -> int:
 
 
 def worker_main(report_path: Path) -> int:
-    """The project's arq worker, with a command listener and hooks around bulk jobs."""
+    """The project's arq worker, with a command listener and hooks around bulk jobs (the
+    operation's turns, each with the enqueueing of the next: their sums are reported)."""
     counter = CommandCounter()
     monitoring.register(counter)  # every client created from now on reports to it
 
+    from arq.jobs import Job, JobStatus
     from arq.worker import run_worker
 
-    from marketing_contacts.workers.settings import WorkerSettings
+    from marketing_contacts.workers.settings import WorkerSettings, after_job_end
 
     logging.basicConfig(level=logging.WARNING, format="worker: %(levelname)s %(message)s")
     started: dict[str, Any] = {}
+    commands: Counter[str] = Counter()
+    turns: list[float] = []
 
     def is_bulk(ctx: Mapping[str, Any]) -> bool:
         return str(ctx.get("job_id", "")).startswith("bulk:")
 
     async def on_job_start(ctx: dict[Any, Any]) -> None:
         if is_bulk(ctx):
-            started.update(rss_kb=peak_rss_kb(), at=time.perf_counter())
+            started.setdefault("rss_kb", peak_rss_kb())
+            started["at"] = time.perf_counter()
             counter.names.clear()
             counter.recording = True
 
-    async def on_job_end(ctx: dict[Any, Any]) -> None:
+    async def recorded_after_job_end(ctx: dict[Any, Any]) -> None:
+        await after_job_end(ctx)  # the next turn's enqueueing is part of the bulk work
         if not is_bulk(ctx):
             return
         counter.recording = False
+        commands.update(counter.names)
+        turns.append(time.perf_counter() - started["at"])
+        # the operation's last turn enqueued no next one: the sums are complete
+        last = await Job(ctx["job_id"], ctx["redis"]).status() is JobStatus.not_found
         report = {
             "job_id": ctx["job_id"],
-            "commands": dict(counter.names),
+            "last": last,
+            "turns": len(turns),
+            "commands": dict(commands),
             "failures": counter.failures,
             "rss_before_kb": started["rss_kb"],
             "peak_rss_kb": peak_rss_kb(),
-            "job_seconds": time.perf_counter() - started["at"],
+            "job_seconds": sum(turns),
         }
-        await asyncio.to_thread(report_path.write_text, json.dumps(report))
+        written = report_path.with_suffix(".part")
+        await asyncio.to_thread(written.write_text, json.dumps(report))
+        written.replace(report_path)  # whole, for the bench process reading it meanwhile
 
-    run_worker(WorkerSettings, on_job_start=on_job_start, on_job_end=on_job_end)
+    run_worker(WorkerSettings, on_job_start=on_job_start, after_job_end=recorded_after_job_end)
     return 0
 
 
@@ -260,7 +274,12 @@ def run_worker_side(settings: Settings, n: int, work_dir: Path) -> WorkerRun:
         wait_for_worker(settings.redis_url, worker)
         operation_id = asyncio.run(start_operation(settings, n))
         seconds = asyncio.run(wait_completed(settings, operation_id, n))
-        wait_until(report.exists, timeout=30, what="the worker's report", process=worker)
+        wait_until(
+            lambda: report.exists() and json.loads(report.read_text())["last"],
+            timeout=30,
+            what="the worker's report of the operation's last turn",
+            process=worker,
+        )
     finally:
         worker.stop()
     data = json.loads(report.read_text())

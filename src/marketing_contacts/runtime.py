@@ -50,6 +50,8 @@ class Runtime:
     settings: Settings
     mongo: Mongo
     redis: ArqRedis
+    #: the job queue the services hand work to (the worker also asks it about its own jobs)
+    jobs: ArqJobQueue
     services: Services
 
 
@@ -82,13 +84,15 @@ async def open_runtime(
     redis = ArqRedis.from_url(settings.redis_url)
     try:
         await prepare(mongo)
-        ports = mongo_ports(
-            mongo, RedisEventPublisher(redis), ArqJobQueue(redis), clock or SystemClock()
-        )
+        jobs = ArqJobQueue(redis)
+        ports = mongo_ports(mongo, RedisEventPublisher(redis), jobs, clock or SystemClock())
         bulk = BulkRunnerSettings(
-            chunk=settings.bulk_chunk_size, lease=timedelta(seconds=settings.bulk_lease_seconds)
+            chunk=settings.bulk_chunk_size,
+            lease=timedelta(seconds=settings.bulk_lease_seconds),
+            turn_pages=settings.bulk_turn_pages,
+            turn_length=timedelta(seconds=settings.bulk_turn_seconds),
         )
-        yield Runtime(settings, mongo, redis, Services.over(ports, bulk))
+        yield Runtime(settings, mongo, redis, jobs, Services.over(ports, bulk))
     finally:
         await redis.aclose()
         await mongo.client.close()

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     bulk_chunk_size: int = Field(default=500, ge=1)
     # a worker holds a bulk operation this long past its last chunk; then another may resume it
     bulk_lease_seconds: float = Field(default=60, gt=0)
+    # one turn of an account's bulk operations: at most this many pages, begun within this
+    # many seconds; then the account's next turn waits behind the other accounts' work
+    bulk_turn_pages: int = Field(default=20, ge=1)
+    bulk_turn_seconds: float = Field(default=10, gt=0)
+    # jobs one worker process runs at once (arq's max_jobs); an account holds at most one
+    worker_max_jobs: int = Field(default=10, ge=1)
     # Ports of the local servers that `marketing-contacts dev` starts (DEV_MONGO_PORT, ...).
     dev_mongo_port: int = Field(default=27017, ge=1, le=65535)
     dev_redis_port: int = Field(default=6379, ge=1, le=65535)

@@ -14,6 +14,7 @@ from marketing_contacts.domain.creation import CreationDefaults, CreationSource
 from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.domain.tiers import UpgradePolicy
 from marketing_contacts.domain.usage import UsageCounts
+from marketing_contacts.services.ports.accounts import DueUpdateDate
 from marketing_contacts.services.ports.changes import StaleWrite
 from marketing_contacts.services.wiring import Ports
 from tests.contract.records import stored_account
@@ -102,9 +103,13 @@ async def test_an_account_is_due_once_its_update_date_starts_in_its_zone(ports: 
     utc_midnight = datetime(2025, 3, 1, 0, 0, tzinfo=UTC)
 
     assert await ports.accounts.due_for_update(tokyo_midnight - MILLISECOND) == []
-    assert await ports.accounts.due_for_update(tokyo_midnight) == [in_tokyo.id]
-    assert sorted(await ports.accounts.due_for_update(utc_midnight)) == sorted(
-        [in_utc.id, in_tokyo.id]
+    assert await ports.accounts.due_for_update(tokyo_midnight) == [
+        DueUpdateDate(in_tokyo.id, first_of_march)
+    ]
+    due = await ports.accounts.due_for_update(utc_midnight)
+    assert sorted(due, key=lambda d: d.account_id) == sorted(
+        [DueUpdateDate(in_utc.id, first_of_march), DueUpdateDate(in_tokyo.id, first_of_march)],
+        key=lambda d: d.account_id,
     )
 
 
@@ -115,7 +120,9 @@ async def test_a_new_zone_moves_the_instant_the_account_is_due(ports: Ports) -> 
     await ports.accounts.replace_settings(
         account, replace(account, timezone="Asia/Tokyo", revision=account.revision + 1)
     )
-    assert await ports.accounts.due_for_update(tokyo_midnight) == [account.id]
+    assert await ports.accounts.due_for_update(tokyo_midnight) == [
+        DueUpdateDate(account.id, date(2025, 3, 1))
+    ]
 
 
 async def test_all_ids_names_every_account(ports: Ports) -> None:

@@ -1,15 +1,20 @@
-"""JobQueue: a hand-over of an operation is one job, waiting until a worker takes it; handing the
-same attempt over again is harmless, a later attempt is a job of its own (the sweeper relies on
-`is_waiting` to hand over only what no job waits for).
+"""JobQueue: work is queued per account. An account has one bulk job at a time, however often
+it is enqueued; a turn that ended frees the account for its next one. Update-date and
+reconciliation jobs are named by account and date (or day): enqueueing one again is refused,
+also after it ran.
 
-A worker takes the jobs: on the fake, as the unit tests do (`take`); on arq, a real arq worker in
-burst mode, whose job function records which hand-overs it ran. The queue loses its data: on
-the fake by `lose`; on Redis by emptying the database the queue lives in.
+A worker takes the jobs: on the fake, as the unit tests do (`take`, then `end`); on arq, a real
+arq worker in burst mode with the job names the service's worker runs (and their kept results),
+whose functions record which job ids ran. The queue loses its data: on the fake by `lose`; on
+Redis by emptying the database the queue lives in. (A running job whose lease ran out, replaced
+by a new generation, is a state a burst worker cannot hold: tests/integration/test_job_queue.py
+covers it on arq, tests/unit/services/test_bulk_turns.py on the fake.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
 
 import pytest
@@ -17,36 +22,45 @@ from arq.connections import ArqRedis
 from arq.worker import Worker, func
 
 from marketing_contacts.services.wiring import Ports
-from marketing_contacts.workers.queue import RUN_BULK_OPERATION
+from marketing_contacts.workers.queue import (
+    APPLY_ACCOUNT_UPDATE_DATES,
+    RECONCILE_ACCOUNT_USAGE,
+    RUN_ACCOUNT_BULK,
+)
 from tests.contract.implementations import FAKE
 from tests.unit.services.fake_bulk import FakeJobQueue
 
-Job = tuple[str, int]
-TakeAll = Callable[[], Awaitable[list[Job]]]
+TakeAll = Callable[[], Awaitable[list[str]]]
 LoseAll = Callable[[], Awaitable[None]]
+DAY = date(2026, 12, 1)
 
 
 @pytest.fixture
 def take_all(implementation: str, ports: Ports, contract_redis_url: str) -> TakeAll:
-    """`await take_all()`: a worker takes every waiting job; the hand-overs it ran, sorted."""
+    """`await take_all()`: a worker runs every waiting job; the ids of the jobs it ran, sorted."""
 
-    async def on_fake() -> list[Job]:
+    async def on_fake() -> list[str]:
         assert isinstance(ports.jobs, FakeJobQueue)
-        waiting = sorted(ports.jobs.waiting)
-        for operation_id, _ in waiting:
-            ports.jobs.take(operation_id)
-        return waiting
+        ran = []
+        while ports.jobs.line:
+            job = ports.jobs.take()
+            ports.jobs.end(job)
+            ran.append(job)
+        return sorted(ran)
 
-    async def on_arq() -> list[Job]:
-        ran: list[Job] = []
+    async def on_arq() -> list[str]:
+        ran: list[str] = []
 
-        async def run_bulk_operation(ctx: dict[str, Any], operation_id: str) -> None:
-            attempt = int(str(ctx["job_id"]).rsplit(":", 1)[1])
-            ran.append((operation_id, attempt))
+        async def record(ctx: dict[str, Any], *_: object) -> None:
+            ran.append(str(ctx["job_id"]))
 
         pool = ArqRedis.from_url(contract_redis_url)
         worker = Worker(
-            [func(run_bulk_operation, name=RUN_BULK_OPERATION)],
+            [
+                func(record, name=RUN_ACCOUNT_BULK, keep_result=0),
+                func(record, name=APPLY_ACCOUNT_UPDATE_DATES),
+                func(record, name=RECONCILE_ACCOUNT_USAGE),
+            ],
             redis_pool=pool,
             burst=True,
             handle_signals=False,
@@ -67,8 +81,7 @@ def lose_all(implementation: str, ports: Ports, contract_redis_url: str) -> Lose
 
     async def on_fake() -> None:
         assert isinstance(ports.jobs, FakeJobQueue)
-        for operation_id, _ in list(ports.jobs.held):
-            ports.jobs.lose(operation_id)
+        ports.jobs.lose()
 
     async def on_redis() -> None:
         redis = ArqRedis.from_url(contract_redis_url)
@@ -80,44 +93,69 @@ def lose_all(implementation: str, ports: Ports, contract_redis_url: str) -> Lose
     return on_fake if implementation == FAKE else on_redis
 
 
-async def test_a_hand_over_waits_until_a_worker_takes_it(ports: Ports, take_all: TakeAll) -> None:
-    operation, other = ports.ids.new_id(), ports.ids.new_id()
-    await ports.jobs.enqueue_bulk_operation(operation, 1)
-    assert await ports.jobs.is_waiting(operation, 1)
-    assert not await ports.jobs.is_waiting(operation, 2)
-    assert not await ports.jobs.is_waiting(other, 1)
-    assert await take_all() == [(operation, 1)]
-    assert not await ports.jobs.is_waiting(operation, 1)
-
-
-async def test_handing_one_attempt_over_twice_makes_one_job(
+async def test_an_account_has_one_bulk_job_however_often_it_is_enqueued(
     ports: Ports, take_all: TakeAll
 ) -> None:
-    operation = ports.ids.new_id()
-    await ports.jobs.enqueue_bulk_operation(operation, 1)
-    await ports.jobs.enqueue_bulk_operation(operation, 1)
-    assert await take_all() == [(operation, 1)]
-    await ports.jobs.enqueue_bulk_operation(operation, 1)  # a retry after it ran: harmless
-    assert await take_all() == []
-    assert not await ports.jobs.is_waiting(operation, 1)
+    account, other = ports.ids.new_id(), ports.ids.new_id()
+    assert await ports.jobs.enqueue_account_bulk(account)
+    assert not await ports.jobs.enqueue_account_bulk(account)
+    assert await ports.jobs.enqueue_account_bulk(other)
+    assert await take_all() == sorted([f"bulk:{account}:0", f"bulk:{other}:0"])
 
 
-async def test_a_later_hand_over_is_a_job_of_its_own(ports: Ports, take_all: TakeAll) -> None:
-    operation = ports.ids.new_id()
-    await ports.jobs.enqueue_bulk_operation(operation, 1)
-    assert await take_all() == [(operation, 1)]
-    await ports.jobs.enqueue_bulk_operation(operation, 2)
-    assert await ports.jobs.is_waiting(operation, 2)
-    assert await take_all() == [(operation, 2)]
+async def test_a_turn_that_ended_frees_the_account_for_its_next_turn(
+    ports: Ports, take_all: TakeAll
+) -> None:
+    account = ports.ids.new_id()
+    assert await ports.jobs.enqueue_account_bulk(account)
+    assert await take_all() == [f"bulk:{account}:0"]
+    assert await ports.jobs.enqueue_account_bulk(account)
+    assert await take_all() == [f"bulk:{account}:0"]
 
 
-async def test_a_hand_over_lost_with_the_queues_data_no_longer_waits(
+async def test_a_waiting_bulk_job_is_not_replaced(ports: Ports, take_all: TakeAll) -> None:
+    account = ports.ids.new_id()
+    assert await ports.jobs.enqueue_account_bulk(account)
+    assert not await ports.jobs.replace_account_bulk(account)
+    assert await take_all() == [f"bulk:{account}:0"]
+    # nothing waits or runs: a replacement is simply the account's next job
+    assert await ports.jobs.replace_account_bulk(account)
+    assert await take_all() == [f"bulk:{account}:0"]
+
+
+async def test_update_date_and_reconciliation_jobs_are_one_per_account_and_date(
+    ports: Ports, take_all: TakeAll
+) -> None:
+    account, other = ports.ids.new_id(), ports.ids.new_id()
+    assert await ports.jobs.enqueue_update_dates(account, DAY)
+    assert not await ports.jobs.enqueue_update_dates(account, DAY)
+    assert await ports.jobs.enqueue_update_dates(other, DAY)
+    assert await ports.jobs.enqueue_reconciliation(account, DAY)
+    assert not await ports.jobs.enqueue_reconciliation(account, DAY)
+    assert await take_all() == sorted(
+        [
+            f"update-dates:{account}:{DAY.isoformat()}",
+            f"update-dates:{other}:{DAY.isoformat()}",
+            f"reconcile:{account}:{DAY.isoformat()}",
+        ]
+    )
+    # they ran: the same names are still refused (a repeat of the cron is harmless)
+    assert not await ports.jobs.enqueue_update_dates(account, DAY)
+    assert not await ports.jobs.enqueue_reconciliation(account, DAY)
+    later = date(2026, 12, 2)
+    assert await ports.jobs.enqueue_update_dates(account, later)
+    assert await ports.jobs.enqueue_reconciliation(account, later)
+    assert len(await take_all()) == 2
+
+
+async def test_jobs_lost_with_the_queues_data_can_be_enqueued_again(
     ports: Ports, lose_all: LoseAll, take_all: TakeAll
 ) -> None:
-    operation = ports.ids.new_id()
-    await ports.jobs.enqueue_bulk_operation(operation, 1)
+    account = ports.ids.new_id()
+    assert await ports.jobs.enqueue_account_bulk(account)
+    assert await ports.jobs.enqueue_update_dates(account, DAY)
     await lose_all()
-    assert not await ports.jobs.is_waiting(operation, 1)
     assert await take_all() == []
-    await ports.jobs.enqueue_bulk_operation(operation, 1)
-    assert await ports.jobs.is_waiting(operation, 1)
+    assert await ports.jobs.enqueue_account_bulk(account)
+    assert await ports.jobs.enqueue_update_dates(account, DAY)
+    assert len(await take_all()) == 2

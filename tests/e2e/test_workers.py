@@ -8,6 +8,7 @@ its own MongoDB database and Redis database (tests.support.workers.Place).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import signal
@@ -427,6 +428,64 @@ async def test_b4_an_operation_persisted_but_never_enqueued_is_swept_and_complet
         }
 
 
+# ---------------------------------------------------------------- B4: accounts take turns
+
+
+#: the big account's backlog: small operations, queued before the worker starts
+BACKLOG = 200
+
+
+async def active_operations(runtime: Runtime, client: Client) -> int:
+    """The account's operations not ended yet (QUEUED or RUNNING)."""
+    return await runtime.mongo[BULK_OPERATIONS].count_documents(
+        {"account_id": ObjectId(client.caller.account_id), "status": {"$in": ["QUEUED", "RUNNING"]}}
+    )
+
+
+async def test_b4_a_small_operation_completes_while_another_account_has_hundreds_queued(
+    place: Place,
+) -> None:
+    """One worker running one job at a time: the small account's operation gets the next turn
+    after the big account's current one, not after its whole backlog."""
+    async with open_runtime(place.settings()) as runtime:
+        big = await open_client(runtime.services, name="Big")
+        small = await open_client(runtime.services, name="Small")
+        for client in (big, small):
+            await create_contacts(client, 2, "MARKETING")
+        everyone = {"selection": {"filter": {}}, "status": "NON_MARKETING"}
+        backlog = [await start_operation(big, **everyone) for _ in range(BACKLOG)]
+        worker = await place.started_worker(WORKER_MAX_JOBS="1")
+
+        async def into_the_backlog() -> bool | None:
+            return True if await active_operations(runtime, big) < BACKLOG else None
+
+        await eventually(
+            into_the_backlog, within=WAIT_SECONDS, what="the backlog to begin", processes=(worker,)
+        )
+        mine = await start_operation(small, **everyone)
+        done = await finished(small, mine, worker)
+        left = await active_operations(runtime, big)
+        assert (done["status"], done["matched"], done["becamePending"]) == ("COMPLETED", 2, 2)
+        assert left >= BACKLOG // 2, left
+
+        async def backlog_done() -> bool | None:
+            return True if await active_operations(runtime, big) == 0 else None
+
+        await eventually(
+            backlog_done, within=WAIT_SECONDS, what="the backlog to end", processes=(worker,)
+        )
+        rows = [await operation(big, operation_id) for operation_id in backlog]
+        assert {row["status"] for row in rows} == {"COMPLETED"}
+        # one at a time, oldest first: each began once the one before had ended
+        spans = [
+            (datetime.fromisoformat(row["startedAt"]), datetime.fromisoformat(row["finishedAt"]))
+            for row in rows
+        ]
+        assert all(ended <= began for (_, ended), (began, _) in itertools.pairwise(spans))
+        usage = (await big.execute(USAGE))["usage"]
+        assert (usage["marketingContacts"], usage["pendingNonMarketing"]) == (2, 2)
+
+
 # ---------------------------------------------------------------- U4: two workers at once
 
 
@@ -435,9 +494,10 @@ def months_back(day: date, months: int, schedule: UpdateSchedule) -> date:
     return schedule.update_date_in(index // 12, index % 12 + 1)
 
 
-#: enough accounts that the two workers' startup runs overlap (one run takes ~2 s)
+#: enough accounts that both workers take some of their jobs at once
 DUE_ACCOUNTS = 40
-APPLIED = re.compile(r"← cron:apply_update_dates ● (\d+)")
+#: a scheduled run's result: the accounts' jobs it enqueued
+ENQUEUED = re.compile(r"← cron:apply_update_dates ● (\d+)")
 
 
 async def test_u4_two_workers_starting_together_apply_each_missed_update_date_once(
@@ -478,8 +538,12 @@ async def test_u4_two_workers_starting_together_apply_each_missed_update_date_on
             accounts.append((client, old_pending, recent_pending, [*missed, upcoming]))
 
         # Each worker enqueues a startup run on the shared queue; either worker may take either
-        # run (one took both in a CI run). An hourly schedule keeps scheduled runs out of the way
-        # but for a start at minute 0, which then only adds a run.
+        # run (one took both in a CI run), and each run enqueues a job per due account, which
+        # either worker takes. A job is named by its account and oldest due date, so the two
+        # runs enqueue each account's once between them, unless its first date was applied in
+        # between: the later run then enqueues one for the next date, and two jobs apply one
+        # account's dates at once. An hourly schedule keeps scheduled runs out of the way but
+        # for a start at minute 0, which then only adds a run.
         hourly = {"UPDATE_DATE_INTERVAL_MINUTES": "60"}
         workers = (
             place.start_worker("worker-a", **hourly),
@@ -487,14 +551,21 @@ async def test_u4_two_workers_starting_together_apply_each_missed_update_date_on
         )
 
         async def both_ran() -> list[int] | None:
-            runs = [int(n) for w in workers for n in APPLIED.findall(log_of(w))]
+            runs = [int(n) for w in workers for n in ENQUEUED.findall(log_of(w))]
             return runs if len(runs) >= 2 else None
 
         runs = await eventually(
             both_ran, within=WAIT_SECONDS, what="both startup update-date runs", processes=workers
         )
-        # each run counts the dates it found due; two found some: they ran at the same time
-        assert sum(n > 0 for n in runs) >= 2, runs
+        assert sum(runs) >= DUE_ACCOUNTS, runs
+
+        async def all_applied() -> bool | None:
+            recorded = await db[UPDATE_DATES].count_documents({})
+            return True if recorded >= 3 * DUE_ACCOUNTS else None
+
+        await eventually(
+            all_applied, within=WAIT_SECONDS, what="every missed date applied", processes=workers
+        )
         for client, old_pending, recent_pending, dates in accounts:
             *missed, upcoming = dates
             account_id = ObjectId(client.caller.account_id)
@@ -565,8 +636,9 @@ async def test_b4_a_database_restart_mid_operation_is_retried_to_exact_completio
             await eventually(midway, within=WAIT_SECONDS, what="chunks", processes=(worker,))
             kill_hard(mongo.process)
             down_at = time.monotonic()
+            turn = f"bulk turn of account {client.caller.account_id}"
             await eventually(
-                partial(logged, worker, f"bulk operation {operation_id}: transient failure"),
+                partial(logged, worker, f"{turn}: transient failure"),
                 within=WAIT_SECONDS,
                 what="the job to meet the dead server",
                 processes=(worker,),
@@ -587,8 +659,8 @@ async def test_b4_a_database_restart_mid_operation_is_retried_to_exact_completio
                 "failed": 0,
             }, (downtime, log_of(worker)[-3000:])
             worker_log = log_of(worker)  # the job failed and arq ran it again after a backoff
-            assert f"bulk operation {operation_id}: transient failure (try 1)" in worker_log
-            assert f"run_bulk_operation('{operation_id}') try=2" in worker_log
+            assert f"{turn}: transient failure (try 1)" in worker_log
+            assert f"run_account_bulk('{client.caller.account_id}', 0) try=2" in worker_log
             history = await bulk_history(client, operation_id)
             assert [history[cid] for cid in ids] == [1] * 300
             usage = (await client.execute(USAGE))["usage"]
@@ -631,11 +703,15 @@ async def test_b4_a_permanent_failure_ends_failed_with_a_readable_reason(place: 
             "state", {"account_id": ObjectId(account_id)}
         )
         assert states == ["M"]  # nothing was half-applied
-        # the job ended with its first try, its result recorded: arq runs it no more
-        job = Job(f"bulk:{operation_id}:1", runtime.redis)
-        result = await eventually(job.result_info, within=WAIT_SECONDS, what="the job's result")
-        assert (result.success, result.result, result.job_try) == (True, "FAILED", 1)
-        assert await job.status() is JobStatus.complete
+        # the account's turn ended with its first try, and with no work left no next turn
+        # follows: arq runs the job no more
+        job = Job(f"bulk:{account_id}:0", runtime.redis)
+
+        async def no_turn_left() -> bool | None:
+            return True if await job.status() is JobStatus.not_found else None
+
+        await eventually(no_turn_left, within=WAIT_SECONDS, what="the account's job to end")
+        assert f"run_account_bulk('{account_id}', 0) try=" not in log_of(worker)
         assert (await operation(client, operation_id))["status"] == "FAILED"
         assert log_of(worker).count(f"bulk operation {operation_id} failed") == 1
 
@@ -644,11 +720,14 @@ async def test_b4_a_permanent_failure_ends_failed_with_a_readable_reason(place: 
 
 
 async def test_t1_the_workers_reconciliation_job_repairs_drifted_counters(place: Place) -> None:
-    """The cron's job (daily at 03:17, unique across workers), run now through the queue."""
+    """The cron's job (daily at 03:17, unique across workers), run now through the queue: it
+    enqueues one reconciliation job per account, which the worker runs."""
     async with open_runtime(place.settings()) as runtime:
-        client = await open_client(runtime.services, name="Drifted")
-        await create_contacts(client, 3, "MARKETING")
-        account_id = ObjectId(client.caller.account_id)
+        drifted = await open_client(runtime.services, name="Drifted")
+        exact = await open_client(runtime.services, name="Exact")
+        for client in (drifted, exact):
+            await create_contacts(client, 3, "MARKETING")
+        account_id = ObjectId(drifted.caller.account_id)
         # counters that drifted (a bug or a crash elsewhere), the revision left as it was
         await runtime.mongo[ACCOUNTS].update_one(
             {"_id": account_id}, {"$set": {"counts.marketing": 7, "counts.total": 9}}
@@ -656,10 +735,16 @@ async def test_t1_the_workers_reconciliation_job_repairs_drifted_counters(place:
         worker = await place.started_worker()
         job = await runtime.redis.enqueue_job("reconcile_usage")
         assert job is not None
-        assert await job.result(timeout=WAIT_SECONDS) == 1  # one account drifted
-        usage = (await client.execute(USAGE))["usage"]
+        assert await job.result(timeout=WAIT_SECONDS) == 2  # a job for each account
+        day = datetime.now(UTC).date().isoformat()
+        for client, repaired in ((drifted, True), (exact, False)):
+            one = Job(f"reconcile:{client.caller.account_id}:{day}", runtime.redis)
+            assert await one.result(timeout=WAIT_SECONDS) is repaired
+        usage = (await drifted.execute(USAGE))["usage"]
         assert (usage["marketingContacts"], usage["totalContacts"]) == (3, 3)
+        assert log_of(worker).count("drifted: stored") == 1
         assert f"usage of account {account_id} drifted" in log_of(worker)
+        # a second run that day finds each account's reconciliation done: it enqueues none
         again = await runtime.redis.enqueue_job("reconcile_usage")
         assert again is not None and await again.result(timeout=WAIT_SECONDS) == 0
 

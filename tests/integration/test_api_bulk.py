@@ -303,13 +303,14 @@ async def test_sweep_leaves_a_waiting_job_alone_and_replaces_a_lost_one(
     await contacts(client, 2)
     payload = await start(client, selection={"filter": {}}, status="NON_MARKETING")
     operation_id = payload["bulkOperation"]["id"]
+    job_id = f"bulk:{client.caller.account_id}:0"  # the account's job, not the operation's
+    assert await runtime.redis.zscore(default_queue_name, job_id) is not None
     test_clock.advance(minutes=5)  # no worker runs here: the job waits in Redis
     assert operation_id not in await runtime.services.bulk_runner.sweep()
-    job_id = f"bulk:{operation_id}:1"
     await runtime.redis.zrem(default_queue_name, job_id)  # Redis lost its data
     await runtime.redis.delete(job_key_prefix + job_id)
     assert operation_id in await runtime.services.bulk_runner.sweep()
-    assert await runtime.redis.zscore(default_queue_name, f"bulk:{operation_id}:2") is not None
+    assert await runtime.redis.zscore(default_queue_name, job_id) is not None
 
 
 async def test_b4_two_resolutions_at_once_leave_one_selection_applied_once(

@@ -21,6 +21,9 @@ SETTING_VARIABLES = (
     "VAR_DIR",
     "UPDATE_DATE_INTERVAL_MINUTES",
     "BULK_CHUNK_SIZE",
+    "BULK_TURN_PAGES",
+    "BULK_TURN_SECONDS",
+    "WORKER_MAX_JOBS",
     "DEV_MONGO_PORT",
     "DEV_REDIS_PORT",
     "GRAPHIQL_TOKEN",
@@ -49,6 +52,8 @@ def test_defaults_suit_local_development(clean_environment: pytest.MonkeyPatch) 
     assert settings.var_dir == Path("./var")
     assert settings.update_date_interval_minutes == 5
     assert settings.bulk_chunk_size == 500
+    assert (settings.bulk_turn_pages, settings.bulk_turn_seconds) == (20, 10)
+    assert settings.worker_max_jobs == 10
     assert (settings.dev_mongo_port, settings.dev_redis_port) == (27017, 6379)
 
 
@@ -64,6 +69,9 @@ def test_environment_variables_override_defaults(clean_environment: pytest.Monke
         "VAR_DIR": "/srv/contacts",
         "UPDATE_DATE_INTERVAL_MINUTES": "15",
         "BULK_CHUNK_SIZE": "1000",
+        "BULK_TURN_PAGES": "5",
+        "BULK_TURN_SECONDS": "2.5",
+        "WORKER_MAX_JOBS": "4",
         "DEV_MONGO_PORT": "37017",
         "DEV_REDIS_PORT": "16379",
     }
@@ -82,6 +90,8 @@ def test_environment_variables_override_defaults(clean_environment: pytest.Monke
     assert settings.var_dir == Path("/srv/contacts")
     assert settings.update_date_interval_minutes == 15
     assert settings.bulk_chunk_size == 1000
+    assert (settings.bulk_turn_pages, settings.bulk_turn_seconds) == (5, 2.5)
+    assert settings.worker_max_jobs == 4
     assert (settings.dev_mongo_port, settings.dev_redis_port) == (37017, 16379)
 
 
@@ -109,6 +119,9 @@ def test_allowed_origins_take_a_list_or_commas(
         ("PORT", "0"),
         ("LOG_LEVEL", "loud"),
         ("BULK_CHUNK_SIZE", "0"),
+        ("BULK_TURN_PAGES", "0"),
+        ("BULK_TURN_SECONDS", "0"),
+        ("WORKER_MAX_JOBS", "0"),
         # scheduled runs fire at multiples of the interval within each hour: 7 would leave a
         # 4-minute gap at the hour, 90 would never fire
         ("UPDATE_DATE_INTERVAL_MINUTES", "7"),

@@ -303,10 +303,17 @@ class BulkOperation:
     lease_until: datetime | None = None
     #: the run that holds the lease (its job id); only it may apply pages
     lease_owner: str | None = None
-    #: times the operation was handed to the job queue
-    enqueued: int = 0
     #: why it FAILED, when it did
     failure: str | None = None
+
+    def claimable_by(self, owner: str, now: datetime) -> bool:
+        """B4: `owner` may take the operation: it waits, or it runs under a lease that ran out
+        (its worker died or stalled) or that `owner` holds."""
+        if self.status is BulkOperationStatus.QUEUED:
+            return True
+        return self.status is BulkOperationStatus.RUNNING and (
+            self.lease_owner == owner or (self.lease_until is not None and self.lease_until < now)
+        )
 
 
 def check_cancellable(operation: BulkOperation) -> None:

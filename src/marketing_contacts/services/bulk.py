@@ -67,16 +67,6 @@ def _filter_body(where: ContactFilter) -> dict[str, str]:
     return {k: str(v) for k, v in vars(where).items() if v is not None}
 
 
-async def enqueue(ports: Ports, operation: BulkOperation) -> None:
-    """Hand the operation to the job queue (principle 5: it was persisted first); a failure
-    leaves it QUEUED for the sweeper."""
-    try:
-        attempt = await ports.operations.mark_enqueued(operation.id)
-        await ports.jobs.enqueue_bulk_operation(operation.id, attempt)
-    except Exception:
-        log.exception("enqueueing bulk operation %s failed; the sweeper will retry", operation.id)
-
-
 class BulkService:
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
@@ -134,8 +124,18 @@ class BulkService:
         held = await self.ports.operations.insert(operation, key)
         if held is not None:
             return await self._replay(caller, held, request)
-        await enqueue(self.ports, operation)
+        await self._enqueue(operation)
         return operation
+
+    async def _enqueue(self, operation: BulkOperation) -> None:
+        """Have the account's job take the operation up in its turn (principle 5: it was
+        persisted first); a failure leaves it QUEUED for the sweeper."""
+        try:
+            await self.ports.jobs.enqueue_account_bulk(operation.account_id)
+        except Exception:
+            log.exception(
+                "enqueueing bulk operation %s failed; the sweeper will retry", operation.id
+            )
 
     async def cancel(self, caller: Caller, operation_id: str) -> BulkOperation:
         """Stops the operation after its current chunk; what was applied stays applied."""

@@ -15,6 +15,7 @@ from marketing_contacts.domain.contacts import apply_update_date_to, transitions
 from marketing_contacts.domain.statuses import StatusSource, StatusSourceType
 from marketing_contacts.domain.update_dates import due_update_dates, update_instant
 from marketing_contacts.services.ledger import batch_for
+from marketing_contacts.services.ports.accounts import DueUpdateDate
 from marketing_contacts.services.wiring import Ports
 
 CHUNK = 500
@@ -35,17 +36,32 @@ class UpdateDateService:
         self.ports = ports
         self.chunk = chunk
 
+    async def enqueue_due(self, now: datetime) -> list[DueUpdateDate]:
+        """One job per account with an update date due at `now` (each account's job applies
+        its dates, `apply_due_for`); the jobs enqueued. A job is named by its account and
+        oldest due date, so a run that finds the job enqueued already adds none."""
+        return [
+            due
+            for due in await self.ports.accounts.due_for_update(now)
+            if await self.ports.jobs.enqueue_update_dates(due.account_id, due.update_date)
+        ]
+
     async def apply_due(
         self, now: datetime, account_id: str | None = None
     ) -> list[AppliedUpdateDate]:
-        """Every update date due at `now`, oldest first, for one account or all of them."""
-        ids = [account_id] if account_id else await self.ports.accounts.due_for_update(now)
+        """Every update date due at `now`, oldest first, for one account or all of them, one
+        account after another (the command line's run; the workers run one job per account)."""
+        ids = [account_id] if account_id else await self._due_accounts(now)
         applied: list[AppliedUpdateDate] = []
         for one in ids:
             applied += await self.apply_due_for(one, now)
         return applied
 
+    async def _due_accounts(self, now: datetime) -> list[str]:
+        return [due.account_id for due in await self.ports.accounts.due_for_update(now)]
+
     async def apply_due_for(self, account_id: str, now: datetime) -> list[AppliedUpdateDate]:
+        """The account's update dates due at `now`, oldest first, each once."""
         applied: list[AppliedUpdateDate] = []
         while True:
             account = await self.ports.account(account_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from marketing_contacts.domain.errors import ErrorCode, refuse
 from marketing_contacts.domain.usage import Usage, UsageCounts
@@ -43,4 +44,15 @@ class UsageService:
         return await self.ports.retrying_on(account_id, attempt)
 
     async def reconcile_all(self) -> list[Reconciliation]:
+        """Every account, one after another (the command line's run)."""
         return [await self.reconcile(one) for one in await self.ports.accounts.all_ids()]
+
+    async def enqueue_all(self, day: date) -> list[str]:
+        """One reconciliation job per account (the workers' daily run); the accounts whose
+        job this enqueued: a job is named by its account and `day`, so a second run that
+        day finds it enqueued already."""
+        return [
+            one
+            for one in await self.ports.accounts.all_ids()
+            if await self.ports.jobs.enqueue_reconciliation(one, day)
+        ]

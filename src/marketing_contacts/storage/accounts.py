@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pymongo import ASCENDING, IndexModel
 
 from marketing_contacts.domain.accounts import Account
+from marketing_contacts.services.ports.accounts import DueUpdateDate
 from marketing_contacts.services.ports.changes import StaleWrite
 from marketing_contacts.storage.codec import account_doc, account_from, account_settings_doc
 from marketing_contacts.storage.database import ACCOUNTS, Mongo
@@ -35,9 +36,14 @@ class MongoAccountStore:
         if result.matched_count != 1:
             raise StaleWrite(before.id)
 
-    async def due_for_update(self, now: datetime) -> list[str]:
-        cursor = self.collection.find({"next_update_at": {"$lte": now}}, {"_id": 1})
-        return [str(doc["_id"]) async for doc in cursor]
+    async def due_for_update(self, now: datetime) -> list[DueUpdateDate]:
+        cursor = self.collection.find(
+            {"next_update_at": {"$lte": now}}, {"_id": 1, "next_update_date": 1}
+        )
+        return [
+            DueUpdateDate(str(doc["_id"]), date.fromisoformat(doc["next_update_date"]))
+            async for doc in cursor
+        ]
 
     async def all_ids(self) -> list[str]:
         return [str(doc["_id"]) async for doc in self.collection.find({}, {"_id": 1})]

@@ -101,7 +101,6 @@ def operation_doc(operation: BulkOperation) -> Doc:
         "next_page": operation.next_page,
         "lease_until": operation.lease_until,
         "lease_owner": operation.lease_owner,
-        "enqueued": operation.enqueued,
         "failure": operation.failure,
     }
 
@@ -124,6 +123,5 @@ def operation_from(doc: Doc) -> BulkOperation:
         next_page=doc.get("next_page", 0),
         lease_until=doc["lease_until"],
         lease_owner=doc.get("lease_owner"),
-        enqueued=doc["enqueued"],
         failure=doc["failure"],
     )

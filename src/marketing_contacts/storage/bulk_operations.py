@@ -30,6 +30,8 @@ INDEXES = {
     BULK_OPERATIONS: [
         IndexModel([("account_id", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("status", ASCENDING), ("lease_until", ASCENDING)]),
+        # an account's oldest active operation (its next turn), past however many have ended
+        IndexModel([("account_id", ASCENDING), ("status", ASCENDING), ("_id", ASCENDING)]),
     ],
     IDEMPOTENCY_KEYS: [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0)],
 }
@@ -185,13 +187,11 @@ class MongoBulkOperations:
         }
         return [operation_from(doc) async for doc in self.operations.find(query)]
 
-    async def mark_enqueued(self, operation_id: str) -> int:
-        doc = await self.operations.find_one_and_update(
-            {"_id": oid(operation_id)},
-            {"$inc": {"enqueued": 1}},
-            return_document=ReturnDocument.AFTER,
+    async def oldest_active(self, account_id: str) -> BulkOperation | None:
+        doc = await self.operations.find_one(
+            {"account_id": oid(account_id), "status": {"$in": _ACTIVE}}, sort=[("_id", ASCENDING)]
         )
-        return 0 if doc is None else int(doc["enqueued"])
+        return None if doc is None else operation_from(doc)
 
 
 def _key_id(account_id: str, key: str) -> str:

@@ -1,28 +1,87 @@
-"""Enqueueing jobs with arq."""
+"""Enqueueing jobs with arq.
+
+A bulk job is one turn of one account's bulk operations, with the id
+`bulk:<account>:<generation>`: arq refuses an id while its job waits or runs, so an account has
+one such job at a time, whatever the number of its operations. A turn keeps no result, so the
+account's next turn takes the same id once the last one ended. The account's generation (a
+Redis hash) moves on only when the id is held by a job that will not go on: a running job
+whose lease ran out (its worker died; arq would hold the id until its own in-progress timeout,
+minutes later), or a job arq gave up on and kept a result for. A job of an older generation,
+should arq run it again, does nothing (`is_current`).
+
+An update-date job is named by its account and the oldest date it applies, a reconciliation
+job by its account and day; arq keeps their results for an hour, so enqueueing one again is
+refused meanwhile.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+
 from arq.connections import ArqRedis
+from arq.constants import job_key_prefix
 from arq.jobs import Job, JobStatus
 
-RUN_BULK_OPERATION = "run_bulk_operation"
+RUN_ACCOUNT_BULK = "run_account_bulk"
+APPLY_ACCOUNT_UPDATE_DATES = "apply_account_update_dates"
+RECONCILE_ACCOUNT_USAGE = "reconcile_account_usage"
+#: Redis hash: account id -> the generation of its bulk job
+GENERATIONS = "bulk:generations"
+_WAITING = (JobStatus.queued, JobStatus.deferred)
+
+
+def bulk_job_id(account_id: str, generation: int) -> str:
+    return f"bulk:{account_id}:{generation}"
 
 
 class ArqJobQueue:
     def __init__(self, redis: ArqRedis) -> None:
         self.redis = redis
 
-    async def enqueue_bulk_operation(self, operation_id: str, attempt: int) -> None:
-        """One job per hand-over: arq ignores a job id it already holds, so a retry of the same
-        hand-over is harmless and a later one (the sweeper's) gets a new id."""
-        await self.redis.enqueue_job(
-            RUN_BULK_OPERATION, operation_id, _job_id=_job_id(operation_id, attempt)
-        )
+    async def enqueue_account_bulk(self, account_id: str) -> bool:
+        return await self._enqueue_turn(account_id, await self._generation(account_id))
 
-    async def is_waiting(self, operation_id: str, attempt: int) -> bool:
-        status = await Job(_job_id(operation_id, attempt), self.redis).status()
-        return status in (JobStatus.queued, JobStatus.deferred)
+    async def replace_account_bulk(self, account_id: str) -> bool:
+        generation = await self._generation(account_id)
+        status = await Job(bulk_job_id(account_id, generation), self.redis).status()
+        if status in _WAITING:
+            return False
+        if status is JobStatus.in_progress:
+            generation = await self._next_generation(account_id)
+        return await self._enqueue_turn(account_id, generation)
 
+    async def is_current(self, account_id: str, generation: int) -> bool:
+        """The account's bulk job of `generation` is the one that takes its turns."""
+        return await self._generation(account_id) == generation
 
-def _job_id(operation_id: str, attempt: int) -> str:
-    return f"bulk:{operation_id}:{attempt}"
+    async def enqueue_update_dates(self, account_id: str, update_date: date) -> bool:
+        job_id = f"update-dates:{account_id}:{update_date.isoformat()}"
+        job = await self.redis.enqueue_job(APPLY_ACCOUNT_UPDATE_DATES, account_id, _job_id=job_id)
+        return job is not None
+
+    async def enqueue_reconciliation(self, account_id: str, day: date) -> bool:
+        job_id = f"reconcile:{account_id}:{day.isoformat()}"
+        job = await self.redis.enqueue_job(RECONCILE_ACCOUNT_USAGE, account_id, _job_id=job_id)
+        return job is not None
+
+    async def _enqueue_turn(self, account_id: str, generation: int) -> bool:
+        if await self._enqueue(account_id, generation):
+            return True
+        if await self.redis.exists(job_key_prefix + bulk_job_id(account_id, generation)):
+            return False  # the account's job waits or runs
+        # refused for a result arq kept (a job it gave up on): the next generation takes over
+        return await self._enqueue(account_id, await self._next_generation(account_id))
+
+    async def _enqueue(self, account_id: str, generation: int) -> bool:
+        job_id = bulk_job_id(account_id, generation)
+        job = await self.redis.enqueue_job(RUN_ACCOUNT_BULK, account_id, generation, _job_id=job_id)
+        return job is not None
+
+    # redis-py types each command for its sync and async clients at once (`Awaitable[T] | T`)
+    async def _generation(self, account_id: str) -> int:
+        stored = await self.redis.hget(GENERATIONS, account_id)  # type: ignore[misc]
+        return 0 if stored is None else int(stored)
+
+    async def _next_generation(self, account_id: str) -> int:
+        generation: int = await self.redis.hincrby(GENERATIONS, account_id)  # type: ignore[misc]
+        return generation

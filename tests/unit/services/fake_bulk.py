@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from marketing_contacts.domain.bulk import (
@@ -160,10 +160,14 @@ class FakeBulkOperations:
             )
         ]
 
-    async def mark_enqueued(self, operation_id: str) -> int:
-        op = self.data.operations[operation_id]
-        self.data.operations[operation_id] = replace(op, enqueued=op.enqueued + 1)
-        return op.enqueued + 1
+    async def oldest_active(self, account_id: str) -> BulkOperation | None:
+        await let_others_run()
+        active = [
+            o
+            for o in self.data.operations.values()
+            if o.account_id == account_id and o.status in ACTIVE
+        ]
+        return min(active, key=lambda o: o.id, default=None)
 
 
 class FakeIdempotencyKeys:
@@ -220,33 +224,72 @@ class FakeBulkPages:
 
 
 class FakeJobQueue:
-    """Records what was enqueued; `failing` makes the queue unreachable; a job is waiting until
-    a test `take`s it (a worker picked it up) or `lose`s it (the queue's data was lost). Like
-    arq, the queue ignores a hand-over whose job it still holds, waiting or run."""
+    """The job queue as arq keeps it: a line of job ids, first in first out; an id is refused
+    while its job waits or runs, and an ended update-date or reconciliation job keeps its id
+    (arq keeps its result), an ended bulk turn does not. `failing` makes the queue unreachable.
+
+    A test plays the workers: `take` the next job, `end` it; `lose` drops everything (Redis
+    restarted without its data)."""
 
     def __init__(self) -> None:
-        self.enqueued: list[tuple[str, int]] = []
-        self.waiting: set[tuple[str, int]] = set()
-        #: the jobs the queue knows: waiting, or run (arq keeps their results)
-        self.held: set[tuple[str, int]] = set()
+        self.line: list[str] = []
+        self.running: set[str] = set()
+        self.kept: set[str] = set()
+        #: every job id enqueued, in order
+        self.enqueued: list[str] = []
+        self.generations: dict[str, int] = {}
         self.failing = False
 
-    async def enqueue_bulk_operation(self, operation_id: str, attempt: int) -> None:
+    def bulk_job(self, account_id: str) -> str:
+        """The id of the account's current bulk job (its generation moves on when replaced)."""
+        return f"bulk:{account_id}:{self.generations.get(account_id, 0)}"
+
+    def is_current(self, job: str) -> bool:
+        return job == self.bulk_job(account_of(job))
+
+    async def enqueue_account_bulk(self, account_id: str) -> bool:
+        return self._enqueue(self.bulk_job(account_id))
+
+    async def replace_account_bulk(self, account_id: str) -> bool:
+        job = self.bulk_job(account_id)
+        if job in self.line:
+            return False
+        if job in self.running:
+            self.generations[account_id] = self.generations.get(account_id, 0) + 1
+        return self._enqueue(self.bulk_job(account_id))
+
+    async def enqueue_update_dates(self, account_id: str, update_date: date) -> bool:
+        return self._enqueue(f"update-dates:{account_id}:{update_date.isoformat()}")
+
+    async def enqueue_reconciliation(self, account_id: str, day: date) -> bool:
+        return self._enqueue(f"reconcile:{account_id}:{day.isoformat()}")
+
+    def _enqueue(self, job: str) -> bool:
         if self.failing:
             raise ConnectionError("the job queue is unreachable")
-        job = (operation_id, attempt)
-        if job in self.held:
-            return
-        self.held.add(job)
+        if job in self.line or job in self.running or job in self.kept:
+            return False
+        self.line.append(job)
         self.enqueued.append(job)
-        self.waiting.add(job)
+        return True
 
-    async def is_waiting(self, operation_id: str, attempt: int) -> bool:
-        return (operation_id, attempt) in self.waiting
+    def take(self) -> str:
+        """A worker picks the first job of the line."""
+        job = self.line.pop(0)
+        self.running.add(job)
+        return job
 
-    def take(self, operation_id: str) -> None:
-        self.waiting = {job for job in self.waiting if job[0] != operation_id}
+    def end(self, job: str) -> None:
+        self.running.discard(job)
+        if not job.startswith("bulk:"):
+            self.kept.add(job)
 
-    def lose(self, operation_id: str) -> None:
-        self.take(operation_id)
-        self.held = {job for job in self.held if job[0] != operation_id}
+    def lose(self) -> None:
+        self.line.clear()
+        self.running.clear()
+        self.kept.clear()
+
+
+def account_of(job: str) -> str:
+    """The account a job id names (`kind:account:...`)."""
+    return job.split(":")[1]

@@ -36,6 +36,7 @@ from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.paging import Page, Stored
+from marketing_contacts.services.ports.accounts import DueUpdateDate
 from marketing_contacts.services.ports.alerts import UndeliveredAlert
 from marketing_contacts.services.ports.bulk import IdempotencyKey
 from marketing_contacts.services.ports.changes import ChangeBatch, Committed, StaleWrite
@@ -150,10 +151,10 @@ class FakeAccountStore:
             revision=after.revision,
         )
 
-    async def due_for_update(self, now: datetime) -> list[str]:
+    async def due_for_update(self, now: datetime) -> list[DueUpdateDate]:
         await let_others_run()
         return [
-            a.id
+            DueUpdateDate(a.id, a.next_update_date)
             for a in self.data.accounts.values()
             if update_instant(a.next_update_date, a.timezone) <= now
         ]
@@ -752,6 +753,11 @@ async def caller_for(services: Services, account_id: str, *, marketing_access: b
 
 
 # ---------------------------------------------------------------- helpers for the tests
+
+
+def never_transient(error: Exception) -> bool:
+    """A bulk turn's view of failures: none is worth retrying (each ends its operation)."""
+    return False
 
 
 def codes_and_fields(error: BaseException) -> list[tuple[ErrorCode, tuple[str, ...]]]:

@@ -45,6 +45,7 @@ from tests.unit.services.fakes import (
     codes_and_fields,
     fake_services,
     make_contacts,
+    never_transient,
     open_account,
 )
 
@@ -55,6 +56,8 @@ MARKETING = MarketingStatus.MARKETING
 NON_MARKETING = MarketingStatus.NON_MARKETING
 EVERYONE = Selection(filter=ContactFilter())
 LEASE = timedelta(seconds=60)
+QUEUED = BulkOperationStatus.QUEUED
+COMPLETED = BulkOperationStatus.COMPLETED
 
 
 async def opened(
@@ -277,8 +280,7 @@ async def test_start_persists_a_queued_operation_and_enqueues_one_job() -> None:
     assert operation.requested_by == caller.token_id
     assert operation.source_id == "campaign-7"
     assert stored(world, operation.id).status is BulkOperationStatus.QUEUED
-    assert world.jobs.enqueued == [(operation.id, 1)]
-    assert stored(world, operation.id).enqueued == 1
+    assert world.jobs.enqueued == [world.jobs.bulk_job(caller.account_id)]
     # B4: queued, not applied: the contacts are still as they were
     assert states(world, [c.id for c in made]) == [N, N, N]
     assert world.account(caller.account_id).counts == UsageCounts(0, 0, 3)
@@ -329,7 +331,7 @@ async def test_b3_non_marketing_needs_no_confirmation() -> None:
     await make_contacts(services, caller, 2, MARKETING)
     operation = await services.bulk.start(caller, BulkRequest(EVERYONE, NON_MARKETING))
     assert operation.progress.matched == 2
-    assert world.jobs.enqueued == [(operation.id, 1)]
+    assert world.jobs.enqueued == [world.jobs.bulk_job(caller.account_id)]
 
 
 async def test_b3_a_confirmation_counts_only_the_contacts_matched() -> None:
@@ -414,7 +416,7 @@ async def test_b5_same_key_and_input_returns_the_same_operation_and_enqueues_onc
     assert again.id == first.id
     assert again == stored(world, first.id)
     assert list(world.data.operations) == [first.id]
-    assert world.jobs.enqueued == [(first.id, 1)]
+    assert world.jobs.enqueued == [world.jobs.bulk_job(caller.account_id)]
 
 
 @pytest.mark.parametrize(
@@ -444,7 +446,7 @@ async def test_b5_same_key_with_another_input_is_a_conflict_and_stores_nothing(
         await services.bulk.start(caller, other)
     assert codes_and_fields(refused.value) == [(ErrorCode.CONFLICT, ("idempotency_key",))]
     assert world.snapshot() == before
-    assert world.jobs.enqueued == [(first.id, 1)]
+    assert world.jobs.enqueued == [world.jobs.bulk_job(first.account_id)]
 
 
 async def test_b5_the_key_is_held_for_24_hours_then_free() -> None:
@@ -457,7 +459,8 @@ async def test_b5_the_key_is_held_for_24_hours_then_free() -> None:
     world.clock.advance(seconds=1)  # 24 hours after the first start
     later = await services.bulk.start(caller, request)
     assert later.id != first.id
-    assert world.jobs.enqueued == [(first.id, 1), (later.id, 1)]
+    # one job for the account's operations: still waiting, it takes the later one too
+    assert world.jobs.enqueued == [world.jobs.bulk_job(caller.account_id)]
     # the key now names the new operation, and another input is a conflict again
     assert (await services.bulk.start(caller, request)).id == later.id
     with pytest.raises(DomainError) as refused:
@@ -475,7 +478,10 @@ async def test_b5_keys_are_per_account() -> None:
     theirs = await services.bulk.start(stranger, request)
     assert theirs.id != ours.id
     assert theirs.account_id == stranger.account_id
-    assert world.jobs.enqueued == [(ours.id, 1), (theirs.id, 1)]
+    assert world.jobs.enqueued == [
+        world.jobs.bulk_job(ours.account_id),
+        world.jobs.bulk_job(theirs.account_id),
+    ]
     # another input under a key another account holds is no conflict
     newcomer = await open_account(services, AccountOpening(name="Newcomer"))
     other = BulkRequest(Selection(unengaged=True), NON_MARKETING, idempotency_key="shared-key")
@@ -494,7 +500,8 @@ async def test_b5_without_a_key_every_start_is_a_new_operation() -> None:
     first = await services.bulk.start(caller, request)
     second = await services.bulk.start(caller, request)
     assert first.id != second.id
-    assert len(world.jobs.enqueued) == 2
+    assert [stored(world, o.id).status for o in (first, second)] == [QUEUED, QUEUED]
+    assert world.jobs.enqueued == [world.jobs.bulk_job(caller.account_id)]  # one per account
 
 
 async def test_b5_a_retry_after_a_contact_joined_the_selection_returns_the_operation() -> None:
@@ -508,7 +515,7 @@ async def test_b5_a_retry_after_a_contact_joined_the_selection_returns_the_opera
     await make_contacts(services, caller, 1, prefix="late")
     again = await services.bulk.start(caller, request)
     assert again.id == first.id
-    assert world.jobs.enqueued == [(first.id, 1)]
+    assert world.jobs.enqueued == [world.jobs.bulk_job(caller.account_id)]
 
 
 async def test_b5_a_retry_after_the_operation_ran_or_its_list_went_returns_the_operation() -> None:
@@ -745,8 +752,9 @@ async def test_b4_a_crashed_run_is_resumed_without_applying_a_contact_twice() ->
 
     world.writer.interfere(nothing, crash)  # the first chunk commits, the second dies
     runner = runner_of(services)
+    job = world.jobs.take()  # worker-1's job, which dies with it
     with pytest.raises(RuntimeError):
-        await runner.run(operation.id, "worker-1")
+        await runner.run(operation.id, job)
     halfway = stored(world, operation.id)
     assert halfway.status is BulkOperationStatus.RUNNING
     assert counters(halfway) == (7, 2, 2, 0, 0, 0)
@@ -759,7 +767,7 @@ async def test_b4_a_crashed_run_is_resumed_without_applying_a_contact_twice() ->
     # the lease runs out: the sweeper hands it over and another worker finishes it
     world.clock.advance(seconds=61)
     assert await runner.sweep() == [operation.id]
-    assert world.jobs.enqueued[-1] == (operation.id, 2)
+    assert world.jobs.enqueued == [job, world.jobs.bulk_job(caller.account_id)] != [job, job]
     done = await runner_of(world.another_process()).run(operation.id, "worker-2")
     assert done is not None and done.status is BulkOperationStatus.COMPLETED
     assert counters(done) == (7, 7, 7, 0, 0, 0)
@@ -775,6 +783,7 @@ async def test_b4_a_worker_stalled_past_its_lease_stops_for_the_new_holder() -> 
     ids = [c.id for c in made]
     operation = await services.bulk.start(caller, BulkRequest(EVERYONE, MARKETING, confirm_count=7))
     runner = runner_of(services)
+    world.jobs.take()  # worker-1 runs the account's job
 
     async def stall_past_the_lease() -> None:
         # worker-1 pauses (a long GC or database pause) after its first page; meanwhile the
@@ -1023,13 +1032,12 @@ async def test_sweep_enqueues_an_operation_persisted_but_never_enqueued() -> Non
     assert await runner.sweep() == []  # within 30 s a start may still be enqueueing it
     world.clock.advance(seconds=2)
     assert await runner.sweep() == [operation.id]
-    (job,) = world.jobs.enqueued
-    assert job[0] == operation.id
-    done = await runner.run(operation.id, f"bulk:{job[0]}:{job[1]}")
-    assert done is not None and done.status is BulkOperationStatus.COMPLETED
+    assert world.jobs.enqueued == [world.jobs.bulk_job(caller.account_id)]
+    turn = await runner.take_turn(caller.account_id, world.jobs.take(), never_transient)
+    assert [(o.id, o.status) for o in turn.ended] == [(operation.id, COMPLETED)]
 
 
-async def test_sweep_leaves_a_running_operation_alone_while_its_lease_lasts() -> None:
+async def test_sweep_gives_an_operation_left_running_by_a_dead_worker_a_new_job() -> None:
     services, world, caller = await opened()
     await make_contacts(services, caller, 5)
     operation = await services.bulk.start(caller, BulkRequest(EVERYONE, MARKETING, confirm_count=5))
@@ -1039,15 +1047,19 @@ async def test_sweep_leaves_a_running_operation_alone_while_its_lease_lasts() ->
 
     world.writer.interfere(crash)
     runner = runner_of(services)
+    dead = world.jobs.take()  # arq holds the dead worker's job as running for minutes
     with pytest.raises(RuntimeError):
-        await runner.run(operation.id, "worker-1")
-    jobs = list(world.jobs.enqueued)
+        await runner.run(operation.id, dead)
     world.clock.advance(seconds=59)
-    assert await runner.sweep() == []
-    assert world.jobs.enqueued == jobs
+    assert await runner.sweep() == []  # the lease lasts
+    assert world.jobs.enqueued == [dead]
     world.clock.advance(seconds=2)  # past the lease
     assert await runner.sweep() == [operation.id]
-    assert world.jobs.enqueued == [*jobs, (operation.id, 2)]
+    successor = world.jobs.bulk_job(caller.account_id)
+    assert world.jobs.enqueued == [dead, successor] and successor != dead
+    turn = await runner.take_turn(caller.account_id, world.jobs.take(), never_transient)
+    assert [(o.id, o.status) for o in turn.ended] == [(operation.id, COMPLETED)]
+    assert counters(turn.ended[0]) == (5, 5, 5, 0, 0, 0)
 
 
 async def test_sweep_leaves_finished_operations_alone() -> None:
@@ -1057,22 +1069,25 @@ async def test_sweep_leaves_finished_operations_alone() -> None:
     await runner_of(services).run(completed.id, "worker-1")
     cancelled = await services.bulk.start(caller, BulkRequest(EVERYONE, NON_MARKETING))
     await services.bulk.cancel(caller, cancelled.id)
-    jobs = list(world.jobs.enqueued)
+    world.jobs.lose()
     world.clock.advance(days=2)
     assert await runner_of(services).sweep() == []
-    assert world.jobs.enqueued == jobs
+    assert world.jobs.line == []
 
 
-async def test_sweep_gives_a_queued_operation_no_second_job_while_its_job_waits() -> None:
-    """A backlog: every worker is busy and the job waits; the sweeper adds no job per minute."""
+async def test_sweep_gives_a_backlog_no_second_job_while_its_job_waits() -> None:
+    """Every worker is busy and the account's job waits; the sweeper adds none per minute."""
     services, world, caller = await opened()
     await make_contacts(services, caller, 2)
-    operation = await services.bulk.start(caller, BulkRequest(EVERYONE, NON_MARKETING))
+    operations = [
+        await services.bulk.start(caller, BulkRequest(EVERYONE, NON_MARKETING)) for _ in range(3)
+    ]
     runner = runner_of(services)
     for _ in range(5):
         world.clock.advance(minutes=1)
         assert await runner.sweep() == []
-    assert world.jobs.enqueued == [(operation.id, 1)]
-    world.jobs.lose(operation.id)  # e.g. Redis restarted without its data
-    assert await runner.sweep() == [operation.id]
-    assert world.jobs.enqueued == [(operation.id, 1), (operation.id, 2)]
+    job = world.jobs.bulk_job(caller.account_id)
+    assert world.jobs.enqueued == [job]
+    world.jobs.lose()  # e.g. Redis restarted without its data
+    assert await runner.sweep() == [o.id for o in operations]
+    assert world.jobs.enqueued == [job, job]  # nothing held the id: the same job again

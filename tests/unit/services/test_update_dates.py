@@ -239,3 +239,30 @@ async def test_t3_the_update_date_drops_the_count_but_never_the_tier() -> None:
     account = world.account(caller.account_id)
     assert account.counts == UsageCounts(0, 0, 3)
     assert account.tier_limit == 4
+
+
+async def test_u4_the_workers_run_enqueues_one_job_per_due_account_named_by_its_date() -> None:
+    services, world, early = await annual()
+    late = await open_account(services, AccountOpening(name="Later", timezone="Asia/Tokyo"))
+    later = await open_account(services, AccountOpening(name="Latest", timezone="America/New_York"))
+    world.clock.set(datetime(2025, 2, 1, 1, 0, tzinfo=UTC))  # the 1st in UTC and Tokyo
+    due = await services.update_dates.enqueue_due(world.clock.now())
+    assert sorted(d.account_id for d in due) == sorted([early.account_id, late.account_id])
+    assert world.jobs.line == [f"update-dates:{d.account_id}:2025-02-01" for d in due]
+    # the next run finds the jobs waiting (or ended, their result kept): it adds none
+    assert await services.update_dates.enqueue_due(world.clock.now()) == []
+    world.jobs.end(world.jobs.take())
+    assert await services.update_dates.enqueue_due(world.clock.now()) == []
+    # New York's 1st begins; then each job applies its own account's date
+    world.clock.set(datetime(2025, 2, 1, 6, 0, tzinfo=UTC))
+    assert [d.account_id for d in await services.update_dates.enqueue_due(world.clock.now())] == [
+        later.account_id
+    ]
+    for caller in (early, late, later):
+        (applied,) = await services.update_dates.apply_due_for(caller.account_id, world.clock.now())
+        assert (applied.update_date, applied.applied_here) == (FEB_1, True)
+    assert await services.update_dates.enqueue_due(world.clock.now()) == []
+    # a month later the next date has a job of its own
+    world.clock.set(datetime(2025, 3, 1, 6, 0, tzinfo=UTC))
+    assert len(await services.update_dates.enqueue_due(world.clock.now())) == 3
+    assert world.jobs.line[-1] == f"update-dates:{later.account_id}:2025-03-01"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from marketing_contacts.domain.errors import DomainError, ErrorCode
@@ -98,3 +100,19 @@ async def test_reconcile_of_an_unknown_account_is_not_found() -> None:
     with pytest.raises(DomainError) as refused:
         await services.usage.reconcile("nobody")
     assert codes_and_fields(refused.value)[0][0] is ErrorCode.NOT_FOUND
+
+
+async def test_t1_the_workers_daily_run_enqueues_one_reconciliation_per_account() -> None:
+    services, world = fake_services()
+    one = await open_account(services)
+    two = await open_account(services)
+    day = world.clock.now().date()
+    assert await services.usage.enqueue_all(day) == [one.account_id, two.account_id]
+    assert world.jobs.line == [
+        f"reconcile:{one.account_id}:{day.isoformat()}",
+        f"reconcile:{two.account_id}:{day.isoformat()}",
+    ]
+    world.jobs.end(world.jobs.take())
+    assert await services.usage.enqueue_all(day) == []  # a repeat that day adds none
+    tomorrow = day + timedelta(days=1)
+    assert await services.usage.enqueue_all(tomorrow) == [one.account_id, two.account_id]

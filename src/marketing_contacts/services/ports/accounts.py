@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Protocol
 
 from marketing_contacts.domain.accounts import Account
+
+
+@dataclass(frozen=True)
+class DueUpdateDate:
+    """An account whose next update date has started (U3)."""
+
+    account_id: str
+    update_date: date
 
 
 class AccountStore(Protocol):
@@ -18,8 +27,8 @@ class AccountStore(Protocol):
         nothing else of it) if the revision is still `before`'s; else StaleWrite."""
         ...
 
-    async def due_for_update(self, now: datetime) -> list[str]:
-        """Ids of the accounts whose next update date has started by `now`."""
+    async def due_for_update(self, now: datetime) -> list[DueUpdateDate]:
+        """The accounts whose next update date has started by `now`, with that date."""
         ...
 
     async def all_ids(self) -> list[str]: ...

@@ -79,8 +79,8 @@ class BulkOperations(Protocol):
         """QUEUED operations persisted before `queued_before`, RUNNING ones whose lease ran out."""
         ...
 
-    async def mark_enqueued(self, operation_id: str) -> int:
-        """Count one more hand-over to the job queue; returns the new count."""
+    async def oldest_active(self, account_id: str) -> BulkOperation | None:
+        """The account's oldest QUEUED or RUNNING operation: the next one its turns work on."""
         ...
 
 
