@@ -133,6 +133,8 @@ class Contact:
     status_changed_at: datetime
     email_hard_bounced: bool
     unsubscribed_from_all: bool
+    #: the sequence of its newest history entry, as read: where its first history page starts
+    status_seq: strawberry.Private[int]
 
     @strawberry.field
     async def status_history(
@@ -140,7 +142,9 @@ class Contact:
     ) -> StatusChangeConnection:
         size = _first(first, 20)
         if after is None:
-            page = await info.context.first_history_pages.load((str(self.id), size))
+            page = await info.context.first_history_pages.load(
+                (str(self.id), self.status_seq, size)
+            )
         else:
             page = await info.context.services.contacts.history(
                 info.context.caller, str(self.id), size, after
@@ -168,6 +172,7 @@ class Contact:
             status_changed_at=contact.status_changed_at,
             email_hard_bounced=contact.email_hard_bounced,
             unsubscribed_from_all=contact.unsubscribed_from_all,
+            status_seq=contact.status_seq,
         )
 
 

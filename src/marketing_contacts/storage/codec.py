@@ -140,6 +140,9 @@ def contact_fields(contact: Contact) -> Doc:
         "status_seq": contact.status_seq,
         "email_hard_bounced": contact.email_hard_bounced,
         "unsubscribed_from_all": contact.unsubscribed_from_all,
+        # S6, as the domain decides it, stored for the filter and its index; written with
+        # the two fields it follows from (contact_diff)
+        "unengaged": contact.unengaged,
         "list_ids": sorted(contact.list_ids),
     }
 

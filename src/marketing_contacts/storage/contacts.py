@@ -19,7 +19,13 @@ from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.contacts import DuplicateEmail
 from marketing_contacts.storage.codec import contact_diff, contact_from
 from marketing_contacts.storage.database import CONTACTS, Doc, Mongo
-from marketing_contacts.storage.ids import decode_id_cursor, encode_cursor, oid
+from marketing_contacts.storage.ids import (
+    decode_id_cursor,
+    encode_cursor,
+    first_id_after,
+    first_id_at,
+    oid,
+)
 
 CURSOR = "contact"
 
@@ -34,14 +40,20 @@ INDEXES = {
         _by_account(
             "email_key", unique=True, partialFilterExpression={"email_key": {"$type": "string"}}
         ),
-        # pages of a filter, in id order
+        # the unfiltered list and its pages, in id order; created after or before a time is a
+        # range of ids (a contact's id carries its creation time: filter_doc)
+        _by_account("_id"),
+        # pages of a filter, in id order (a combination of filters reads one filter's contacts)
         _by_account("state", "_id"),
         _by_account("email_domain", "_id"),
         _by_account("lifecycle_stage", "_id"),
         _by_account("owner_id", "_id"),
         _by_account("created_via", "_id"),
-        _by_account("created_at"),
         _by_account("list_ids", "_id"),
+        _by_account("email_hard_bounced", "_id"),
+        _by_account("unsubscribed_from_all", "_id"),
+        # S6: the unengaged ones by state (a bulk change of the unengaged selects marketing ones)
+        _by_account("unengaged", "state", "_id"),
         # U4: the pending contacts an update date takes to N
         _by_account("state", "pending_since"),
     ]
@@ -77,29 +89,36 @@ def filter_doc(account_id: str, where: ContactFilter) -> Doc:
         "email_hard_bounced": where.email_hard_bounced,
         "unsubscribed_from_all": where.unsubscribed_from_all,
         "list_ids": where.list_id,
+        "unengaged": where.unengaged,
     }
     query.update({key: value for key, value in equal.items() if value is not None})
-    created: Doc = {}
     if where.created_after is not None:
-        created["$gt"] = where.created_after
+        _created(query, "$gt", where.created_after)
     if where.created_before is not None:
-        created["$lt"] = where.created_before
-    if created:
-        query["created_at"] = created
-    if where.unengaged is True:
-        query["$or"] = [{"email_hard_bounced": True}, {"unsubscribed_from_all": True}]
-    elif where.unengaged is False:
-        query.update({"email_hard_bounced": False, "unsubscribed_from_all": False})
+        _created(query, "$lt", where.created_before)
     return query
+
+
+def _created(query: Doc, operator: str, at: datetime) -> None:
+    """`created_at <operator> at`, bounded by the ids made in that range: a contact's id carries
+    the second it was created at (ContactService.create), so the range is read from the
+    (account_id, ..., _id) index and `created_at` decides only within its edge seconds."""
+    query.setdefault("created_at", {})[operator] = at
+    bounds = query.setdefault("_id", {})
+    if operator == "$gt":
+        bounds["$gte"] = first_id_at(at)
+    else:  # created before `at`, or by `at`: the lower bound of the two holds for both
+        bound = first_id_after(at)
+        bounds["$lt"] = min(bounds.get("$lt", bound), bound)
 
 
 def selection_query(account_id: str, selection: Selection, created_until: datetime | None) -> Doc:
     query = filter_doc(account_id, selection.as_filter())
     ids = selection.ids
     if ids is not None:
-        query["_id"] = {"$in": [key for key in map(oid, ids) if key is not None]}
+        query.setdefault("_id", {})["$in"] = [key for key in map(oid, ids) if key is not None]
     if created_until is not None:
-        query.setdefault("created_at", {})["$lte"] = created_until
+        _created(query, "$lte", created_until)
     return query
 
 
@@ -143,7 +162,7 @@ class MongoContactStore:
         query = filter_doc(account_id, where)
         after_id = decode_id_cursor(CURSOR, after)
         if after_id is not None:
-            query["_id"] = {"$gt": after_id}
+            query.setdefault("_id", {})["$gt"] = after_id
         docs = await self.collection.find(query).sort("_id", ASCENDING).limit(first + 1).to_list()
         items = [contact_from(doc) for doc in docs[:first]]
         return Page(items, [encode_cursor(CURSOR, c.id) for c in items], len(docs) > first)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
@@ -41,20 +41,23 @@ class MongoHistoryStore:
         return _page([history_from(doc) for doc in docs], first)
 
     async def first_pages(
-        self, account_id: str, contact_ids: Sequence[str], first: int
+        self, account_id: str, newest: Mapping[str, int], first: int
     ) -> dict[str, Page[HistoryEntry]]:
-        keys = [key for key in map(oid, contact_ids) if key is not None]
-        pipeline: list[Doc] = [
-            {"$match": {"account_id": oid(account_id), "contact_id": {"$in": keys}}},
-            {"$sort": {"contact_id": 1, "seq": -1}},
-            {"$group": {"_id": "$contact_id", "entries": {"$push": "$$ROOT"}}},
-            {"$project": {"entries": {"$slice": ["$entries", first + 1]}}},
+        # one clause per contact, each a range of at most first + 1 keys of the index
+        clauses = [
+            {"contact_id": key, "seq": {"$gt": seq - first - 1, "$lte": seq}}
+            for contact_id, seq in newest.items()
+            if seq > 0 and (key := oid(contact_id)) is not None
         ]
-        found = {
-            str(row["_id"]): [history_from(doc) for doc in row["entries"]]
-            async for row in await self.collection.aggregate(pipeline)
+        found: dict[str, list[HistoryEntry]] = {}
+        if clauses:
+            query = {"account_id": oid(account_id), "$or": clauses}
+            async for doc in self.collection.find(query):
+                entry = history_from(doc)
+                found.setdefault(entry.contact_id, []).append(entry)
+        return {
+            cid: _page(sorted(found.get(cid, []), key=lambda e: -e.seq), first) for cid in newest
         }
-        return {cid: _page(found.get(cid, []), first) for cid in contact_ids}
 
 
 def _page(entries: list[HistoryEntry], first: int) -> Page[HistoryEntry]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
@@ -262,7 +262,8 @@ class FakeContactStore:
 class FakeIds:
     data: FakeData
 
-    def new_id(self) -> str:
+    def new_id(self, at: datetime | None = None) -> str:
+        """In the order they are made (the fake stores read no time from an id)."""
         return self.data.new_id()
 
 
@@ -445,9 +446,13 @@ class FakeHistoryStore:
         return page_of(items, [str(e.seq) for e in items], "history", first)
 
     async def first_pages(
-        self, account_id: str, contact_ids: Sequence[str], first: int
+        self, account_id: str, newest: Mapping[str, int], first: int
     ) -> dict[str, Page[HistoryEntry]]:
-        return {cid: await self.page(account_id, cid, first, None) for cid in contact_ids}
+        """As of each newest entry: the entries before the sequence after it."""
+        return {
+            cid: await self.page(account_id, cid, first, encode_cursor("history", str(seq + 1)))
+            for cid, seq in newest.items()
+        }
 
 
 @dataclass
