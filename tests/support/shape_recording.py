@@ -1,10 +1,11 @@
 """Recording the query shapes of a test session (a pytest plugin, loaded by tests/conftest.py).
 
-A session that runs integration or end-to-end tests starts from an empty record in `SHAPES_DIR`,
-registers a recorder in its own process (the service runs in-process in the integration tests),
-and puts `shape_site` first on the PYTHONPATH of every process it starts, whose sitecustomize
-registers one there (the e2e tests' API and worker processes). The index guard (tests/guard)
-reads the record; run in the same session, it runs last.
+A session that runs every integration and end-to-end test file (as `make pytest` does) starts
+from an empty record in `SHAPES_DIR`, registers a recorder in its own process (the service runs
+in-process in the integration tests), and puts `shape_site` first on the PYTHONPATH of every
+process it starts, whose sitecustomize registers one there (the e2e tests' API, worker and CLI
+processes). A session of some of them records nothing and leaves the last record alone. The
+index guard (tests/guard) reads the record; run in the same session, it runs last.
 """
 
 from __future__ import annotations
@@ -68,12 +69,9 @@ def start_recording(directory: Path, test_files: Iterable[str]) -> ShapeRecorder
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    recording = {
-        item.path.relative_to(_TESTS).as_posix()
-        for item in items
-        if _folder(item) in RECORDING_SUITES
-    }
-    if recording and _RECORDER not in config.stash:
+    collected = {item.path.relative_to(_TESTS).as_posix() for item in items if _folder(item)}
+    recording = recording_test_files()
+    if recording <= collected and _RECORDER not in config.stash:
         config.stash[_RECORDER] = start_recording(SHAPES_DIR, recording)
     # the guard reads what the other tests recorded: after them
     items.sort(key=lambda item: _folder(item) == _GUARD)
