@@ -71,6 +71,7 @@ from marketing_contacts.services.bulk import BulkRequest
 from marketing_contacts.settings import Settings
 from marketing_contacts.storage.codec import contact_doc
 from marketing_contacts.storage.database import ACCOUNTS, CONTACTS, STATUS_HISTORY, Mongo, connect
+from marketing_contacts.storage.ids import MongoIds
 
 Doc = dict[str, Any]
 DEFAULT_SIZES = (2_000, 10_000, 15_000, 50_000)
@@ -195,11 +196,12 @@ async def seed(runtime: Runtime, n: int, name: str) -> tuple[str, str]:
     now = datetime.now(UTC)
     source = StatusSource(StatusSourceType.CREATION_DEFAULT, None)
     contacts = runtime.mongo[CONTACTS]
+    ids = MongoIds()
     for start in range(0, n, SEED_BATCH):
         docs = [
             contact_doc(
                 Contact(
-                    id=str(ObjectId()),
+                    id=ids.new_id(at=now),  # as the service makes them: carrying `now`
                     account_id=account.id,
                     created_via=CreationSource.API,
                     created_at=now,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["pytester", "tests.support.fixtures"]
+pytest_plugins = ["pytester", "tests.support.fixtures", "tests.support.shape_recording"]
 
 _TESTS_ROOT = Path(__file__).parent
 _MARKER_BY_FOLDER = {

@@ -57,7 +57,7 @@ def new_contact(ports: Ports, account: Account, **fields: Any) -> Contact:
         "status_changed_at": at,
         **fields,
     }
-    return Contact(id=ports.ids.new_id(), account_id=account.id, **values)
+    return Contact(id=ports.ids.new_id(at=values["created_at"]), account_id=account.id, **values)
 
 
 async def store(ports: Ports, account: Account, *contacts: Contact) -> list[Contact]:
@@ -155,7 +155,8 @@ async def holdings(ports: Ports, account_id: str) -> tuple[object, ...]:
     """What the stores hold for an account, read through the ports: to show a refused write
     wrote nothing."""
     contacts = await contacts_of(ports, account_id)
-    histories = await ports.history.first_pages(account_id, [c.id for c in contacts], MAX_PAGE)
+    newest = {c.id: c.status_seq for c in contacts}
+    histories = await ports.history.first_pages(account_id, newest, MAX_PAGE)
     return (
         await ports.accounts.get(account_id),
         contacts,

@@ -56,3 +56,10 @@ async def test_ids_are_fresh_and_sort_in_the_order_they_were_made(ports: Ports) 
     made = [ports.ids.new_id() for _ in range(2000)]
     assert len(set(made)) == len(made)
     assert made == sorted(made)
+
+
+async def test_ids_made_at_later_times_sort_later_and_stay_fresh(ports: Ports) -> None:
+    start = ports.clock.now()
+    made = [ports.ids.new_id(at=start + timedelta(seconds=n // 3)) for n in range(30)]
+    assert len(set(made)) == len(made)
+    assert made == sorted(made)

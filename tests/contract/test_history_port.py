@@ -104,7 +104,9 @@ async def test_first_pages_read_each_contacts_first_page(ports: Ports) -> None:
         silent.id: 0,
         "not-an-id": 0,
     }
-    pages = await ports.history.first_pages(account.id, wanted, 2)
+    # each contact's newest sequence (S4: its entries are 1 to it)
+    newest = {long.id: 4, short.id: 1, silent.id: 0, "not-an-id": 0}
+    pages = await ports.history.first_pages(account.id, newest, 2)
     assert pages == {
         contact_id: await ports.history.page(account.id, contact_id, 2, None)
         for contact_id in wanted
@@ -117,4 +119,7 @@ async def test_first_pages_read_each_contacts_first_page(ports: Ports) -> None:
     ]
     rest = await ports.history.page(account.id, long.id, 2, pages[long.id].cursors[-1])
     assert [entry.seq for entry in rest.items] == [2, 1]
-    assert await ports.history.first_pages(account.id, [], 2) == {}
+    assert await ports.history.first_pages(account.id, {}, 2) == {}
+    # as of an older read of the contact: the entries up to its sequence then
+    (then,) = (await ports.history.first_pages(account.id, {long.id: 3}, 2)).values()
+    assert ([entry.seq for entry in then.items], then.has_next_page) == ([3, 2], True)

@@ -47,6 +47,7 @@ from marketing_contacts.storage.database import (
     UPDATE_DATES,
 )
 from marketing_contacts.storage.transactions import WRITE_CONFLICT
+from tests.support.clock import MovableClock
 from tests.support.graphql import Client, open_client
 from tests.support.servers import unique_database_name
 from tests.support.waiting import eventually, transaction_reaper, until_past
@@ -381,16 +382,12 @@ async def fail_point(
 async def test_b4_an_operation_persisted_but_never_enqueued_is_swept_and_completed(
     place: Place,
 ) -> None:
-    async with open_runtime(place.settings()) as runtime:
+    # the start persisted the operation 45 s ago (past the enqueue grace), after these
+    # contacts were created a minute ago, and crashed before enqueueing it
+    a_minute_ago = MovableClock(datetime.now(UTC) - timedelta(seconds=60))
+    async with open_runtime(place.settings(), clock=a_minute_ago) as runtime:
         client = await open_client(runtime.services)
         ids = await create_contacts(client, 12, "MARKETING")
-        # the start persisted the operation 45 s ago (past the enqueue grace), after these
-        # contacts were created, and crashed before enqueueing it
-        a_minute_ago = datetime.now(UTC) - timedelta(seconds=60)
-        await runtime.mongo[CONTACTS].update_many(
-            {"account_id": ObjectId(client.caller.account_id)},
-            {"$set": {"created_at": a_minute_ago}},
-        )
         ports = runtime.services.ports
         lost = BulkOperation(
             id=ports.ids.new_id(),

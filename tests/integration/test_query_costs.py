@@ -1,44 +1,152 @@
-"""Design principle 7: a page of contacts costs a bounded number of database commands."""
+"""Design principle 7: a request costs the same database commands whatever the size of the data
+it reads or writes (no N+1): each main read and write, on an account with 5 contacts, list
+members and history entries, and on one with 50."""
 
 from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import pytest_asyncio
 
 from marketing_contacts.runtime import open_runtime
 from marketing_contacts.settings import Settings
 from tests.support.commands import Commands
 from tests.support.graphql import Client, open_client
 
-PAGE = """query($first: Int) { contacts(first: $first) { totalCount edges { node { email
-  statusHistory { totalCount edges { node { fromStatus toStatus sourceType } } } } } } }"""
+SMALL, LARGE = 5, 50
+#: far above both accounts: no tier change or alert makes one request write more than another
+TIER_LIMIT = 10_000
+
+CREATE = """mutation($input: CreateContactInput!) {
+  createContact(input: $input) { contact { id } userErrors { code } } }"""
+SET_STATUS = """mutation($ids: [ID!]!, $status: MarketingStatus!) {
+  setMarketingStatus(input: {contactIds: $ids, status: $status}) {
+    contacts { id marketingStatus } userErrors { code } } }"""
+CREATE_LIST = """mutation($name: String!, $ids: [ID!]!) {
+  createList(name: $name, contactIds: $ids) { list { id } userErrors { code } } }"""
+HISTORY = (
+    "statusHistory(first: 200) { totalCount edges { node { fromStatus toStatus sourceType } } }"
+)
+USAGE = "usage { marketingContacts pendingNonMarketing nonMarketingContacts totalContacts }"
+
+#: each request, and the variables it takes from the account's data
+REQUESTS: dict[str, str] = {
+    "contacts page": f"""query {{ contacts(first: 200) {{ totalCount
+        edges {{ node {{ id email {HISTORY} }} }} pageInfo {{ hasNextPage }} }} }}""",
+    "contact with statusHistory": f"""query($subject: ID!) {{
+        contact(id: $subject) {{ {HISTORY} }} }}""",
+    "usage": f"{{ {USAGE} }}",
+    "account": f"""{{ account {{ name tierLimit nextUpdateDate {USAGE}
+        tierChanges {{ edges {{ node {{ toLimit }} }} }}
+        alerts {{ edges {{ node {{ kind }} }} }} }} }}""",
+    "createContact": """mutation { createContact(input: {marketingStatus: MARKETING}) {
+        contact { id } userErrors { code } } }""",
+    "updateContact": """mutation($subject: ID!) { updateContact(id: $subject,
+        input: {jobTitle: "Buyer", emailHardBounced: true}) {
+        contact { id jobTitle } userErrors { code } } }""",
+    "setMarketingStatus": """mutation($contacts: [ID!]!) { setMarketingStatus(input:
+        {contactIds: $contacts, status: NON_MARKETING}) {
+        contacts { id } userErrors { code } } }""",
+    "previewStatusChange": """query($list: ID!) { previewStatusChange(
+        selection: {listId: $list}, status: MARKETING) { matched changeNow becomePending } }""",
+    "startBulkStatusChange": """mutation($list: ID!) { startBulkStatusChange(input:
+        {selection: {listId: $list}, status: NON_MARKETING}) {
+        bulkOperation { id status } userErrors { code } } }""",
+    "lists page": """{ lists(first: 200) { edges { node { id name size } }
+        pageInfo { hasNextPage } } }""",
+}
 
 
-async def commands_for(client: Client, commands: Commands, first: int) -> list[str]:
-    commands.names.clear()
-    data = await client.execute(PAGE, first=first)
-    assert len(data["contacts"]["edges"]) == first
-    histories = [e["node"]["statusHistory"] for e in data["contacts"]["edges"]]
-    assert all(len(h["edges"]) == h["totalCount"] == 2 for h in histories)
-    return sorted(commands.names)
+@dataclass
+class Account:
+    """An account holding `size` of everything a request reads."""
+
+    client: Client
+    size: int
+    variables: dict[str, Any]
 
 
-async def test_a_page_of_contacts_with_their_history_costs_the_same_whatever_its_size(
-    settings_for_tests: Settings,
-) -> None:
-    commands = Commands()
+async def _create(client: Client, **fields: Any) -> str:
+    data = await client.execute(CREATE, input={"marketingStatus": "MARKETING", **fields})
+    assert data["createContact"]["userErrors"] == []
+    contact_id: str = data["createContact"]["contact"]["id"]
+    return contact_id
+
+
+async def populate(client: Client, size: int) -> Account:
+    """`size` contacts, each in `size` lists of `size` members... and one contact with `size`
+    history entries."""
+    contacts = [await _create(client, email=f"c{n}@example.com") for n in range(size)]
+    subject = await _create(client, email="subject@example.com")
+    for n in range(size - 1):  # its creation is the first entry
+        status = "NON_MARKETING" if n % 2 == 0 else "MARKETING"
+        changed = await client.execute(SET_STATUS, ids=[subject], status=status)
+        assert changed["setMarketingStatus"]["userErrors"] == []
+    lists = []
+    for n in range(size):
+        made = await client.execute(CREATE_LIST, name=f"list {n}", ids=contacts)
+        lists.append(made["createList"]["list"]["id"])
+    return Account(client, size, {"subject": subject, "contacts": contacts, "list": lists[0]})
+
+
+@pytest.fixture(scope="module")
+def commands() -> Commands:
+    return Commands()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def accounts(
+    settings_for_tests: Settings, commands: Commands
+) -> AsyncIterator[tuple[Account, Account]]:
     async with open_runtime(settings_for_tests, event_listeners=[commands]) as runtime:
-        client = await open_client(runtime.services)
-        for n in range(12):
-            created = await client.execute(
-                "mutation($e: String) { createContact(input: {email: $e, marketingStatus: "
-                "MARKETING}) { contact { id } } }",
-                e=f"h{n}@example.com",
-            )
-            await client.execute(
-                "mutation($ids: [ID!]!) { setMarketingStatus(input: {contactIds: $ids, "
-                "status: NON_MARKETING}) { userErrors { code } } }",
-                ids=[created["createContact"]["contact"]["id"]],
-            )
-        small = await commands_for(client, commands, 3)
-        large = await commands_for(client, commands, 12)
-    # find: the page, and the account (whose counter is the unfiltered totalCount); aggregate:
-    # every first history page at once, and every history's totalCount at once
-    assert small == large == ["aggregate", "aggregate", "find", "find"]
+        small = await populate(await open_client(runtime.services, tier_limit=TIER_LIMIT), SMALL)
+        large = await populate(await open_client(runtime.services, tier_limit=TIER_LIMIT), LARGE)
+        yield small, large
+
+
+async def commands_of(commands: Commands, account: Account, request: str) -> list[str]:
+    """The database commands one request sends, in order."""
+    query = REQUESTS[request]
+    variables = {name: value for name, value in account.variables.items() if f"${name}" in query}
+    commands.names.clear()
+    data = await account.client.execute(query, **variables)
+    sent = list(commands.names)
+    refused = [payload for payload in data.values() if payload.get("userErrors")]
+    assert not refused, f"{request} was refused: {refused}"
+    return sent
+
+
+async def test_the_accounts_hold_what_their_size_says(accounts: tuple[Account, Account]) -> None:
+    for account in accounts:
+        data = await account.client.execute(
+            "query($subject: ID!) { contacts(first: 200) { totalCount } "
+            f"contact(id: $subject) {{ {HISTORY} }} "
+            "lists(first: 200) { edges { node { size } } } }",
+            subject=account.variables["subject"],
+        )
+        assert data["contacts"]["totalCount"] == account.size + 1
+        assert len(data["contact"]["statusHistory"]["edges"]) == account.size
+        sizes = [edge["node"]["size"] for edge in data["lists"]["edges"]]
+        assert sizes == [account.size] * account.size
+
+
+@pytest.mark.parametrize("request_name", list(REQUESTS))
+async def test_a_request_sends_as_many_commands_whatever_the_size_of_its_data(
+    accounts: tuple[Account, Account], commands: Commands, request_name: str
+) -> None:
+    small, large = accounts
+    on_small = await commands_of(commands, small, request_name)
+    on_large = await commands_of(commands, large, request_name)
+    assert on_small, f"{request_name} sent no database command: it measured nothing"
+    assert on_small == on_large, (
+        f"{request_name}: {len(on_small)} commands with {SMALL} of everything "
+        f"({tally(on_small)}), {len(on_large)} with {LARGE} ({tally(on_large)})"
+    )
+
+
+def tally(names: list[str]) -> str:
+    return ", ".join(f"{name} x{count}" for name, count in Counter(names).most_common())

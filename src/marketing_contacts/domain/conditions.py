@@ -27,6 +27,8 @@ class ContactField(StrEnum):
     CREATED_AT = "created_at"
     EMAIL_HARD_BOUNCED = "email_hard_bounced"
     UNSUBSCRIBED_FROM_ALL = "unsubscribed_from_all"
+    #: S6, as Contact.unengaged decides it
+    UNENGAGED = "unengaged"
     LIST_IDS = "list_ids"
 
     def of(self, contact: Contact) -> object:

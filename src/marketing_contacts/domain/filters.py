@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from marketing_contacts.domain.conditions import (
-    AnyOf,
     Condition,
     ContactField,
     Contains,
@@ -74,18 +73,8 @@ class ContactFilter:
             found.append(Earlier(ContactField.CREATED_AT, self.created_before))
         if self.list_id is not None:
             found.append(Contains(ContactField.LIST_IDS, self.list_id))
-        if self.unengaged is True:  # S6
-            found.append(
-                AnyOf(
-                    (
-                        Equals(ContactField.EMAIL_HARD_BOUNCED, True),
-                        Equals(ContactField.UNSUBSCRIBED_FROM_ALL, True),
-                    )
-                )
-            )
-        elif self.unengaged is False:
-            found.append(Equals(ContactField.EMAIL_HARD_BOUNCED, False))
-            found.append(Equals(ContactField.UNSUBSCRIBED_FROM_ALL, False))
+        if self.unengaged is not None:  # S6
+            found.append(Equals(ContactField.UNENGAGED, self.unengaged))
         return tuple(found)
 
     def _states(self) -> set[MarketingState] | None:

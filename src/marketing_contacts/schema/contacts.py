@@ -99,6 +99,8 @@ class Contact:
     unsubscribed_from_all: bool = strawberry.field(
         description="True when the contact unsubscribed from all email; the status stays as it is."
     )
+    #: the sequence of its newest history entry, as read: where its first history page starts
+    status_seq: strawberry.Private[int]
 
     @strawberry.field(
         description="Every change of the contact's marketing status, newest first (a page of "
@@ -109,7 +111,7 @@ class Contact:
     ) -> Connection[StatusChange]:
         ctx, contact_id, size = info.context, str(self.id), first_or(first, 20)
         if after is None:
-            page = await ctx.first_history_pages.load((contact_id, size))
+            page = await ctx.first_history_pages.load((contact_id, self.status_seq, size))
         else:
             page = await ctx.services.contacts.history(ctx.caller, contact_id, size, after)
         return connection(page, StatusChange.of, partial(ctx.history_counts.load, contact_id))
@@ -135,6 +137,7 @@ class Contact:
             status_changed_at=contact.status_changed_at,
             email_hard_bounced=contact.email_hard_bounced,
             unsubscribed_from_all=contact.unsubscribed_from_all,
+            status_seq=contact.status_seq,
         )
 
 

@@ -16,7 +16,8 @@ from marketing_contacts.services.paging import Page
 from marketing_contacts.services.registry import Services
 from marketing_contacts.services.subscriptions import EventFeed
 
-HistoryLoader = DataLoader[tuple[str, int], Page[HistoryEntry]]
+#: (contact id, its status_seq as read, first) -> the first page of its history
+HistoryLoader = DataLoader[tuple[str, int, int], Page[HistoryEntry]]
 #: how many history entries a contact has, by contact id
 HistoryCounts = DataLoader[str, int]
 
@@ -58,21 +59,21 @@ class RequestContext:
         return [counts[contact_id] for contact_id in contact_ids]
 
     async def _load_first_history_pages(
-        self, keys: list[tuple[str, int]]
+        self, keys: list[tuple[str, int, int]]
     ) -> list[Page[HistoryEntry] | BaseException]:
-        by_first: dict[int, list[str]] = {}
-        for contact_id, first in keys:
-            by_first.setdefault(first, []).append(contact_id)
-        pages: dict[tuple[str, int], Page[HistoryEntry] | BaseException] = {}
-        for first, contact_ids in by_first.items():
+        by_first: dict[int, dict[str, int]] = {}
+        for contact_id, newest, first in keys:
+            by_first.setdefault(first, {})[contact_id] = newest
+        pages: dict[tuple[str, int, int], Page[HistoryEntry] | BaseException] = {}
+        for first, contacts in by_first.items():
             try:
                 found = await self.services.contacts.first_history_pages(
-                    self.caller, contact_ids, first
+                    self.caller, contacts, first
                 )
             except DomainError as error:
-                pages.update({(cid, first): error for cid in contact_ids})
+                pages.update({(cid, seq, first): error for cid, seq in contacts.items()})
             else:
-                pages.update({(cid, first): found[cid] for cid in contact_ids})
+                pages.update({(cid, seq, first): found[cid] for cid, seq in contacts.items()})
         return [pages[key] for key in keys]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -106,7 +106,6 @@ class ContactService:
     async def create(self, caller: Caller, draft: ContactDraft) -> Contact:
         email = normalize_email(draft.email, "email")
         check_text_fields(vars(draft))
-        contact_id = self.ports.ids.new_id()
 
         async def attempt() -> Contact:
             account = await self.ports.account(caller.account_id)
@@ -123,7 +122,9 @@ class ContactService:
             source = source_for(caller, source_type, None)
             now = self.ports.clock.now()
             blank = Contact(
-                id=contact_id,
+                # the id carries its creation time: created after or before a time is a range
+                # of ids (an attempt that is tried again commits nothing: a new id is safe)
+                id=self.ports.ids.new_id(at=now),
                 account_id=account.id,
                 created_via=draft.created_via,
                 created_at=now,
@@ -234,11 +235,12 @@ class ContactService:
         )
 
     async def first_history_pages(
-        self, caller: Caller, contact_ids: Sequence[str], first: int
+        self, caller: Caller, newest: Mapping[str, int], first: int
     ) -> dict[str, Page[HistoryEntry]]:
-        """The first history page of many contacts at once (one read for a page of contacts)."""
+        """The first history page of many contacts at once (one read for a page of contacts),
+        each as of its newest entry (contact id -> its status_seq, as read with it)."""
         check_first(first)
-        return await self.ports.history.first_pages(caller.account_id, contact_ids, first)
+        return await self.ports.history.first_pages(caller.account_id, newest, first)
 
     async def history_counts(self, caller: Caller, contact_ids: Sequence[str]) -> dict[str, int]:
         """How many entries each contact's history holds (one read for a page of contacts)."""

@@ -152,6 +152,9 @@ def contact_details(contact: Contact) -> Doc:
         "updated_at": contact.updated_at,
         "email_hard_bounced": contact.email_hard_bounced,
         "unsubscribed_from_all": contact.unsubscribed_from_all,
+        # S6, as the domain decides it, stored for the filter and its index; written with
+        # the two fields it follows from
+        "unengaged": contact.unengaged,
         "list_ids": sorted(contact.list_ids),
     }
 

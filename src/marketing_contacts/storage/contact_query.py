@@ -18,13 +18,14 @@ from marketing_contacts.domain.conditions import (
     Condition,
     ContactField,
     Contains,
+    Earlier,
     Equals,
     Later,
     OneOf,
 )
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.storage.database import Doc
-from marketing_contacts.storage.ids import oid
+from marketing_contacts.storage.ids import first_id_after, first_id_at, oid
 
 #: where each compared field is stored (the others under their own name)
 _STORED_AS = {ContactField.ID: "_id"}
@@ -53,9 +54,24 @@ def conditions_doc(account_id: str, conditions: Sequence[Condition]) -> Doc:
             both.append({name: operator})
         else:
             held.update(operator)
+    for condition in conditions:
+        if isinstance(condition, Later | Earlier) and condition.field is ContactField.CREATED_AT:
+            _bound_ids(query.setdefault("_id", {}), condition)
     if both:
         query["$and"] = both
     return {name: _plain(value) for name, value in query.items()}
+
+
+def _bound_ids(bounds: Doc, created: Later | Earlier) -> None:
+    """A contact's id carries the second it was created at (ContactService.create makes it from
+    the clock), so a range of creation instants is a range of ids: it is read from an
+    (account_id, ..., _id) index, and `created_at` decides only within its edge seconds."""
+    if isinstance(created, Later):
+        bound = first_id_at(created.than)
+        bounds["$gte"] = max(bounds.get("$gte", bound), bound)
+    else:  # before or by `than`: no id made after its second
+        bound = first_id_after(created.than)
+        bounds["$lt"] = min(bounds.get("$lt", bound), bound)
 
 
 def _comparison_doc(condition: Comparison) -> Doc:

@@ -37,14 +37,22 @@ INDEXES = {
         _by_account(
             "email_key", unique=True, partialFilterExpression={"email_key": {"$type": "string"}}
         ),
-        # pages of a filter, in id order
+        # the unfiltered list and its pages, in id order; created after or before a time is a
+        # range of ids (a contact's id carries its creation time: filter_doc)
+        _by_account("_id"),
+        # pages of a filter, in id order (a combination of filters reads one filter's contacts)
         _by_account("state", "_id"),
         _by_account("email_domain", "_id"),
         _by_account("lifecycle_stage", "_id"),
         _by_account("owner_id", "_id"),
         _by_account("created_via", "_id"),
-        _by_account("created_at"),
         _by_account("list_ids", "_id"),
+        _by_account("email_hard_bounced", "_id"),
+        _by_account("unsubscribed_from_all", "_id"),
+        # S6: the unengaged filter's pages; the unengaged ones by state (a bulk change of the
+        # unengaged selects marketing ones)
+        _by_account("unengaged", "_id"),
+        _by_account("unengaged", "state", "_id"),
         # U4: the pending contacts an update date takes to N
         _by_account("state", "pending_since"),
     ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
@@ -37,20 +37,23 @@ class MongoHistoryStore:
         return await keyset_page(self.collection, query, PAGES, first, after, history_from)
 
     async def first_pages(
-        self, account_id: str, contact_ids: Sequence[str], first: int
+        self, account_id: str, newest: Mapping[str, int], first: int
     ) -> dict[str, Page[HistoryEntry]]:
-        keys = [key for key in map(oid, contact_ids) if key is not None]
-        pipeline: list[Doc] = [
-            {"$match": {"account_id": oid(account_id), "contact_id": {"$in": keys}}},
-            {"$sort": {"contact_id": 1, "seq": -1}},
-            {"$group": {"_id": "$contact_id", "entries": {"$push": "$$ROOT"}}},
-            {"$project": {"entries": {"$slice": ["$entries", first + 1]}}},
+        # one clause per contact, each a range of at most first + 1 keys of the index
+        clauses = [
+            {"contact_id": key, "seq": {"$gt": seq - first - 1, "$lte": seq}}
+            for contact_id, seq in newest.items()
+            if seq > 0 and (key := oid(contact_id)) is not None
         ]
-        found = {
-            str(row["_id"]): row["entries"]
-            async for row in await self.collection.aggregate(pipeline)
+        found: dict[str, list[Doc]] = {}
+        if clauses:
+            query = {"account_id": oid(account_id), "$or": clauses}
+            async for doc in self.collection.find(query):
+                found.setdefault(str(doc["contact_id"]), []).append(doc)
+        return {
+            cid: page_of(sorted(found.get(cid, []), key=_newest_first), first, PAGES, history_from)
+            for cid in newest
         }
-        return {cid: page_of(found.get(cid, []), first, PAGES, history_from) for cid in contact_ids}
 
     async def counts(self, account_id: str, contact_ids: Sequence[str]) -> dict[str, int]:
         keys = [key for key in map(oid, contact_ids) if key is not None]
@@ -63,3 +66,7 @@ class MongoHistoryStore:
             async for row in await self.collection.aggregate(pipeline)
         }
         return {cid: found.get(cid, 0) for cid in contact_ids}
+
+
+def _newest_first(doc: Doc) -> int:
+    return -int(doc["seq"])

@@ -63,8 +63,15 @@ class Keyset:
         return self._narrowed(query, "$gte" if self.descending else "$lte", bound)
 
     def _narrowed(self, query: Doc, operator: str, bound: Any) -> Doc:
-        condition = {self.key: {operator: bound}}
-        return {"$and": [query, condition]} if self.key in query else {**query, **condition}
+        """The bound joins the key's other operators (an id range of a created filter), so the
+        query keeps one range on the key that an index reads; `$and` only when the key already
+        has that operator or a plain value."""
+        held = query.get(self.key)
+        if held is None:
+            return {**query, self.key: {operator: bound}}
+        if isinstance(held, dict) and operator not in held and all(k[:1] == "$" for k in held):
+            return {**query, self.key: {**held, operator: bound}}
+        return {"$and": [query, {self.key: {operator: bound}}]}
 
     @property
     def direction(self) -> int:

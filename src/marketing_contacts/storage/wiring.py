@@ -38,7 +38,6 @@ def all_indexes() -> dict[str, Sequence[IndexModel]]:
         lists,
         tier_records,
         tokens,
-        writer,
     ):
         for collection, models in module.INDEXES.items():
             indexes.setdefault(collection, []).extend(models)

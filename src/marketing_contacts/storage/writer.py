@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import TypeVar
 
-from pymongo import ASCENDING, DeleteOne, IndexModel, UpdateOne
+from pymongo import DeleteOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
@@ -54,8 +54,6 @@ from marketing_contacts.storage.ids import oid
 from marketing_contacts.storage.transactions import transact
 
 T = TypeVar("T")
-
-INDEXES = {UPDATE_DATES: [IndexModel([("account_id", ASCENDING), ("update_date", ASCENDING)])]}
 
 DUPLICATE_KEY = 11000
 
@@ -219,7 +217,7 @@ class MongoChangeWriter:
     async def record_update_date(
         self, before: Account, after: Account, applied: date, contacts_changed: int, at: datetime
     ) -> bool:
-        log = {
+        log = {  # read by its _id only: the collection needs no index of its own
             "_id": f"{before.id}:{applied.isoformat()}",
             "account_id": oid(before.id),
             "update_date": applied.isoformat(),

@@ -16,7 +16,7 @@ checked, as a concurrent commit would land.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
@@ -35,7 +35,7 @@ from marketing_contacts.domain.usage import UsageCounts
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft
-from marketing_contacts.services.paging import Page, Stored
+from marketing_contacts.services.paging import Page, Stored, encode_cursor
 from marketing_contacts.services.ports.accounts import DueUpdateDate
 from marketing_contacts.services.ports.alerts import UndeliveredAlert
 from marketing_contacts.services.ports.bulk import IdempotencyKey
@@ -235,7 +235,8 @@ class FakeContactStore:
 class FakeIds:
     data: FakeData
 
-    def new_id(self) -> str:
+    def new_id(self, at: datetime | None = None) -> str:
+        """In the order they are made (the fake stores read no time from an id)."""
         return self.data.new_id()
 
 
@@ -404,9 +405,13 @@ class FakeHistoryStore:
         return keyset_page(items, _seq, sequence, "history", first, after, descending=True)
 
     async def first_pages(
-        self, account_id: str, contact_ids: Sequence[str], first: int
+        self, account_id: str, newest: Mapping[str, int], first: int
     ) -> dict[str, Page[HistoryEntry]]:
-        return {cid: await self.page(account_id, cid, first, None) for cid in contact_ids}
+        """As of each newest entry: the entries before the sequence after it."""
+        return {
+            cid: await self.page(account_id, cid, first, encode_cursor("history", str(seq + 1)))
+            for cid, seq in newest.items()
+        }
 
     async def counts(self, account_id: str, contact_ids: Sequence[str]) -> dict[str, int]:
         await let_others_run()

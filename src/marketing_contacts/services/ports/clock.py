@@ -14,6 +14,8 @@ class Clock(Protocol):
 
 
 class IdGenerator(Protocol):
-    def new_id(self) -> str:
-        """A fresh id, unique across the database; ids sort in the order they were made."""
+    def new_id(self, at: datetime | None = None) -> str:
+        """A fresh id, unique across the database; ids sort in the order they were made, or,
+        made `at` a time of the clock, in the order of those times (to the second), which
+        they carry: a range of such times is a range of ids."""
         ...
