@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -51,7 +50,7 @@ import httpx
 
 from harness.accounts import AccountPlan, BenchAccount, open_accounts, statuses
 from harness.figures import latency_cells, print_table
-from harness.stack import Stack, running_stack
+from harness.stack import Stack, run_main, running_stack
 from harness.subscribers import (
     AlertSubscriber,
     CommitMarks,
@@ -271,4 +270,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_main(main)

@@ -4,6 +4,7 @@ on an exception, on Ctrl-C and on SIGTERM."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import resource
@@ -11,12 +12,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import redis
@@ -87,6 +88,21 @@ class Stack:
             name, argv, env=self.env if env is None else env, log_path=self.log_of(name)
         )
         self.children.append(child)
+        return child
+
+    async def run_to_end(
+        self, name: str, argv: Sequence[str], env: Mapping[str, str]
+    ) -> ManagedProcess:
+        """Run a child process to its end (stopped if this is cancelled: a timeout, Ctrl-C);
+        the ended process."""
+        child = self.start(name, argv, env)
+        try:
+            # a child's exit sets no event here: polling, while the loop goes on serving
+            while child.is_running():  # noqa: ASYNC110
+                await asyncio.sleep(0.2)
+        finally:
+            child.stop()
+            self.children.remove(child)
         return child
 
     def log_of(self, name: str) -> Path:
@@ -162,6 +178,17 @@ class Stopped(KeyboardInterrupt):
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Stopped()
+
+
+def run_main(main: Callable[[], int]) -> NoReturn:
+    """Exit with `main()`'s code; on Ctrl-C or SIGTERM (the stack stopped already), with 130
+    and one line instead of a traceback."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        print("stopped: every process the benchmark started has stopped", file=sys.stderr)
+        code = 130
+    sys.exit(code)
 
 
 @contextmanager
