@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from marketing_contacts.domain.statuses import MarketingStatus
@@ -70,7 +69,3 @@ def statuses(marketing: int, non_marketing: int) -> tuple[MarketingStatus, ...]:
     return (MarketingStatus.MARKETING,) * marketing + (
         MarketingStatus.NON_MARKETING,
     ) * non_marketing
-
-
-def tokens_of(accounts: Sequence[BenchAccount]) -> list[str]:
-    return [account.token for account in accounts]

@@ -172,7 +172,6 @@ class CommitMarks:
         self.redis = Redis.from_url(redis_url)
         self.pubsub = self.redis.pubsub()
         self.committed: dict[str, float] = {}
-        self.undated = 0
         self.marked = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
 
@@ -185,12 +184,9 @@ class CommitMarks:
             if message["type"] != "message":
                 continue
             event = decode(message["data"])
-            if isinstance(event, AlertRaised):
-                if event.committed_at is None:
-                    self.undated += 1
-                else:
-                    self.committed[event.alert.id] = event.committed_at.timestamp()
-                    self.marked.set()
+            if isinstance(event, AlertRaised) and event.committed_at is not None:
+                self.committed[event.alert.id] = event.committed_at.timestamp()
+                self.marked.set()
 
     async def until_marked(self, alert_ids: set[str], within: float) -> None:
         """Until every one of `alert_ids` has its commit instant; TimeoutError past `within`."""
