@@ -5,7 +5,7 @@ it; counts are read and repaired at a revision; an update date is recorded once.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -81,6 +81,19 @@ async def test_a_batch_writes_everything_it_holds(ports: Ports) -> None:
     assert alerts.items == list(committed.alerts)[::-1]  # newest first
     awaiting = await ports.alert_outbox.awaiting(now(ports) + LATER, 10)
     assert awaiting == [UndeliveredAlert(account.id, stored) for stored in committed.alerts]
+
+
+async def test_a_commit_tells_when_the_database_acknowledged_it(ports: Ports) -> None:
+    account = await stored_account(ports)
+    after = replace(account, counts=UsageCounts(1, 0, 1), revision=1)
+    created = new_contact(ports, account, state=M)
+    before_commit = datetime.now(UTC)
+
+    committed = await ports.writer.commit(
+        ChangeBatch(account_before=account, account_after=after, created=(created,))
+    )
+
+    assert before_commit <= committed.at <= datetime.now(UTC)
 
 
 async def test_a_status_update_decided_on_an_old_status_fails_the_whole_batch(

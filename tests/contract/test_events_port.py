@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
 import pytest_asyncio
@@ -31,6 +31,8 @@ from tests.contract.records import alert, now
 from tests.unit.services.fakes import FakePublisher
 
 END = BulkProgressed("end of the test")
+#: a commit instant to the microsecond, as a writer publishes it with its alerts
+COMMITTED_AT = datetime(2025, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
 #: how long a listener waits for what was published before the test fails
 HEARING_SECONDS = 10.0
 
@@ -137,6 +139,7 @@ def every_kind(ports: Ports) -> list[Event]:
     return [
         UsageChanged(Usage(UsageCounts(marketing=9, pending=2, total=12), 10, date(2025, 3, 1))),
         AlertRaised(Stored(ports.ids.new_id(), raised)),
+        AlertRaised(Stored(ports.ids.new_id(), raised), committed_at=COMMITTED_AT),
         BulkProgressed(ports.ids.new_id()),
     ]
 

@@ -54,6 +54,8 @@ def encode(event: Event) -> str:
             "at": alert.at.isoformat(),
             "period_start": alert.period_start.isoformat(),
         }
+        if event.committed_at is not None:
+            body["committed_at"] = event.committed_at.isoformat()
     return json.dumps(body)
 
 
@@ -74,4 +76,8 @@ def decode(message: str | bytes) -> Event:
         at=datetime.fromisoformat(body["at"]),
         period_start=date.fromisoformat(body["period_start"]),
     )
-    return AlertRaised(Stored(body["id"], alert))
+    committed_at = body.get("committed_at")
+    return AlertRaised(
+        Stored(body["id"], alert),
+        committed_at=None if committed_at is None else datetime.fromisoformat(committed_at),
+    )

@@ -108,7 +108,9 @@ class Ledger:
     async def announce(self, batch: ChangeBatch, committed: Committed, *also: Event) -> None:
         """Publish after the commit; a publishing failure never undoes or fails the change:
         the alerts stay stored as awaiting delivery, and a worker delivers them (A3)."""
-        events: list[Event] = [AlertRaised(alert) for alert in committed.alerts]
+        events: list[Event] = [
+            AlertRaised(alert, committed_at=committed.at) for alert in committed.alerts
+        ]
         if batch.account_after.counts != batch.account_before.counts:
             events.append(UsageChanged(batch.account_after.usage))
         events += also

@@ -14,7 +14,7 @@ account only if it died in the last moment before its commit.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TypeVar
 
 from pymongo import DeleteOne, UpdateOne
@@ -113,6 +113,7 @@ class MongoChangeWriter:
                 await self._write_account(batch.account_before, batch.account_after, session)
 
         await self._transact(write)
+        committed_at = datetime.now(UTC)
         return Committed(
             tier_change=(
                 None
@@ -123,6 +124,7 @@ class MongoChangeWriter:
                 Stored(str(doc["_id"]), alert)
                 for doc, alert in zip(alert_docs, batch.alerts, strict=True)
             ),
+            at=committed_at,
         )
 
     async def _write_account(

@@ -361,7 +361,7 @@ class FakeChangeWriter:
         alerts = tuple(Stored(data.new_id(), alert) for alert in batch.alerts)
         data.alerts.extend((account_id, alert) for alert in alerts)
         data.awaiting_delivery.update(alert.id for alert in alerts)
-        return Committed(tier_change=tier_change, alerts=alerts)
+        return Committed(tier_change=tier_change, alerts=alerts, at=datetime.now(UTC))
 
     async def read_counts(self, account_id: str) -> tuple[Account, UsageCounts] | None:
         await let_others_run()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from marketing_contacts.domain.alerts import TierAlertKind
@@ -9,6 +11,7 @@ from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.alerts import DELIVERY_BATCH, DELIVERY_GRACE
 from marketing_contacts.services.callers import Caller
+from marketing_contacts.services.ports.events import AlertRaised
 from marketing_contacts.services.registry import Services
 from tests.unit.services.fakes import FakeWorld, fake_services, make_contacts, open_account
 
@@ -37,6 +40,42 @@ async def test_a3_alerts_published_by_their_writer_are_not_delivered_again() -> 
     published = len(world.events.published)
     assert await services.alert_delivery.deliver_awaiting() == 0
     assert len(world.events.published) == published
+
+
+def alerts_published_to(world: FakeWorld, account_id: str) -> list[AlertRaised]:
+    return [
+        event
+        for published in world.published_to(account_id)
+        for event in published.events
+        if isinstance(event, AlertRaised)
+    ]
+
+
+async def test_a3_alerts_published_by_their_writer_tell_when_their_change_committed() -> None:
+    services, world, caller = await four_contact_tier()
+    before = datetime.now(UTC)
+    contacts = await make_contacts(services, caller, 4)
+    await services.statuses.set_marketing_status(caller, [c.id for c in contacts[:3]], MARKETING)
+    between = datetime.now(UTC)
+    await services.statuses.set_marketing_status(caller, [contacts[3].id], MARKETING)
+    after = datetime.now(UTC)
+
+    first, *second = alerts_published_to(world, caller.account_id)
+    assert first.committed_at is not None and before <= first.committed_at <= between
+    assert len(second) == 2  # one commit raised both: one instant
+    assert {alert.committed_at for alert in second} == {second[0].committed_at}
+    assert second[0].committed_at is not None and between <= second[0].committed_at <= after
+
+
+async def test_a3_alerts_delivered_later_by_a_worker_carry_no_commit_instant() -> None:
+    services, world, caller = await four_contact_tier()
+    world.events.failure = ConnectionError("broker down")
+    await raise_three_alerts(services, caller)
+    world.events.failure = None
+    world.clock.advance(seconds=DELIVERY_GRACE.total_seconds())
+    assert await services.alert_delivery.deliver_awaiting() == 3
+    delivered = alerts_published_to(world, caller.account_id)
+    assert [alert.committed_at for alert in delivered] == [None] * 3
 
 
 async def test_a3_alerts_a_broker_outage_left_unpublished_are_delivered_after_the_grace() -> None:

@@ -67,6 +67,9 @@ class Committed:
 
     tier_change: Stored[TierChange] | None
     alerts: tuple[Stored[TierAlert], ...]
+    #: when the database acknowledged the commit, to the microsecond: never stored, it marks
+    #: the published alerts so that their delivery can be timed from the commit
+    at: datetime
 
 
 class ChangeWriter(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from marketing_contacts.domain.alerts import TierAlert
@@ -19,6 +20,9 @@ class UsageChanged:
 @dataclass(frozen=True)
 class AlertRaised:
     alert: Stored[TierAlert]
+    #: when the change that raised it committed, as its writer publishes it; None when a
+    #: worker delivers it later from storage (the commit instant is not stored)
+    committed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
