@@ -9,10 +9,6 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 
-def new_id() -> str:
-    return str(ObjectId())
-
-
 class MongoIds:
     """ObjectIds: unique across processes, and they sort in the order they were made (to the
     second, then by a counter per process). An ObjectId's first four bytes are its second; made
