@@ -158,6 +158,19 @@ async def test_an_operation_ends_once(ports: Ports) -> None:
     assert await ports.operations.cancel(operation.account_id, operation.id, at) is None
 
 
+async def test_a_run_ends_an_operation_only_while_it_holds_the_lease(ports: Ports) -> None:
+    operation = await queued_operation(ports, await stored_account(ports))
+    at = now(ports)
+    assert await ports.operations.claim(operation.id, "run-1", at, at + MINUTE) is not None
+    taken = await ports.operations.claim(operation.id, "run-2", at + 2 * MINUTE, at + 3 * MINUTE)
+    assert taken is not None
+    progress = BulkProgress(matched=2, processed=2, changed_now=2)
+    late = await ports.operations.finish(taken, COMPLETED, progress, at, owner="run-1")
+    assert late is None and await ports.operations.load(operation.id) == taken
+    ended = await ports.operations.finish(taken, COMPLETED, progress, at, owner="run-2")
+    assert ended is not None and ended.status is COMPLETED
+
+
 async def test_a_queued_operation_may_fail_with_a_reason(ports: Ports) -> None:
     operation = await queued_operation(ports, await stored_account(ports))
     at = now(ports)

@@ -25,13 +25,29 @@ MINUTE = timedelta(minutes=1)
 
 
 async def pages_of(ports: Ports, operation: BulkOperation) -> list[list[str]]:
-    """The ids of every page, read from the first to the last."""
+    """The ids of every page, read from the first to the last, two at a time."""
     found = []
-    while (page := await ports.bulk_pages.page_to_apply(operation)) is not None:
-        assert page.number == operation.next_page
-        found.append([contact.id for contact in page.contacts])
-        operation = replace(operation, next_page=operation.next_page + 1)
+    while pages := await ports.bulk_pages.pages_to_apply(operation, 2):
+        assert [page.number for page in pages] == list(
+            range(operation.next_page, operation.next_page + len(pages))
+        )
+        found += [[contact.id for contact in page.contacts] for page in pages]
+        operation = replace(operation, next_page=operation.next_page + len(pages))
     return found
+
+
+async def test_the_next_pages_come_as_many_as_asked_and_fewer_past_the_last(
+    ports: Ports,
+) -> None:
+    account = await stored_account(ports)
+    contacts = sorted(c.id for c in await stored_contacts(ports, account, 5))
+    resolved = await ports.bulk_pages.resolve(await queued_operation(ports, account), 1)
+    at_second = replace(resolved, next_page=1)
+    numbers = [p.number for p in await ports.bulk_pages.pages_to_apply(at_second, 3)]
+    assert numbers == [1, 2, 3]
+    last_two = await ports.bulk_pages.pages_to_apply(replace(resolved, next_page=3), 10)
+    assert [[c.id for c in p.contacts] for p in last_two] == [[contacts[3]], [contacts[4]]]
+    assert await ports.bulk_pages.pages_to_apply(replace(resolved, next_page=5), 10) == []
 
 
 async def test_a_selection_resolves_into_pages_in_id_order(ports: Ports) -> None:
@@ -45,6 +61,7 @@ async def test_a_selection_resolves_into_pages_in_id_order(ports: Ports) -> None
     resolved = await ports.bulk_pages.resolve(operation, 2)
 
     assert resolved.resolved and resolved.next_page == 0 and resolved.progress.matched == 5
+    assert resolved.page_count == 3
     assert await ports.operations.load(operation.id) == resolved
     ids = sorted(contact.id for contact in marketing)
     assert await pages_of(ports, resolved) == [ids[0:2], ids[2:4], ids[4:]]
@@ -85,16 +102,16 @@ async def test_a_page_reads_its_contacts_as_they_are_now(ports: Ports) -> None:
     resolved = await ports.bulk_pages.resolve(operation, 3)
     _, update = await moved(ports, account, a, MarketingState.MARKETING)
     await ports.writer.commit(ChangeBatch(account, account, deleted=(b,)))
-    page = await ports.bulk_pages.page_to_apply(resolved)
-    assert page is not None and page.contacts == [update.after, c]
+    (page,) = await ports.bulk_pages.pages_to_apply(resolved, 1)
+    assert page.contacts == [update.after, c]
 
 
 async def test_an_empty_selection_has_no_page(ports: Ports) -> None:
     account = await stored_account(ports)
     operation = await queued_operation(ports, account, selection=Selection(list_id="no-list"))
     resolved = await ports.bulk_pages.resolve(operation, 10)
-    assert (resolved.resolved, resolved.progress.matched) == (True, 0)
-    assert await ports.bulk_pages.page_to_apply(resolved) is None
+    assert (resolved.resolved, resolved.progress.matched, resolved.page_count) == (True, 0, 0)
+    assert await ports.bulk_pages.pages_to_apply(resolved, 1) == []
 
 
 async def test_a_selection_is_resolved_once(ports: Ports) -> None:
@@ -115,4 +132,4 @@ async def test_dropped_pages_are_gone(ports: Ports) -> None:
     resolved = await ports.bulk_pages.resolve(operation, 1)
     await ports.bulk_pages.drop_pages(operation.id)
     await ports.bulk_pages.drop_pages(ports.ids.new_id())
-    assert await ports.bulk_pages.page_to_apply(resolved) is None
+    assert await ports.bulk_pages.pages_to_apply(resolved, 1) == []

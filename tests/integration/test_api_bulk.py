@@ -12,6 +12,7 @@ from arq.constants import default_queue_name, job_key_prefix
 
 from marketing_contacts.domain.tiers import UpgradePolicy
 from marketing_contacts.runtime import Runtime
+from marketing_contacts.services.bulk_runner import PageRun
 from marketing_contacts.services.ports.changes import StaleWrite
 from marketing_contacts.storage.database import BULK_PAGES, STATUS_HISTORY
 from tests.support.clock import MovableClock
@@ -357,7 +358,7 @@ async def test_b4_a_page_commits_only_under_the_run_that_holds_the_lease(
     )
     assert claimed is not None
     await ports.bulk_pages.resolve(claimed, 2)
-    decided = await runner.next_page(operation_id, "stalled")
+    decided = await runner.next_page(PageRun(operation_id, "stalled"))
     assert decided is not None
     # the stalled run's lease runs out and a successor claims the operation
     test_clock.advance(seconds=61)

@@ -215,6 +215,21 @@ class BulkProgress:
     def errors(self) -> list[UserError]:
         return [UserError(code, _failure_message(code, n)) for code, n in self.failures.items()]
 
+    def plus(self, page: BulkProgress) -> BulkProgress:
+        """The counters after a page that added `page`'s (whose `matched` is 0)."""
+        failures = dict(self.failures)
+        for code, n in page.failures.items():
+            failures[code] = failures.get(code, 0) + n
+        return BulkProgress(
+            matched=self.matched + page.matched,
+            processed=self.processed + page.processed,
+            changed_now=self.changed_now + page.changed_now,
+            became_pending=self.became_pending + page.became_pending,
+            unchanged=self.unchanged + page.unchanged,
+            failed=self.failed + page.failed,
+            failures=failures,
+        )
+
 
 def _failure_message(code: ErrorCode, count: int) -> str:
     if code is ErrorCode.TIER_LIMIT_REACHED:
@@ -299,12 +314,24 @@ class BulkOperation:
     resolution: str | None = None
     #: the pages of the resolved selection applied so far (the next one to apply)
     next_page: int = 0
+    #: how many pages the resolved selection has (None for one resolved before it was kept)
+    page_count: int | None = None
     #: a worker holds the operation until then; past it, another may resume it
     lease_until: datetime | None = None
     #: the run that holds the lease (its job id); only it may apply pages
     lease_owner: str | None = None
     #: why it FAILED, when it did
     failure: str | None = None
+
+    def past_page(self, page: BulkProgress, lease_until: datetime) -> BulkOperation:
+        """As its run's commit of the next page leaves it: past the page, with the page's
+        progress and the lease renewed (what storage writes, conditionally, in that commit)."""
+        return replace(
+            self,
+            next_page=self.next_page + 1,
+            progress=self.progress.plus(page),
+            lease_until=lease_until,
+        )
 
     def claimable_by(self, owner: str, now: datetime) -> bool:
         """B4: `owner` may take the operation: it waits, or it runs under a lease that ran out

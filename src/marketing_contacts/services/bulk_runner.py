@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.bulk import (
     BulkOperation,
     BulkOperationStatus,
@@ -29,7 +31,8 @@ from marketing_contacts.domain.bulk import (
     with_missing,
 )
 from marketing_contacts.services.ledger import batch_for
-from marketing_contacts.services.ports.changes import BulkChunk, ChangeBatch
+from marketing_contacts.services.ports.bulk import BulkPage
+from marketing_contacts.services.ports.changes import BulkChunk, ChangeBatch, StaleWrite
 from marketing_contacts.services.ports.events import BulkProgressed
 from marketing_contacts.services.wiring import Ports
 
@@ -43,6 +46,8 @@ ENQUEUE_GRACE = timedelta(seconds=30)
 TURN_PAGES = 20
 #: ... and begins no page past this long after it started
 TURN_LENGTH = timedelta(seconds=10)
+#: pages a run reads in one command, ahead of committing them one transaction each
+READ_AHEAD = 4
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,7 @@ class BulkRunnerSettings:
     lease: timedelta = LEASE
     turn_pages: int = TURN_PAGES
     turn_length: timedelta = TURN_LENGTH
+    read_ahead: int = READ_AHEAD
 
 
 @dataclass
@@ -69,6 +75,40 @@ class Budget:
 
     def spent(self, now: datetime) -> bool:
         return self.pages <= 0 or now >= self.until
+
+
+@dataclass
+class PageRun:
+    """What a run of one operation knows between its pages, so that a page costs its commit
+    and a share of one read: the operation and the account as the run's last commit left
+    them, and the pages it read ahead. Each commit holds only on exactly that state (the
+    operation still RUNNING at that page under this owner, the account at that revision, each
+    contact at its status sequence: storage.writer); one that finds any of it moved raises
+    StaleWrite, and the run forgets what it knew and reads it again."""
+
+    operation_id: str
+    owner: str
+    operation: BulkOperation | None = None
+    account: Account | None = None
+    ahead: deque[BulkPage] = field(default_factory=deque)
+    #: the last read found fewer pages than it asked for: none is left past those ahead
+    read_to_end: bool = False
+
+    @property
+    def applied_all(self) -> bool:
+        """Every page was committed by this run (so the stored operation is past its last)."""
+        return self.read_to_end and not self.ahead and self.operation is not None
+
+    def forget(self) -> None:
+        self.operation, self.account = None, None
+        self.ahead.clear()
+        self.read_to_end = False
+
+    def committed(self, batch: ChangeBatch) -> None:
+        """As `batch` (one of this run's pages) left the operation and the account."""
+        assert batch.bulk is not None and self.operation is not None
+        self.operation = self.operation.past_page(batch.bulk.progress, batch.bulk.lease_until)
+        self.account = batch.account_after
 
 
 @dataclass(frozen=True)
@@ -194,14 +234,17 @@ class BulkRunner:
         if not operation.resolved:
             operation = await self.ports.bulk_pages.resolve(operation, self.settings.chunk)
             budget.spend()
-        account_id, operation_id = operation.account_id, operation.id
+        run = PageRun(operation.id, owner, operation)
         while not budget.spent(self.ports.clock.now()):
             if not await self.ports.retrying_on(
-                account_id, lambda: self._chunk(operation_id, owner)
+                operation.account_id, lambda: self._chunk(run, budget.pages)
             ):
-                return await self._stopped(await self.ports.operations.load(operation_id), owner)
+                if run.applied_all:
+                    assert run.operation is not None
+                    return await self._finish(run.operation, owner)
+                return await self._stopped(await self.ports.operations.load(operation.id), owner)
             budget.spend()
-        current = await self.ports.operations.load(operation_id)
+        current = run.operation or await self.ports.operations.load(operation.id)
         if (
             current is not None
             and current.status is BulkOperationStatus.RUNNING
@@ -209,7 +252,7 @@ class BulkRunner:
             and current.progress.processed < current.progress.matched
         ):
             return current  # pages are left: the account's next turn resumes it
-        return await self._stopped(current, owner)
+        return await self._stopped(await self.ports.operations.load(operation.id), owner)
 
     async def _stopped(self, stopped: BulkOperation | None, owner: str) -> BulkOperation | None:
         """No page is left for `owner`: end the operation, unless another run holds it."""
@@ -223,45 +266,64 @@ class BulkRunner:
                 stopped.lease_owner,
             )
             return None
-        return await self._finish(stopped)
+        return await self._finish(stopped, owner)
 
-    async def _chunk(self, operation_id: str, owner: str) -> bool:
-        """Apply the next page; False when none is left, the operation stopped, or another run
-        holds it now."""
-        batch = await self.next_page(operation_id, owner)
+    async def _chunk(self, run: PageRun, pages_left: int) -> bool:
+        """Apply the run's next page; False when none is left, the operation stopped, or
+        another run holds it now."""
+        batch = await self.next_page(run, pages_left)
         if batch is None:
             return False
-        await self.ports.ledger.commit(batch, BulkProgressed(operation_id))
+        try:
+            await self.ports.ledger.commit(batch, BulkProgressed(run.operation_id))
+        except StaleWrite:
+            run.forget()
+            raise
+        run.committed(batch)
         return True
 
-    async def next_page(self, operation_id: str, owner: str) -> ChangeBatch | None:
-        """The next page's changes as `owner` would commit them (only while it holds the
-        lease and the page is still next); None when there is nothing for `owner` to apply."""
-        operation = await self.ports.operations.load(operation_id)
+    async def next_page(self, run: PageRun, pages_left: int = 1) -> ChangeBatch | None:
+        """The run's next page's changes as its owner would commit them (only while it holds
+        the lease and the page is still next); None when there is nothing for it to apply.
+        What the run does not know it reads: the operation, the next pages (up to
+        `pages_left`, at most `read_ahead`, in one read) and the account."""
+        operation = run.operation or await self.ports.operations.load(run.operation_id)
         if (
             operation is None
             or operation.status is not BulkOperationStatus.RUNNING
-            or operation.lease_owner != owner
+            or operation.lease_owner != run.owner
         ):
             return None
-        page = await self.ports.bulk_pages.page_to_apply(operation)
-        if page is None:
+        run.operation = operation
+        if not run.ahead and not run.read_to_end:
+            count = max(1, min(pages_left, self.settings.read_ahead))
+            if operation.page_count is not None:  # not past the last page
+                count = min(count, operation.page_count - operation.next_page)
+            if count > 0:
+                run.ahead.extend(await self.ports.bulk_pages.pages_to_apply(operation, count))
+            last = operation.next_page + len(run.ahead)
+            run.read_to_end = len(run.ahead) < count or last == operation.page_count
+        if not run.ahead or run.ahead[0].number != operation.next_page:
             return None
-        account = await self.ports.account(operation.account_id)
+        page = run.ahead.popleft()
         now = self.ports.clock.now()
+        # a page with any transition (refused ones too) writes the account, on its revision
+        account = run.account or await self.ports.account(operation.account_id)
         outcome = decide_chunk(account, page.contacts, operation.target, operation.id, now)
+        run.account = account
         chunk = BulkChunk(
             operation_id=operation.id,
-            owner=owner,
+            owner=run.owner,
             page=page.number,
             progress=outcome.progress,
             lease_until=now + self.settings.lease,
         )
         return replace(batch_for(account, outcome.change, outcome.updates), bulk=chunk)
 
-    async def _finish(self, operation: BulkOperation) -> BulkOperation:
+    async def _finish(self, operation: BulkOperation, owner: str) -> BulkOperation | None:
         """Every page is applied: the pages go first, so a COMPLETED operation has left nothing
-        behind (a run cut short in between finds no page left and completes it the same way)."""
+        behind (a run cut short in between finds no page left and completes it the same way).
+        It completes only while `owner` holds it; None when another run does now."""
         await self.ports.bulk_pages.drop_pages(operation.id)
         ended: BulkOperation | None = operation
         if operation.status is not BulkOperationStatus.CANCELLED:
@@ -270,8 +332,11 @@ class BulkRunner:
                 BulkOperationStatus.COMPLETED,
                 with_missing(operation.progress),
                 self.ports.clock.now(),
+                owner=owner,
             )
-            if ended is None:  # cancelled meanwhile: as it ended
+            if ended is None:  # cancelled meanwhile (as it ended), or handed on
                 ended = await self.ports.operations.load(operation.id)
+                if ended is not None and not ended.status.finished:
+                    return None  # another run holds it, and ends it the same way
         await self.ports.ledger.tell(operation.account_id, BulkProgressed(operation.id))
         return ended or operation

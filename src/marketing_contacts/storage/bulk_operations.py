@@ -149,9 +149,11 @@ class MongoBulkOperations:
         progress: BulkProgress,
         now: datetime,
         failure: str | None = None,
+        owner: str | None = None,
     ) -> BulkOperation | None:
+        held: Doc = {} if owner is None else {"lease_owner": owner}
         doc = await self.operations.find_one_and_update(
-            {"_id": oid(operation.id), "status": {"$in": _ACTIVE}},
+            {"_id": oid(operation.id), "status": {"$in": _ACTIVE}, **held},
             {
                 "$set": {
                     "status": status.value,

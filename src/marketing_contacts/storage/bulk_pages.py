@@ -4,6 +4,7 @@ Resolving a selection streams its contact ids, in selection order, into page doc
 chunk each (`bulk_pages`): the worker never holds the selection in memory, and the contacts are
 not written to. Each page is applied in one transaction with the operation's move past it
 (storage.writer), so a restarted worker resumes at exactly the next page: none twice, none lost.
+A run reads the next few pages with their contacts in one command (`pages_to_apply`).
 A resolution that was cut short leaves pages under its own token, which the winning one ignores.
 """
 
@@ -52,7 +53,11 @@ class MongoBulkPages:
     async def resolve(self, operation: BulkOperation, page_size: int) -> BulkOperation:
         resolution = str(ObjectId())
         query = selection_query(operation.account_id, operation.selection, operation.created_at)
-        found = self.contacts.find(query, {"_id": 1}).sort("_id", ASCENDING)
+        found = (
+            self.contacts.find(query, {"_id": 1})
+            .sort("_id", ASCENDING)
+            .batch_size(page_size * PAGES_PER_INSERT)  # ids only: a batch is what one insert takes
+        )
         written_at = datetime.now(UTC)
         matched = 0
         pages: list[Doc] = []
@@ -79,6 +84,7 @@ class MongoBulkPages:
                     "resolved": True,
                     "resolution": resolution,
                     "next_page": 0,
+                    "page_count": -(-matched // page_size),
                     "progress.matched": matched,
                 }
             },
@@ -90,20 +96,35 @@ class MongoBulkPages:
         assert doc is not None
         return operation_from(doc)
 
-    async def page_to_apply(self, operation: BulkOperation) -> BulkPage | None:
-        found = await self.pages.find_one(
+    async def pages_to_apply(self, operation: BulkOperation, count: int) -> list[BulkPage]:
+        """One command: the pages, each with its contacts joined by `_id` (an index lookup
+        per id; only the account's)."""
+        first = operation.next_page
+        pipeline: list[Doc] = [
             {
-                "operation_id": operation.id,
-                "resolution": operation.resolution,
-                "number": operation.next_page,
-            }
-        )
-        if found is None:
-            return None
-        query = {"_id": {"$in": found["ids"]}, "account_id": oid(operation.account_id)}
-        by_id = {doc["_id"]: doc async for doc in self.contacts.find(query)}
-        in_order = [contact_from(by_id[key]) for key in found["ids"] if key in by_id]
-        return BulkPage(operation.next_page, in_order)
+                "$match": {
+                    "operation_id": operation.id,
+                    "resolution": operation.resolution,
+                    "number": {"$gte": first, "$lt": first + count},
+                }
+            },
+            {"$sort": {"number": ASCENDING}},
+            {
+                "$lookup": {
+                    "from": CONTACTS,
+                    "localField": "ids",
+                    "foreignField": "_id",
+                    "pipeline": [{"$match": {"account_id": oid(operation.account_id)}}],
+                    "as": "contacts",
+                }
+            },
+        ]
+        pages: list[BulkPage] = []
+        async for found in await self.pages.aggregate(pipeline):
+            by_id = {doc["_id"]: doc for doc in found["contacts"]}
+            in_order = [contact_from(by_id[key]) for key in found["ids"] if key in by_id]
+            pages.append(BulkPage(found["number"], in_order))
+        return pages
 
     async def drop_pages(self, operation_id: str) -> None:
         await self.pages.delete_many({"operation_id": operation_id})

@@ -123,9 +123,12 @@ class FakeBulkOperations:
         progress: BulkProgress,
         now: datetime,
         failure: str | None = None,
+        owner: str | None = None,
     ) -> BulkOperation | None:
         current = self.data.operations.get(operation.id)
         if current is None or current.status not in ACTIVE:
+            return None
+        if owner is not None and current.lease_owner != owner:
             return None
         done = replace(
             current,
@@ -205,19 +208,28 @@ class FakeBulkPages:
             resolved=True,
             resolution=resolution,
             next_page=0,
+            page_count=len(pages),
             progress=replace(current.progress, matched=len(ids)),
         )
         self.data.operations[operation.id] = current
         return current
 
-    async def page_to_apply(self, operation: BulkOperation) -> BulkPage | None:
+    async def pages_to_apply(self, operation: BulkOperation, count: int) -> list[BulkPage]:
         await let_others_run()
         pages = self.data.pages.get(operation.id, {}).get(operation.resolution or "", [])
-        if operation.next_page >= len(pages):
-            return None
-        ids = pages[operation.next_page]
-        contacts = [self.data.contacts[cid] for cid in ids if cid in self.data.contacts]
-        return BulkPage(operation.next_page, contacts)
+        first = operation.next_page
+        return [
+            BulkPage(
+                number,
+                [
+                    contact
+                    for cid in pages[number]
+                    if (contact := self.data.contacts.get(cid)) is not None
+                    and contact.account_id == operation.account_id
+                ],
+            )
+            for number in range(first, min(first + count, len(pages)))
+        ]
 
     async def drop_pages(self, operation_id: str) -> None:
         self.data.pages.pop(operation_id, None)

@@ -1091,3 +1091,33 @@ async def test_sweep_gives_a_backlog_no_second_job_while_its_job_waits() -> None
     world.jobs.lose()  # e.g. Redis restarted without its data
     assert await runner.sweep() == [o.id for o in operations]
     assert world.jobs.enqueued == [job, job]  # nothing held the id: the same job again
+
+
+async def test_t6_a_page_decided_on_an_account_that_moved_is_decided_again_on_it_now() -> None:
+    """A run decides each page on the account as its last commit left it; a page decided on
+    seats that were freed meanwhile does not commit (the account moved past its revision) and
+    is decided again on the account as it is now."""
+    services, world, caller = await opened(UpgradePolicy.BLOCK, tier_limit=4, tier_step=4)
+    m = [c.id for c in await make_contacts(services, caller, 4, MARKETING, "m")]
+    n = [c.id for c in await make_contacts(services, caller, 2, NON_MARKETING, "n")]
+    with pytest.raises(DomainError):  # the tier is full: UPGRADE_BLOCKED is raised now
+        await services.statuses.set_marketing_status(caller, n[:1], MARKETING)
+    assert [a.kind for a in world.alerts_of(caller.account_id)][-1:] == [
+        TierAlertKind.UPGRADE_BLOCKED
+    ]
+    selection = Selection(ids=(m[0], m[1], *n))  # page 1 changes nothing, page 2 needs seats
+    operation = await services.bulk.start(
+        caller, BulkRequest(selection, MARKETING, confirm_count=4)
+    )
+
+    other = world.another_process()
+
+    async def free_two_seats() -> None:
+        for contact_id in m[2:]:
+            await other.contacts.delete(caller, contact_id)
+
+    world.writer.interfere(free_two_seats)  # lands in the first page's commit
+    done = await runner_of(services, chunk=2).run(operation.id, "worker-1")
+    assert done is not None and counters(done) == (4, 4, 2, 0, 2, 0)
+    assert states(world, n) == [M, M]
+    assert_counts_exact(world, caller.account_id)

@@ -65,8 +65,10 @@ class BulkOperations(Protocol):
         progress: BulkProgress,
         now: datetime,
         failure: str | None = None,
+        owner: str | None = None,
     ) -> BulkOperation | None:
-        """End a RUNNING or QUEUED operation; None if it had ended already."""
+        """End a RUNNING or QUEUED operation (with `owner`: only while that run holds its
+        lease); None if it had ended already, or another run holds it."""
         ...
 
     async def cancel(
@@ -99,8 +101,10 @@ class BulkPages(Protocol):
         record `matched`. Safe to repeat until it has recorded: one resolution wins."""
         ...
 
-    async def page_to_apply(self, operation: BulkOperation) -> BulkPage | None:
-        """The operation's next page (`next_page`), None past the last one."""
+    async def pages_to_apply(self, operation: BulkOperation, count: int) -> list[BulkPage]:
+        """The operation's next `count` pages from `next_page` on, in order, each with the
+        contacts of it that still exist, as they are now; fewer past the last one (none when
+        every page was applied)."""
         ...
 
     async def drop_pages(self, operation_id: str) -> None:
