@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.changes import plan_usage_change, roll_over
 from marketing_contacts.domain.contacts import apply_update_date_to, transitions_of
 from marketing_contacts.domain.statuses import StatusSource, StatusSourceType
@@ -63,49 +64,58 @@ class UpdateDateService:
     async def apply_due_for(self, account_id: str, now: datetime) -> list[AppliedUpdateDate]:
         """The account's update dates due at `now`, oldest first, each once."""
         applied: list[AppliedUpdateDate] = []
-        while True:
-            account = await self.ports.account(account_id)
-            due = due_update_dates(
-                account.next_update_date, account.schedule, account.timezone, now
-            )
-            if not due:
-                return applied
-            applied.append(await self.apply_update_date(account_id, due[0]))
-            if not applied[-1].applied_here:
-                return applied
+        account = await self.ports.account(account_id)
+        while due := due_update_dates(
+            account.next_update_date, account.schedule, account.timezone, now
+        ):
+            one, account = await self._apply(account, due[0])
+            applied.append(one)
+            if not one.applied_here:
+                break
+        return applied
 
     async def apply_update_date(self, account_id: str, update_date: date) -> AppliedUpdateDate:
-        account = await self.ports.account(account_id)
+        applied, _ = await self._apply(await self.ports.account(account_id), update_date)
+        return applied
+
+    async def _apply(
+        self, account: Account, update_date: date
+    ) -> tuple[AppliedUpdateDate, Account]:
+        """One date: its chunks, then the account past it; what it did, and the account as
+        its last write left it. Each write holds only on the account as the one before left
+        it (its revision); one that finds it moved reads it again (StaleWrite, retried)."""
         starts = update_instant(update_date, account.timezone)
         source = StatusSource(StatusSourceType.UPDATE_DATE, update_date.isoformat())
+        known: Account | None = account
+
+        async def flip_chunk() -> int:
+            nonlocal known
+            pending = await self.ports.contacts.pending_before(account.id, starts, self.chunk)
+            updates = [u for c in pending if (u := apply_update_date_to(c, starts, source))]
+            if not updates:
+                return 0
+            before = known or await self.ports.account(account.id)
+            change = plan_usage_change(before, transitions_of(updates), self.ports.clock.now())
+            known = None  # until the commit holds
+            await self.ports.ledger.commit(batch_for(before, change, updates))
+            known = change.account
+            return len(updates)
+
         changed = 0
-        while flipped := await self.ports.retrying_on(
-            account_id, lambda: self._flip_chunk(account_id, starts, source)
-        ):
+        while flipped := await self.ports.retrying_on(account.id, flip_chunk):
             changed += flipped
 
-        async def finish() -> bool:
-            before = await self.ports.account(account_id)
+        async def finish() -> tuple[bool, Account]:
+            nonlocal known
+            before = known or await self.ports.account(account.id)
             if before.next_update_date != update_date:
-                return False
-            return await self.ports.writer.record_update_date(
-                before,
-                roll_over(before, update_date),
-                update_date,
-                changed,
-                self.ports.clock.now(),
+                return False, before
+            after = roll_over(before, update_date)
+            known = None  # until the write holds
+            recorded = await self.ports.writer.record_update_date(
+                before, after, update_date, changed, self.ports.clock.now()
             )
+            return recorded, after if recorded else await self.ports.account(account.id)
 
-        return AppliedUpdateDate(
-            account_id, update_date, changed, await self.ports.retrying_on(account_id, finish)
-        )
-
-    async def _flip_chunk(self, account_id: str, starts: datetime, source: StatusSource) -> int:
-        pending = await self.ports.contacts.pending_before(account_id, starts, self.chunk)
-        updates = [u for c in pending if (u := apply_update_date_to(c, starts, source))]
-        if not updates:
-            return 0
-        account = await self.ports.account(account_id)
-        change = plan_usage_change(account, transitions_of(updates), self.ports.clock.now())
-        await self.ports.ledger.commit(batch_for(account, change, updates))
-        return len(updates)
+        recorded, after = await self.ports.retrying_on(account.id, finish)
+        return AppliedUpdateDate(account.id, update_date, changed, recorded), after

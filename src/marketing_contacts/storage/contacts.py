@@ -119,5 +119,5 @@ class MongoContactStore:
             "state": MarketingState.MARKETING_UNTIL_NEXT_UPDATE.value,
             "pending_since": {"$lt": instant},
         }
-        docs = await self.collection.find(query).limit(limit).to_list()
+        docs = await self.collection.find(query).limit(limit).batch_size(limit).to_list()
         return [contact_from(doc) for doc in docs]

@@ -219,15 +219,13 @@ class MongoChangeWriter:
     async def record_update_date(
         self, before: Account, after: Account, applied: date, contacts_changed: int, at: datetime
     ) -> bool:
-        log = {  # read by its _id only: the collection needs no index of its own
+        log = {  # one per account and date by its _id: a second run's insert is a duplicate
             "_id": f"{before.id}:{applied.isoformat()}",
             "account_id": oid(before.id),
             "update_date": applied.isoformat(),
             "contacts_changed": contacts_changed,
             "applied_at": at,
         }
-        if await self.mongo[UPDATE_DATES].find_one({"_id": log["_id"]}) is not None:
-            return False
 
         async def record(session: AsyncClientSession) -> None:
             await self.mongo[UPDATE_DATES].insert_one(log, session=session)
