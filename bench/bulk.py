@@ -42,7 +42,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -65,12 +65,20 @@ from marketing_contacts.domain.statuses import (
     StatusSource,
     StatusSourceType,
 )
+from marketing_contacts.domain.update_dates import update_instant
 from marketing_contacts.runtime import Runtime, open_runtime
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.bulk import BulkRequest
 from marketing_contacts.settings import Settings
 from marketing_contacts.storage.codec import contact_doc
-from marketing_contacts.storage.database import ACCOUNTS, CONTACTS, STATUS_HISTORY, Mongo, connect
+from marketing_contacts.storage.database import (
+    ACCOUNTS,
+    CONTACTS,
+    STATUS_HISTORY,
+    UPDATE_DATES,
+    Mongo,
+    connect,
+)
 from marketing_contacts.storage.ids import MongoIds
 
 Doc = dict[str, Any]
@@ -80,6 +88,7 @@ DEFAULT_BUDGET_SECONDS = 270.0
 #: 106 s (seeding two databases, worker, raw) and 20,000 took 354 s, i.e. time ~ N^1.75
 GROWTH_EXPONENT = 1.75
 CHUNK = 500
+MONTH = timedelta(days=31)
 SEED_BATCH = 2_000
 HEALTH_KEY = default_queue_name + health_check_key_suffix
 
@@ -186,8 +195,14 @@ def wait_for_worker(redis_url: str, worker: ManagedProcess) -> None:
 # ---------------------------------------------------------------- seeding
 
 
-async def seed(runtime: Runtime, n: int, name: str) -> tuple[str, str]:
-    """An account with `n` non-marketing contacts (written directly); (account id, token)."""
+async def seed(
+    runtime: Runtime,
+    n: int,
+    name: str,
+    state: MarketingState = MarketingState.NON_MARKETING,
+    pending_since: datetime | None = None,
+) -> tuple[str, str]:
+    """An account with `n` contacts in `state` (written directly); (account id, token)."""
     services = runtime.services
     account = await services.accounts.open(
         AccountOpening(name=name, tier_limit=10 * n, tier_step=10 * n)  # no upgrade, no alert
@@ -206,7 +221,8 @@ async def seed(runtime: Runtime, n: int, name: str) -> tuple[str, str]:
                     created_via=CreationSource.API,
                     created_at=now,
                     updated_at=now,
-                    state=MarketingState.NON_MARKETING,
+                    state=state,
+                    pending_since=pending_since,
                     status_source=source,
                     status_changed_at=now,
                     email=f"{name}-{k}@example.com",
@@ -403,6 +419,130 @@ async def drop(settings: Settings) -> None:
         await mongo.client.close()
 
 
+# ---------------------------------------------------------------- update dates (U4)
+
+
+async def seed_due_update_date(settings: Settings, n: int, name: str) -> tuple[str, datetime]:
+    """An account whose update date has begun, with `n` contacts pending since before it
+    (every one becomes non-marketing); (account id, the date's start)."""
+    async with open_runtime(settings) as runtime:
+        # pending since before any date of the last month
+        since = datetime.now(UTC) - 2 * MONTH
+        account_id, _ = await seed(
+            runtime, n, name, MarketingState.MARKETING_UNTIL_NEXT_UPDATE, since
+        )
+        account = await runtime.services.ports.account(account_id)
+        upcoming = account.next_update_date
+        month = upcoming.year * 12 + upcoming.month - 2  # the schedule's date a month before
+        due = account.schedule.update_date_in(month // 12, month % 12 + 1)
+        starts = update_instant(due, account.timezone)
+        await runtime.mongo[ACCOUNTS].update_one(
+            {"_id": ObjectId(account.id)},
+            {"$set": {"next_update_date": due.isoformat(), "next_update_at": starts}},
+        )
+        return account.id, starts
+
+
+async def service_update_date(settings: Settings, n: int) -> RawRun:
+    """What the worker's update-date job runs (UpdateDateService.apply_due_for), in this
+    process, its commands counted."""
+    account_id, _ = await seed_due_update_date(settings, n, "dates")
+    counter = CommandCounter()
+    async with open_runtime(settings, event_listeners=[counter]) as runtime:
+        counter.recording = True
+        started = time.perf_counter()
+        applied = await runtime.services.update_dates.apply_due_for(account_id, datetime.now(UTC))
+        seconds = time.perf_counter() - started
+        counter.recording = False
+    assert [a.contacts_changed for a in applied][:1] == [n], applied
+    return RawRun(seconds, counter.names)
+
+
+async def raw_update_date(settings: Settings, n: int) -> RawRun:
+    """The same writes with PyMongo: per chunk of pending contacts one transaction of their
+    flips, their history entries and the account's counters; then the date recorded and the
+    account moved past it in one more."""
+    account_id, starts = await seed_due_update_date(settings, n, "raw-dates")
+    account_key = ObjectId(account_id)
+    counter = CommandCounter()
+    mongo = connect(settings.mongodb_uri, settings.mongodb_database, event_listeners=[counter])
+    accounts, contacts = mongo[ACCOUNTS], mongo[CONTACTS]
+    pending: Doc = {"account_id": account_key, "state": "P", "pending_since": {"$lt": starts}}
+    try:
+        counter.recording = True
+        started = time.perf_counter()
+        changed = 0
+        while docs := await contacts.find(pending).limit(CHUNK).to_list():
+            account = await accounts.find_one({"_id": account_key})
+            assert account is not None
+            now = datetime.now(UTC)
+            counts = dict(account["counts"], pending=account["counts"]["pending"] - len(docs))
+            flips = [
+                UpdateOne(
+                    {"_id": doc["_id"], "account_id": account_key, "status_seq": doc["status_seq"]},
+                    {
+                        "$set": {
+                            "state": "N",
+                            "status_seq": doc["status_seq"] + 1,
+                            "pending_since": None,
+                            "status_changed_at": now,
+                            "updated_at": now,
+                        }
+                    },
+                )
+                for doc in docs
+            ]
+            entries = [
+                {
+                    "account_id": account_key,
+                    "contact_id": doc["_id"],
+                    "seq": doc["status_seq"] + 1,
+                    "at": now,
+                    "from_state": "P",
+                    "to_state": "N",
+                    "source_type": "UPDATE_DATE",
+                    "source_id": "raw",
+                }
+                for doc in docs
+            ]
+            revision = account["revision"]
+            async with (
+                mongo.client.start_session() as session,
+                await session.start_transaction(
+                    read_concern=ReadConcern("local"), write_concern=WriteConcern("majority")
+                ),
+            ):
+                await contacts.bulk_write(flips, session=session)
+                await mongo[STATUS_HISTORY].insert_many(entries, session=session)
+                moved = await accounts.update_one(
+                    {"_id": account_key, "revision": revision},
+                    {"$set": {"counts": counts, "revision": revision + 1}},
+                    session=session,
+                )
+                assert moved.matched_count == 1
+            changed += len(docs)
+        account = await accounts.find_one({"_id": account_key})
+        assert account is not None
+        async with (
+            mongo.client.start_session() as session,
+            await session.start_transaction(
+                read_concern=ReadConcern("local"), write_concern=WriteConcern("majority")
+            ),
+        ):
+            await mongo[UPDATE_DATES].insert_one({"_id": f"{account_id}:raw"}, session=session)
+            await accounts.update_one(
+                {"_id": account_key, "revision": account["revision"]},
+                {"$set": {"revision": account["revision"] + 1}},
+                session=session,
+            )
+        seconds = time.perf_counter() - started
+        counter.recording = False
+        assert changed == n, changed
+    finally:
+        await mongo.client.close()
+    return RawRun(seconds, counter.names)
+
+
 # ---------------------------------------------------------------- the run and its table
 
 
@@ -411,6 +551,9 @@ class Row:
     n: int
     worker: WorkerRun
     raw: RawRun
+    #: an update date over n pending contacts: the service's run and the raw writes
+    dates: RawRun
+    raw_dates: RawRun
     wall_seconds: float
 
 
@@ -424,10 +567,14 @@ def measure(n: int, mongo_uri: str, redis_url: str, work_dir: Path) -> Row:
         worker = run_worker_side(worker_settings, n, work_dir)
         asyncio.run(drop(worker_settings))
         raw = asyncio.run(run_raw_side(raw_settings, n))
+        asyncio.run(drop(raw_settings))
+        dates = asyncio.run(service_update_date(worker_settings, n))
+        asyncio.run(drop(worker_settings))
+        raw_dates = asyncio.run(raw_update_date(raw_settings, n))
     finally:
         asyncio.run(drop(worker_settings))
         asyncio.run(drop(raw_settings))
-    return Row(n, worker, raw, time.monotonic() - started)
+    return Row(n, worker, raw, dates, raw_dates, time.monotonic() - started)
 
 
 def per_thousand(commands: Counter[str], n: int) -> float:
@@ -446,8 +593,8 @@ def print_table(rows: list[Row], notes: list[str]) -> None:
     )
     header = (
         f"{'N':>7} | {'worker s':>8} | {'contacts/s':>10} | {'raw s':>7} | {'ratio':>5} | "
-        f"{'cmds/1k worker':>14} | {'cmds/1k raw':>11} | {'worker RSS before':>17} | "
-        f"{'worker peak RSS':>15}"
+        f"{'cmds/1k worker':>14} | {'cmds/1k raw':>11} | {'cmds ratio':>10} | "
+        f"{'worker RSS before':>17} | {'worker peak RSS':>15}"
     )
     print(header)
     print("-" * len(header))
@@ -458,12 +605,36 @@ def print_table(rows: list[Row], notes: list[str]) -> None:
             f"{raw.seconds:>7.1f} | {worker.seconds / raw.seconds:>5.2f} | "
             f"{per_thousand(worker.commands, row.n):>14.1f} | "
             f"{per_thousand(raw.commands, row.n):>11.1f} | "
+            f"{sum(worker.commands.values()) / sum(raw.commands.values()):>10.2f} | "
             f"{worker.rss_before_kb / 1024:>14.1f} MB | {worker.peak_rss_kb / 1024:>12.1f} MB"
         )
     print()
     for row in rows:
         print(f"N={row.n:,} worker commands: {breakdown(row.worker.commands)}")
         print(f"N={row.n:,} raw commands:    {breakdown(row.raw.commands)}")
+    print()
+    print(
+        "an update date (U4) over N pending contacts (every one becomes non-marketing), "
+        f"chunks of {CHUNK}"
+    )
+    header = (
+        f"{'N':>7} | {'service s':>9} | {'raw s':>7} | {'cmds/1k service':>15} | "
+        f"{'cmds/1k raw':>11} | {'commands ratio':>14}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        service, raw_dates = (
+            per_thousand(row.dates.commands, row.n),
+            per_thousand(row.raw_dates.commands, row.n),
+        )
+        print(
+            f"{row.n:>7,} | {row.dates.seconds:>9.1f} | {row.raw_dates.seconds:>7.1f} | "
+            f"{service:>15.1f} | {raw_dates:>11.1f} | {service / raw_dates:>14.2f}"
+        )
+    for row in rows:
+        print(f"N={row.n:,} service commands: {breakdown(row.dates.commands)}")
+        print(f"N={row.n:,} raw commands:     {breakdown(row.raw_dates.commands)}")
     print()
     print(
         "worker s = the operation's finishedAt - startedAt (claim, resolve = write the "
