@@ -216,21 +216,22 @@ async def test_stale_finds_operations_queued_too_long_or_left_by_their_worker(
     assert sorted(stale, key=lambda o: o.id) == sorted([old, left], key=lambda o: o.id)
 
 
-async def test_the_oldest_active_operation_is_the_next_one_a_turn_works_on(ports: Ports) -> None:
+async def test_the_oldest_active_operations_are_the_next_ones_a_turn_works_on(
+    ports: Ports,
+) -> None:
     account, other = await stored_account(ports), await stored_account(ports)
     at = now(ports)
-    assert await ports.operations.oldest_active(account.id) is None
+    oldest = ports.operations.oldest_active
+    assert await oldest(account.id, 2) == []
     ended = await queued_operation(ports, account, created_at=at - 3 * MINUTE)
     first = await queued_operation(ports, account, created_at=at - 2 * MINUTE)
     second = await queued_operation(ports, account, created_at=at - MINUTE)
     await queued_operation(ports, other, created_at=at - 10 * MINUTE)
     await ports.operations.cancel(account.id, ended.id, at)
-    oldest = await ports.operations.oldest_active(account.id)
-    assert oldest is not None and oldest.id == first.id
+    assert [o.id for o in await oldest(account.id, 1)] == [first.id]
+    assert [o.id for o in await oldest(account.id, 5)] == [first.id, second.id]
     running = await ports.operations.claim(first.id, "a-run", at, at + MINUTE)
     assert running is not None
-    oldest = await ports.operations.oldest_active(account.id)
-    assert oldest is not None and (oldest.id, oldest.status) == (first.id, RUNNING)
+    assert [(o.id, o.status) for o in await oldest(account.id, 1)] == [(first.id, RUNNING)]
     await ports.operations.finish(running, COMPLETED, running.progress, at)
-    oldest = await ports.operations.oldest_active(account.id)
-    assert oldest is not None and oldest.id == second.id
+    assert [o.id for o in await oldest(account.id, 2)] == [second.id]

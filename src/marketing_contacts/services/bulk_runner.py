@@ -138,14 +138,16 @@ class BulkRunner:
         self, account_id: str, owner: str, transient: Callable[[Exception], bool]
     ) -> Turn:
         """One turn of the account's bulk work under `owner`: its operations one at a time,
-        oldest first, until the turn's budget is spent or the oldest is another run's. A
+        oldest first, until the turn's budget is spent, the oldest is another run's, or none
+        waited behind the one that ended (`next_turn` sees any started meanwhile). A
         permanent failure ends its operation FAILED with the reason and the turn goes on; a
         `transient` one is raised, for the job to take the turn again later."""
         now = self.ports.clock.now()
         budget = Budget(self.settings.turn_pages, now + self.settings.turn_length)
         ended: list[BulkOperation] = []
-        while not budget.spent(self.ports.clock.now()):
-            operation = await self._claim_oldest(account_id, owner)
+        others_waiting = True
+        while others_waiting and not budget.spent(self.ports.clock.now()):
+            operation, others_waiting = await self._claim_oldest(account_id, owner)
             if operation is None:
                 break
             try:
@@ -166,8 +168,8 @@ class BulkRunner:
         could take, enqueue that turn (behind the jobs queued meanwhile); True if enqueued.
         An operation started while the turn was ending found the account's job still there
         and enqueued nothing: this sees it."""
-        oldest = await self.ports.operations.oldest_active(account_id)
-        if oldest is None or not oldest.claimable_by(owner, self.ports.clock.now()):
+        oldest = await self.ports.operations.oldest_active(account_id, 1)
+        if not oldest or not oldest[0].claimable_by(owner, self.ports.clock.now()):
             return False
         return await self.ports.jobs.enqueue_account_bulk(account_id)
 
@@ -216,14 +218,18 @@ class BulkRunner:
             handed += [o.id for o in operations]
         return handed
 
-    async def _claim_oldest(self, account_id: str, owner: str) -> BulkOperation | None:
-        """The account's oldest active operation, claimed for `owner`; None when there is
-        none, or another run holds it (an account's operations run one at a time)."""
-        oldest = await self.ports.operations.oldest_active(account_id)
-        if oldest is None:
-            return None
+    async def _claim_oldest(self, account_id: str, owner: str) -> tuple[BulkOperation | None, bool]:
+        """The account's oldest active operation, claimed for `owner` (None when there is
+        none, or another run holds it: an account's operations run one at a time), and whether
+        another one waited behind it (one started later is the next turn's: `next_turn`)."""
+        oldest = await self.ports.operations.oldest_active(account_id, 2)
+        if not oldest:
+            return None, False
         now = self.ports.clock.now()
-        return await self.ports.operations.claim(oldest.id, owner, now, now + self.settings.lease)
+        claimed = await self.ports.operations.claim(
+            oldest[0].id, owner, now, now + self.settings.lease
+        )
+        return claimed, len(oldest) > 1
 
     async def _advance(
         self, operation: BulkOperation, owner: str, budget: Budget

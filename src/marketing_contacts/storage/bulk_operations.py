@@ -189,11 +189,13 @@ class MongoBulkOperations:
         }
         return [operation_from(doc) async for doc in self.operations.find(query)]
 
-    async def oldest_active(self, account_id: str) -> BulkOperation | None:
-        doc = await self.operations.find_one(
-            {"account_id": oid(account_id), "status": {"$in": _ACTIVE}}, sort=[("_id", ASCENDING)]
+    async def oldest_active(self, account_id: str, first: int) -> list[BulkOperation]:
+        cursor = (
+            self.operations.find({"account_id": oid(account_id), "status": {"$in": _ACTIVE}})
+            .sort("_id", ASCENDING)
+            .limit(first)
         )
-        return None if doc is None else operation_from(doc)
+        return [operation_from(doc) async for doc in cursor]
 
 
 def _key_id(account_id: str, key: str) -> str:

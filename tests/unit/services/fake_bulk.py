@@ -163,14 +163,14 @@ class FakeBulkOperations:
             )
         ]
 
-    async def oldest_active(self, account_id: str) -> BulkOperation | None:
+    async def oldest_active(self, account_id: str, first: int) -> list[BulkOperation]:
         await let_others_run()
         active = [
             o
             for o in self.data.operations.values()
             if o.account_id == account_id and o.status in ACTIVE
         ]
-        return min(active, key=lambda o: o.id, default=None)
+        return sorted(active, key=lambda o: o.id)[:first]
 
 
 class FakeIdempotencyKeys:

@@ -81,8 +81,9 @@ class BulkOperations(Protocol):
         """QUEUED operations persisted before `queued_before`, RUNNING ones whose lease ran out."""
         ...
 
-    async def oldest_active(self, account_id: str) -> BulkOperation | None:
-        """The account's oldest QUEUED or RUNNING operation: the next one its turns work on."""
+    async def oldest_active(self, account_id: str, first: int) -> list[BulkOperation]:
+        """The account's `first` oldest QUEUED or RUNNING operations, oldest first: the next
+        ones its turns work on."""
         ...
 
 
