@@ -40,7 +40,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -90,6 +91,7 @@ GROWTH_EXPONENT = 1.75
 CHUNK = 500
 MONTH = timedelta(days=31)
 SEED_BATCH = 2_000
+SEED_TIMEOUT_SECONDS = 120.0
 HEALTH_KEY = default_queue_name + health_check_key_suffix
 
 
@@ -567,14 +569,36 @@ def measure(n: int, mongo_uri: str, redis_url: str, work_dir: Path) -> Row:
         worker = run_worker_side(worker_settings, n, work_dir)
         asyncio.run(drop(worker_settings))
         raw = asyncio.run(run_raw_side(raw_settings, n))
-        asyncio.run(drop(raw_settings))
-        dates = asyncio.run(service_update_date(worker_settings, n))
-        asyncio.run(drop(worker_settings))
-        raw_dates = asyncio.run(raw_update_date(raw_settings, n))
     finally:
         asyncio.run(drop(worker_settings))
         asyncio.run(drop(raw_settings))
+    # the update date on a server of its own, as fresh as the bulk change's; seeding N
+    # contacts on SecantusDB may take longer than the service's default timeout
+    with fresh_mongo(work_dir, f"dates-{n}") as dates_uri:
+        dates_settings = Settings(
+            mongodb_uri=dates_uri,
+            mongodb_database=f"bench_dates_{n}",
+            redis_url=redis_url,
+            mongodb_timeout_seconds=SEED_TIMEOUT_SECONDS,
+        )
+        raw_dates_settings = dates_settings.model_copy(
+            update={"mongodb_database": f"bench_dates_raw_{n}"}
+        )
+        dates = asyncio.run(service_update_date(dates_settings, n))
+        asyncio.run(drop(dates_settings))
+        raw_dates = asyncio.run(raw_update_date(raw_dates_settings, n))
     return Row(n, worker, raw, dates, raw_dates, time.monotonic() - started)
+
+
+@contextmanager
+def fresh_mongo(work_dir: Path, name: str) -> Iterator[str]:
+    """A SecantusDB of its own, in memory (it keeps slowing after large databases are
+    dropped, which would charge one measurement's cost to the next); its URI."""
+    mongo = start_mongo(port=free_port(), storage_path=IN_MEMORY, log_path=work_dir / f"{name}.log")
+    try:
+        yield mongo.uri
+    finally:
+        mongo.stop()
 
 
 def per_thousand(commands: Counter[str], n: int) -> float:
@@ -692,16 +716,9 @@ def main() -> int:
                 n = fitting(wanted, rows, budget - (time.monotonic() - began), notes)
                 if n is None:
                     continue
-                print(f"N={n:,}: seeding, worker run, raw run ...", flush=True)
-                # a fresh server per N: SecantusDB keeps slowing after large databases are
-                # dropped, which would charge one N's cost to the next
-                mongo = start_mongo(
-                    port=free_port(), storage_path=IN_MEMORY, log_path=work_dir / f"mongo-{n}.log"
-                )
-                try:
-                    rows.append(measure(n, mongo.uri, redis_server.url, work_dir))
-                finally:
-                    mongo.stop()
+                print(f"N={n:,}: seeding, worker run, raw run, update dates ...", flush=True)
+                with fresh_mongo(work_dir, f"mongo-{n}") as mongo_uri:
+                    rows.append(measure(n, mongo_uri, redis_server.url, work_dir))
                 print(f"N={n:,}: done in {rows[-1].wall_seconds:.0f}s", flush=True)
         finally:
             redis_server.stop()
