@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -21,11 +22,11 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from marketing_contacts.events.hub import EventHub
 from marketing_contacts.events.publisher import RedisEventPublisher
-from marketing_contacts.schema.build import build_schema
+from marketing_contacts.schema.build import Schema, build_schema
 from marketing_contacts.services.bulk_runner import BulkRunnerSettings
 from marketing_contacts.services.ports.clock import Clock
 from marketing_contacts.services.registry import Services
-from marketing_contacts.settings import Server, Settings
+from marketing_contacts.settings import Environment, Server, Settings
 from marketing_contacts.storage.database import Mongo, connect
 from marketing_contacts.storage.errors import database_unavailable
 from marketing_contacts.storage.wiring import mongo_ports, prepare
@@ -57,6 +58,15 @@ class Runtime:
 
 #: the served GraphQL schema; a database that does not answer reaches its clients as UNAVAILABLE
 SCHEMA = build_schema(database_unavailable)
+
+
+@cache
+def schema_for(environment: Environment) -> Schema:
+    """The schema an API process serves: SCHEMA in development; in production one that refuses
+    introspection and suggests no names (built on first use)."""
+    if environment == "development":
+        return SCHEMA
+    return build_schema(database_unavailable, production=True)
 
 
 @asynccontextmanager

@@ -26,7 +26,7 @@ from marketing_contacts.http.auth import RETRY_AFTER_SECONDS, RequireToken, bear
 from marketing_contacts.http.graphiql import GRAPHQL_PATH, asset_route, ide_page
 from marketing_contacts.http.refusals import EXCEPTION_HANDLERS, refusal
 from marketing_contacts.http.websocket import CheckedTransportWSHandler
-from marketing_contacts.runtime import SCHEMA, Runtime, event_feed, open_runtime
+from marketing_contacts.runtime import Runtime, event_feed, open_runtime, schema_for
 from marketing_contacts.schema.context import RequestContext
 from marketing_contacts.settings import Settings, get_settings
 
@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
 
     graphql = GraphQLApp(
-        SCHEMA,
+        schema_for(settings.environment),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allowed_origins=settings.allowed_origins,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],

@@ -179,7 +179,8 @@ described(
         ErrorCode.NOT_FOUND: "No record of the caller's account has this id.",
         ErrorCode.DUPLICATE: "Another contact of the account has this email address.",
         ErrorCode.FORBIDDEN: "The caller may not do this: it is not authenticated, or lacks a "
-        "permission (marketing access, to make contacts marketing).",
+        "permission (marketing access, to make contacts marketing); in production, an "
+        "introspection query (__schema, __type).",
         ErrorCode.TIER_LIMIT_REACHED: "The change would exceed the tier and the account's "
         "upgrade policy is BLOCK.",
         ErrorCode.TOO_MANY: "More than the service takes at once: more items than one request "

@@ -8,6 +8,7 @@ away is no mystery: UNAVAILABLE, retry shortly.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
@@ -31,6 +32,8 @@ UNEXPECTED_ERROR = "Unexpected error."
 TOKEN_LIMIT_REACHED = (
     f"Syntax Error: Document contains more than {MAX_TOKENS} tokens. Parsing aborted."
 )
+#: how graphql-core ends a message that suggests names (its did_you_mean): from here to the end
+SUGGESTION = re.compile(r" ?Did you mean .*\?$", re.DOTALL)
 
 
 @strawberry.type(
@@ -140,4 +143,21 @@ def request_error(error: GraphQLError) -> GraphQLError:
         positions=error.positions,
         path=error.path,
         extensions={**(error.extensions or {}), "code": "INVALID"},
+    )
+
+
+def without_suggestions(error: GraphQLError) -> GraphQLError:
+    """The error without the names graphql-core suggests ("Cannot query field 'contactz' on
+    type 'Query'. Did you mean 'contact' or 'contacts'?"): in production a token holder learns
+    the schema from no message (introspection is refused too)."""
+    message = SUGGESTION.sub("", error.message)
+    if message == error.message:
+        return error
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions=error.extensions,
     )
