@@ -20,11 +20,14 @@ from arq.connections import ArqRedis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from marketing_contacts.domain.rate_limits import RateLimit
 from marketing_contacts.events.hub import EventHub
 from marketing_contacts.events.publisher import RedisEventPublisher
+from marketing_contacts.limits.rates import RedisRateLimiter
 from marketing_contacts.schema.build import Schema, build_schema
 from marketing_contacts.services.bulk_runner import BulkRunnerSettings
 from marketing_contacts.services.ports.clock import Clock
+from marketing_contacts.services.ports.rate_limits import RateLimiter
 from marketing_contacts.services.registry import Services
 from marketing_contacts.settings import Environment, Server, Settings
 from marketing_contacts.storage.database import Mongo, connect
@@ -54,6 +57,8 @@ class Runtime:
     #: the job queue the services hand work to (the worker also asks it about its own jobs)
     jobs: ArqJobQueue
     services: Services
+    #: P5: the rate limit of every token, shared with the other API processes on Redis
+    rate_limiter: RateLimiter
 
 
 #: the served GraphQL schema; a database that does not answer reaches its clients as UNAVAILABLE
@@ -102,7 +107,15 @@ async def open_runtime(
             turn_pages=settings.bulk_turn_pages,
             turn_length=timedelta(seconds=settings.bulk_turn_seconds),
         )
-        yield Runtime(settings, mongo, redis, jobs, Services.over(ports, bulk))
+        limit = RateLimit(settings.rate_limit_requests, settings.rate_limit_window_seconds)
+        yield Runtime(
+            settings,
+            mongo,
+            redis,
+            jobs,
+            Services.over(ports, bulk),
+            RedisRateLimiter(redis, limit),
+        )
     finally:
         await redis.aclose()
         await mongo.client.close()

@@ -188,5 +188,7 @@ described(
         ErrorCode.CONFLICT: "The idempotency key was used with another input.",
         ErrorCode.CONFIRMATION_MISMATCH: "confirmCount is not the number of contacts the "
         "selection matches.",
+        ErrorCode.RATE_LIMITED: "Too many requests for the token (P5); retry after the time "
+        "the error (retryAfter, in seconds) or the Retry-After header gives.",
     },
 )
