@@ -113,7 +113,7 @@ async def open_runtime(
             mongo,
             redis,
             jobs,
-            Services.over(ports, bulk),
+            Services.over(ports, bulk, settings.max_active_background_operations),
             RedisRateLimiter(redis, limit),
         )
     finally:

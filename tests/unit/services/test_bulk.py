@@ -1091,3 +1091,25 @@ async def test_sweep_gives_a_backlog_no_second_job_while_its_job_waits() -> None
     world.jobs.lose()  # e.g. Redis restarted without its data
     assert await runner.sweep() == [o.id for o in operations]
     assert world.jobs.enqueued == [job, job]  # nothing held the id: the same job again
+
+
+# ---------------------------------------------------------------- P5 active operations
+
+
+async def test_p5_past_the_accounts_active_operations_a_start_is_too_many_and_queues_nothing() -> (
+    None
+):
+    services, world, caller = await opened()
+    await make_contacts(services, caller, 2)
+    started = [
+        await services.bulk.start(caller, BulkRequest(EVERYONE, NON_MARKETING)) for _ in range(5)
+    ]
+    with pytest.raises(DomainError) as refused:
+        await services.bulk.start(caller, BulkRequest(EVERYONE, NON_MARKETING, idempotency_key="k"))
+    assert codes_and_fields(refused.value) == [(ErrorCode.TOO_MANY, ())]
+    assert len(world.data.operations) == 5
+    assert world.data.idempotency == {}
+    await services.bulk.cancel(caller, started[0].id)
+    assert (await services.bulk.start(caller, BulkRequest(EVERYONE, NON_MARKETING))).status is (
+        BulkOperationStatus.QUEUED
+    )
