@@ -184,7 +184,9 @@ described(
         ErrorCode.TIER_LIMIT_REACHED: "The change would exceed the tier and the account's "
         "upgrade policy is BLOCK.",
         ErrorCode.TOO_MANY: "More than the service takes at once: more items than one request "
-        "may hold (send them in parts), or more alerts than a subscription could hold.",
+        "may hold (send them in parts), more alerts than a subscription could hold, more "
+        "background operations queued or running than an account may have (P5), or more "
+        "operations at once than one WebSocket runs.",
         ErrorCode.CONFLICT: "The idempotency key was used with another input.",
         ErrorCode.CONFIRMATION_MISMATCH: "confirmCount is not the number of contacts the "
         "selection matches.",
