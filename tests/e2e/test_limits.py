@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from marketing_contacts.dev.processes import ManagedProcess, free_port
-from marketing_contacts.dev.servers import MongoServer, RedisServer, start_redis
+from marketing_contacts.dev.servers import MongoServer, start_redis
 from marketing_contacts.http.socket_limits import TOO_MANY_SOCKETS
 from tests.support.api import environment, graphql, start_api, ws_url
 from tests.support.cli import run_json
@@ -51,16 +51,10 @@ class Apis:
 
 @pytest.fixture(scope="module")
 def apis(
-    mongo_server: MongoServer,
-    redis_server: RedisServer,
-    mongo_database_name: str,
-    tmp_path_factory: pytest.TempPathFactory,
+    api_environment: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Apis]:
     logs = tmp_path_factory.mktemp("limits")
-    env = {
-        **environment(mongo_server.uri, redis_server.url, mongo_database_name, free_port()),
-        **LIMITS,
-    }
+    env = {**api_environment, **LIMITS}
     processes: list[ManagedProcess] = []
     bases = []
     try:

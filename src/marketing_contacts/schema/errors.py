@@ -11,7 +11,7 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -136,13 +136,18 @@ def request_error(error: GraphQLError) -> GraphQLError:
         return too_complex("tokens", MAX_TOKENS)
     if error.extensions and "code" in error.extensions:
         return error
+    return _remade(error, error.message, {**(error.extensions or {}), "code": "INVALID"})
+
+
+def _remade(error: GraphQLError, message: str, extensions: dict[str, Any] | None) -> GraphQLError:
+    """The error with this message and these extensions, where it was."""
     return GraphQLError(
-        error.message,
+        message,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
         path=error.path,
-        extensions={**(error.extensions or {}), "code": "INVALID"},
+        extensions=extensions,
     )
 
 
@@ -151,13 +156,4 @@ def without_suggestions(error: GraphQLError) -> GraphQLError:
     type 'Query'. Did you mean 'contact' or 'contacts'?"): in production a token holder learns
     the schema from no message (introspection is refused too)."""
     message = SUGGESTION.sub("", error.message)
-    if message == error.message:
-        return error
-    return GraphQLError(
-        message,
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        extensions=error.extensions,
-    )
+    return error if message == error.message else _remade(error, message, error.extensions)
