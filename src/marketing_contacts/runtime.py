@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -19,13 +20,16 @@ from arq.connections import ArqRedis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from marketing_contacts.domain.rate_limits import RateLimit
 from marketing_contacts.events.hub import EventHub
 from marketing_contacts.events.publisher import RedisEventPublisher
-from marketing_contacts.schema.build import build_schema
+from marketing_contacts.limits.rates import RedisRateLimiter
+from marketing_contacts.schema.build import Schema, build_schema
 from marketing_contacts.services.bulk_runner import BulkRunnerSettings
 from marketing_contacts.services.ports.clock import Clock
+from marketing_contacts.services.ports.rate_limits import RateLimiter
 from marketing_contacts.services.registry import Services
-from marketing_contacts.settings import Server, Settings
+from marketing_contacts.settings import Environment, Server, Settings
 from marketing_contacts.storage.database import Mongo, connect
 from marketing_contacts.storage.errors import database_unavailable
 from marketing_contacts.storage.wiring import mongo_ports, prepare
@@ -53,10 +57,21 @@ class Runtime:
     #: the job queue the services hand work to (the worker also asks it about its own jobs)
     jobs: ArqJobQueue
     services: Services
+    #: P5: the rate limit of every token, shared with the other API processes on Redis
+    rate_limiter: RateLimiter
 
 
 #: the served GraphQL schema; a database that does not answer reaches its clients as UNAVAILABLE
 SCHEMA = build_schema(database_unavailable)
+
+
+@cache
+def schema_for(environment: Environment) -> Schema:
+    """The schema an API process serves: SCHEMA in development; in production one that refuses
+    introspection and suggests no names (built on first use)."""
+    if environment == "development":
+        return SCHEMA
+    return build_schema(database_unavailable, production=True)
 
 
 @asynccontextmanager
@@ -92,7 +107,15 @@ async def open_runtime(
             turn_pages=settings.bulk_turn_pages,
             turn_length=timedelta(seconds=settings.bulk_turn_seconds),
         )
-        yield Runtime(settings, mongo, redis, jobs, Services.over(ports, bulk))
+        limit = RateLimit(settings.rate_limit_requests, settings.rate_limit_window_seconds)
+        yield Runtime(
+            settings,
+            mongo,
+            redis,
+            jobs,
+            Services.over(ports, bulk, settings.max_active_background_operations),
+            RedisRateLimiter(redis, limit),
+        )
     finally:
         await redis.aclose()
         await mongo.client.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 Environment = Literal["development", "production"]
@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     bulk_turn_seconds: float = Field(default=10, gt=0)
     # jobs one worker process runs at once (arq's max_jobs); an account holds at most one
     worker_max_jobs: int = Field(default=10, ge=1)
+    # P5: requests (HTTP requests and WebSocket subscribes) one token may make per window, across
+    # every API process (a burst of that many, then a steady rate of requests / window)
+    rate_limit_requests: int = Field(default=150, ge=1)
+    rate_limit_window_seconds: float = Field(default=10, gt=0)
+    # P5: WebSockets one token holds open on one API process, and subscriptions one socket runs
+    max_sockets_per_token: int = Field(default=10, ge=1)
+    max_subscriptions_per_socket: int = Field(default=20, ge=1)
+    # P5: background operations (bulk changes) an account has queued or running at once
+    max_active_background_operations: int = Field(default=5, ge=1)
     # Ports of the local servers that `marketing-contacts dev` starts (DEV_MONGO_PORT, ...).
     dev_mongo_port: int = Field(default=27017, ge=1, le=65535)
     dev_redis_port: int = Field(default=6379, ge=1, le=65535)
@@ -86,6 +95,14 @@ class Settings(BaseSettings):
         if text.startswith("["):
             return json.loads(text)
         return [origin.strip() for origin in text.split(",") if origin.strip()]
+
+    @field_validator("rate_limit_window_seconds")
+    @classmethod
+    def _a_microsecond_a_request(cls, value: float, info: ValidationInfo) -> float:
+        requests = info.data.get("rate_limit_requests", 1)
+        if int(value * 1_000_000) < requests:
+            raise ValueError("must leave at least a microsecond per request")
+        return value
 
     @property
     def graphiql_enabled(self) -> bool:

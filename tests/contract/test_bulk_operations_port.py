@@ -1,11 +1,15 @@
-"""BulkOperations (B4, B5): operations read back whole, newest first; a start with a key held
-makes nothing; a run claims an operation under a lease; an operation ends once; the sweeper
-finds what waits too long or lost its worker."""
+"""BulkOperations (B4, B5, P5): operations read back whole, newest first; a start with a key held
+makes nothing, nor does one past the account's active operations, however many start at once; a
+run claims an operation under a lease; an operation ends once; the sweeper finds what waits too
+long or lost its worker."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
+
+import pytest
 
 from marketing_contacts.domain.bulk import (
     BulkOperation,
@@ -19,7 +23,7 @@ from marketing_contacts.domain.errors import ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.services.paging import Page
-from marketing_contacts.services.ports.bulk import IdempotencyKey
+from marketing_contacts.services.ports.bulk import IdempotencyKey, TooManyActive
 from marketing_contacts.services.wiring import Ports
 from tests.contract.records import (
     all_pages,
@@ -114,6 +118,48 @@ async def test_a_start_after_its_key_expired_holds_the_key_anew(ports: Ports) ->
     assert await ports.operations.insert(second, renewed) is None
     assert await ports.operations.load(second.id) == second
     assert await ports.idempotency.held(account.id, "key-1", now(ports)) == renewed
+
+
+async def test_p5_past_its_active_operations_a_start_persists_nothing(ports: Ports) -> None:
+    account, other = await stored_account(ports), await stored_account(ports)
+    active = [new_operation(ports, account) for _ in range(3)]
+    day = now(ports) + timedelta(hours=24)
+    first_key = IdempotencyKey("key-0", "hash-0", active[0].id, day)
+    assert await ports.operations.insert(active[0], first_key, 3) is None
+    for operation in active[1:]:
+        assert await ports.operations.insert(operation, None, 3) is None
+    refused = new_operation(ports, account)
+    key = IdempotencyKey("key-1", "hash-1", refused.id, day)
+    for held in (None, key):
+        with pytest.raises(TooManyActive):
+            await ports.operations.insert(refused, held, 3)
+    assert await ports.operations.load(refused.id) is None
+    assert await ports.idempotency.held(account.id, "key-1", now(ports)) is None
+    # a key already held answers before the bound: the retry of a start gets its operation
+    retry = replace(first_key, operation_id=refused.id)
+    assert await ports.operations.insert(refused, retry, 3) == first_key
+    # another account has its own bound; an ended operation no longer counts
+    assert await ports.operations.insert(new_operation(ports, other), None, 3) is None
+    assert await ports.operations.cancel(account.id, active[1].id, now(ports)) is not None
+    assert await ports.operations.insert(refused, key, 3) is None
+    assert await ports.operations.load(refused.id) == refused
+
+
+async def test_p5_concurrent_starts_never_pass_the_bound_together(ports: Ports) -> None:
+    account = await stored_account(ports)
+    starts = [new_operation(ports, account) for _ in range(8)]
+
+    async def start(operation: BulkOperation) -> bool:
+        try:
+            await ports.operations.insert(operation, None, 5)
+        except TooManyActive:
+            return False
+        return True
+
+    passed = await asyncio.gather(*(start(operation) for operation in starts))
+    assert sum(passed) == 5
+    persisted = [await ports.operations.load(operation.id) for operation in starts]
+    assert [found is not None for found in persisted] == passed
 
 
 async def test_a_queued_operation_is_claimed_under_a_lease(ports: Ports) -> None:

@@ -443,8 +443,10 @@ async def test_b4_a_small_operation_completes_while_another_account_has_hundreds
     place: Place,
 ) -> None:
     """One worker running one job at a time: the small account's operation gets the next turn
-    after the big account's current one, not after its whole backlog."""
-    async with open_runtime(place.settings()) as runtime:
+    after the big account's current one, not after its whole backlog. (The API side queues
+    the backlog: its bound on an account's active operations (P5) is raised to hold it.)"""
+    backlog_room = {"max_active_background_operations": BACKLOG}
+    async with open_runtime(place.settings().model_copy(update=backlog_room)) as runtime:
         big = await open_client(runtime.services, name="Big")
         small = await open_client(runtime.services, name="Small")
         for client in (big, small):

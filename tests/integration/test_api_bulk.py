@@ -400,3 +400,27 @@ async def test_bad_selections_are_errors_and_queue_nothing(runtime: Runtime) -> 
     assert (done["status"], done["matched"], done["progress"]) == ("COMPLETED", 0, 1.0)
     listed = await client.execute("{ bulkOperations { edges { node { id } } } }")
     assert len(listed["bulkOperations"]["edges"]) == 1
+
+
+async def test_p5_a_sixth_active_operation_is_too_many_and_changes_nothing(
+    runtime: Runtime,
+) -> None:
+    """At most five queued or running per account (MAX_ACTIVE_BACKGROUND_OPERATIONS): the
+    sixth start is a userError TOO_MANY, queues nothing; once one ends, a start passes again."""
+    client, other = await open_client(runtime.services), await open_client(runtime.services)
+    await contacts(client, 2)
+    everyone = {"selection": {"filter": {}}, "status": "NON_MARKETING"}
+    started = [(await start(client, **everyone))["bulkOperation"]["id"] for _ in range(5)]
+    count = "{ bulkOperations(first: 10) { totalCount } }"
+
+    refused = await start(client, **everyone, idempotencyKey="sixth")
+    assert refused["bulkOperation"] is None
+    [error] = refused["userErrors"]
+    assert (error["code"], error["field"]) == ("TOO_MANY", [])
+    assert "5 background operations queued or running" in error["message"]
+    assert (await client.execute(count))["bulkOperations"]["totalCount"] == 5
+    # the key was not taken: the same start passes once an operation has ended
+    assert (await start(other, **everyone))["userErrors"] == []
+    await run_to_end(runtime, client, started[0])
+    again = await start(client, **everyone, idempotencyKey="sixth")
+    assert again["userErrors"] == [] and again["bulkOperation"]["status"] == "QUEUED"

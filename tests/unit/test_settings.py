@@ -55,6 +55,10 @@ def test_defaults_suit_local_development(clean_environment: pytest.MonkeyPatch) 
     assert (settings.bulk_turn_pages, settings.bulk_turn_seconds) == (20, 10)
     assert settings.worker_max_jobs == 10
     assert (settings.dev_mongo_port, settings.dev_redis_port) == (27017, 6379)
+    # P5
+    assert (settings.rate_limit_requests, settings.rate_limit_window_seconds) == (150, 10)
+    assert (settings.max_sockets_per_token, settings.max_subscriptions_per_socket) == (10, 20)
+    assert settings.max_active_background_operations == 5
 
 
 def test_environment_variables_override_defaults(clean_environment: pytest.MonkeyPatch) -> None:
@@ -122,6 +126,11 @@ def test_allowed_origins_take_a_list_or_commas(
         ("BULK_TURN_PAGES", "0"),
         ("BULK_TURN_SECONDS", "0"),
         ("WORKER_MAX_JOBS", "0"),
+        ("RATE_LIMIT_REQUESTS", "0"),
+        ("RATE_LIMIT_WINDOW_SECONDS", "0"),
+        ("MAX_SOCKETS_PER_TOKEN", "0"),
+        ("MAX_SUBSCRIPTIONS_PER_SOCKET", "0"),
+        ("MAX_ACTIVE_BACKGROUND_OPERATIONS", "0"),
         # scheduled runs fire at multiples of the interval within each hour: 7 would leave a
         # 4-minute gap at the hour, 90 would never fire
         ("UPDATE_DATE_INTERVAL_MINUTES", "7"),
@@ -135,6 +144,15 @@ def test_invalid_values_are_refused(
     clean_environment.setenv(name, value)
 
     with pytest.raises(ValueError, match=name.lower()):
+        Settings()
+
+
+def test_p5_a_rate_limit_leaves_at_least_a_microsecond_per_request(
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    clean_environment.setenv("RATE_LIMIT_REQUESTS", "2000000")
+    clean_environment.setenv("RATE_LIMIT_WINDOW_SECONDS", "1")
+    with pytest.raises(ValueError, match="rate_limit_window_seconds"):
         Settings()
 
 

@@ -31,6 +31,9 @@ from marketing_contacts.domain.tiers import UpgradePolicy
 from marketing_contacts.domain.usage import Transition
 
 MAX_SELECTED_IDS = 10_000
+#: P5: background operations an account may have queued or running at once (the default of
+#: MAX_ACTIVE_BACKGROUND_OPERATIONS)
+MAX_ACTIVE_OPERATIONS = 5
 
 
 class BulkOperationStatus(StrEnum):

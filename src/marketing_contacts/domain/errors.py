@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     TOO_MANY = "TOO_MANY"
     CONFLICT = "CONFLICT"
     CONFIRMATION_MISMATCH = "CONFIRMATION_MISMATCH"
+    RATE_LIMITED = "RATE_LIMITED"
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,10 @@ from strawberry.types.unset import UnsetType
 
 from marketing_contacts.http.auth import RETRY_AFTER_SECONDS, RequireToken, bearer_token, caller_of
 from marketing_contacts.http.graphiql import GRAPHQL_PATH, asset_route, ide_page
+from marketing_contacts.http.rate_limits import RateLimited
 from marketing_contacts.http.refusals import EXCEPTION_HANDLERS, refusal
-from marketing_contacts.http.websocket import CheckedTransportWSHandler
-from marketing_contacts.runtime import SCHEMA, Runtime, event_feed, open_runtime
+from marketing_contacts.http.socket_limits import LimitedTransportWSHandler, SocketSlots
+from marketing_contacts.runtime import Runtime, event_feed, open_runtime, schema_for
 from marketing_contacts.schema.context import RequestContext
 from marketing_contacts.settings import Settings, get_settings
 
@@ -36,9 +37,11 @@ GRAPHQL_METHODS = "GET, POST"
 
 
 class GraphQLApp(GraphQL[RequestContext, None]):
-    graphql_transport_ws_handler_class = CheckedTransportWSHandler
+    graphql_transport_ws_handler_class = LimitedTransportWSHandler
     #: our GraphiQL page (strawberry's loads its files from a CDN); None: no IDE
     ide_html: str | None = None
+    #: P5: the open sockets of each token in this process
+    socket_slots: SocketSlots
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self.ide_html)
@@ -151,14 +154,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             yield
 
     graphql = GraphQLApp(
-        SCHEMA,
+        schema_for(settings.environment),
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allowed_origins=settings.allowed_origins,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        max_subscriptions_per_connection=settings.max_subscriptions_per_socket,
     )
+    graphql.socket_slots = SocketSlots(settings.max_sockets_per_token)
+    limited = RateLimited(graphql)  # P5: after the token check, before any GraphQL work
     routes = [
         Route("/health", health, methods=["GET"]),
-        Route(GRAPHQL_PATH, RequireToken(graphql, ide_enabled=settings.graphiql_enabled)),
+        Route(GRAPHQL_PATH, RequireToken(limited, ide_enabled=settings.graphiql_enabled)),
         WebSocketRoute(GRAPHQL_PATH, graphql),
     ]
     if settings.graphiql_enabled:  # development only: never in production

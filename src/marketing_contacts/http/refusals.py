@@ -33,11 +33,16 @@ def error_response(
     headers: Mapping[str, str] | None = None,
     *,
     request_id: str | None = None,
+    **more: object,
 ) -> JSONResponse:
-    """A refusal before GraphQL runs, shaped like a GraphQL error."""
+    """A refusal before GraphQL runs, shaped like a GraphQL error; `more` goes to its
+    extensions with the code."""
     if len(message) > MAX_MESSAGE_CHARS:
         message = message[: MAX_MESSAGE_CHARS - 1] + "…"
-    extensions = {"code": code} if request_id is None else {"code": code, "requestId": request_id}
+    extensions: dict[str, object] = {"code": code}
+    if request_id is not None:
+        extensions["requestId"] = request_id
+    extensions.update(more)
     body = {"errors": [{"message": message, "extensions": extensions}]}
     return JSONResponse(body, status_code=status, headers=headers)
 

@@ -179,13 +179,18 @@ described(
         ErrorCode.NOT_FOUND: "No record of the caller's account has this id.",
         ErrorCode.DUPLICATE: "Another contact of the account has this email address.",
         ErrorCode.FORBIDDEN: "The caller may not do this: it is not authenticated, or lacks a "
-        "permission (marketing access, to make contacts marketing).",
+        "permission (marketing access, to make contacts marketing); in production, an "
+        "introspection query (__schema, __type).",
         ErrorCode.TIER_LIMIT_REACHED: "The change would exceed the tier and the account's "
         "upgrade policy is BLOCK.",
         ErrorCode.TOO_MANY: "More than the service takes at once: more items than one request "
-        "may hold (send them in parts), or more alerts than a subscription could hold.",
+        "may hold (send them in parts), more alerts than a subscription could hold, more "
+        "background operations queued or running than an account may have (P5), or more "
+        "operations at once than one WebSocket runs.",
         ErrorCode.CONFLICT: "The idempotency key was used with another input.",
         ErrorCode.CONFIRMATION_MISMATCH: "confirmCount is not the number of contacts the "
         "selection matches.",
+        ErrorCode.RATE_LIMITED: "Too many requests for the token (P5); retry after the time "
+        "the error (retryAfter, in seconds) or the Retry-After header gives.",
     },
 )

@@ -8,9 +8,10 @@ away is no mystery: UNAVAILABLE, retry shortly.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -31,6 +32,8 @@ UNEXPECTED_ERROR = "Unexpected error."
 TOKEN_LIMIT_REACHED = (
     f"Syntax Error: Document contains more than {MAX_TOKENS} tokens. Parsing aborted."
 )
+#: how graphql-core ends a message that suggests names (its did_you_mean): from here to the end
+SUGGESTION = re.compile(r" ?Did you mean .*\?$", re.DOTALL)
 
 
 @strawberry.type(
@@ -133,11 +136,24 @@ def request_error(error: GraphQLError) -> GraphQLError:
         return too_complex("tokens", MAX_TOKENS)
     if error.extensions and "code" in error.extensions:
         return error
+    return _remade(error, error.message, {**(error.extensions or {}), "code": "INVALID"})
+
+
+def _remade(error: GraphQLError, message: str, extensions: dict[str, Any] | None) -> GraphQLError:
+    """The error with this message and these extensions, where it was."""
     return GraphQLError(
-        error.message,
+        message,
         nodes=error.nodes,
         source=error.source,
         positions=error.positions,
         path=error.path,
-        extensions={**(error.extensions or {}), "code": "INVALID"},
+        extensions=extensions,
     )
+
+
+def without_suggestions(error: GraphQLError) -> GraphQLError:
+    """The error without the names graphql-core suggests ("Cannot query field 'contactz' on
+    type 'Query'. Did you mean 'contact' or 'contacts'?"): in production a token holder learns
+    the schema from no message (introspection is refused too)."""
+    message = SUGGESTION.sub("", error.message)
+    return error if message == error.message else _remade(error, message, error.extensions)

@@ -22,8 +22,16 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import Any, Literal
 
-from graphql import ExecutionResult, GraphQLError, Undefined
-from strawberry.extensions import MaxTokensLimiter, SchemaExtension
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    GraphQLError,
+    Undefined,
+    ValidationRule,
+    get_named_type,
+    is_introspection_type,
+)
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from marketing_contacts.domain.bulk import MAX_SELECTED_IDS
@@ -151,3 +159,32 @@ def request_limits() -> list[Callable[[], SchemaExtension]]:
         DocumentLimits,
         SubscriptionsOverWebSocket,
     ]
+
+
+INTROSPECTION_DISABLED = "introspection is disabled in production"
+
+
+class NoIntrospection(ValidationRule):
+    """graphql-core's NoSchemaIntrospectionCustomRule with our code and one error a document:
+    its first field of an introspection type (`__schema`, `__type`; `__typename` is a plain
+    String) is FORBIDDEN, and the fields inside it go unreported."""
+
+    reported = False
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> None:
+        named = get_named_type(self.context.get_type())
+        if self.reported or named is None or not is_introspection_type(named):
+            return
+        self.reported = True
+        self.report_error(
+            GraphQLError(
+                f"{INTROSPECTION_DISABLED}: {node.name.value!r} reads the schema",
+                node,
+                extensions={"code": "FORBIDDEN"},
+            )
+        )
+
+
+def production_limits() -> list[Callable[[], SchemaExtension]]:
+    """What production adds to request_limits: no introspection."""
+    return [partial(AddValidationRules, [NoIntrospection])]

@@ -1,4 +1,4 @@
-"""Bulk status changes, the client's side (B1-B3, B5): preview, start, cancel, read."""
+"""Bulk status changes, the client's side (B1-B3, B5, P5): preview, start, cancel, read."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from marketing_contacts.domain.bulk import (
+    MAX_ACTIVE_OPERATIONS,
     BulkOperation,
     BulkOperationStatus,
     BulkProgress,
@@ -32,7 +33,7 @@ from marketing_contacts.domain.permissions import check_status_permission
 from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.paging import Page, paged
-from marketing_contacts.services.ports.bulk import IdempotencyKey
+from marketing_contacts.services.ports.bulk import IdempotencyKey, TooManyActive
 from marketing_contacts.services.ports.events import BulkProgressed
 from marketing_contacts.services.wiring import Ports
 
@@ -68,8 +69,10 @@ def _filter_body(where: ContactFilter) -> dict[str, str]:
 
 
 class BulkService:
-    def __init__(self, ports: Ports) -> None:
+    def __init__(self, ports: Ports, max_active: int = MAX_ACTIVE_OPERATIONS) -> None:
         self.ports = ports
+        #: P5: operations an account may have queued or running at once
+        self.max_active = max_active
 
     async def preview(
         self, caller: Caller, selection: Selection, target: MarketingStatus
@@ -83,7 +86,8 @@ class BulkService:
         """Persist the operation first, then enqueue it (a sweeper enqueues what this missed).
 
         B5: a key already held answers before anything else is checked, so the retry of a
-        request whose answer was lost gets its operation even after the contacts moved on."""
+        request whose answer was lost gets its operation even after the contacts moved on.
+        P5: past `max_active` operations queued or running, TOO_MANY and nothing persisted."""
         check_length(request.source_id, MAX_ID_LENGTH, "source_id")
         check_idempotency_key(request.idempotency_key)
         if request.idempotency_key is not None:
@@ -121,7 +125,14 @@ class BulkService:
                 operation.id,
                 now + IDEMPOTENCY_WINDOW,
             )
-        held = await self.ports.operations.insert(operation, key)
+        try:
+            held = await self.ports.operations.insert(operation, key, self.max_active)
+        except TooManyActive:
+            raise refuse(
+                ErrorCode.TOO_MANY,
+                f"the account has {self.max_active} background operations queued or running, "
+                "the most it may have: start this one once one of them has ended",
+            ) from None
         if held is not None:
             return await self._replay(caller, held, request)
         await self._enqueue(operation)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from marketing_contacts.domain.bulk import MAX_ACTIVE_OPERATIONS
 from marketing_contacts.services.accounts import AccountService
 from marketing_contacts.services.alerts import AlertDeliveryService
 from marketing_contacts.services.bulk import BulkService
@@ -32,12 +33,17 @@ class Services:
     usage: UsageService
 
     @classmethod
-    def over(cls, ports: Ports, bulk: BulkRunnerSettings | None = None) -> Services:
+    def over(
+        cls,
+        ports: Ports,
+        bulk: BulkRunnerSettings | None = None,
+        max_active_operations: int = MAX_ACTIVE_OPERATIONS,
+    ) -> Services:
         return cls(
             ports=ports,
             accounts=AccountService(ports),
             alert_delivery=AlertDeliveryService(ports),
-            bulk=BulkService(ports),
+            bulk=BulkService(ports, max_active_operations),
             bulk_runner=BulkRunner(ports, bulk),
             contacts=ContactService(ports),
             lists=ListService(ports),

@@ -3,7 +3,7 @@
 An operation is claimed under a lease (`claim`), moves past its pages in the transactions that
 apply them (storage.writer), and ends once (`finish`, `cancel`). A start with an idempotency key
 holds the key and inserts the operation in one transaction, so concurrent starts with one key
-make one operation.
+make one operation; the same transaction counts the account's active operations (P5).
 """
 
 from __future__ import annotations
@@ -16,9 +16,15 @@ from pymongo.errors import DuplicateKeyError
 
 from marketing_contacts.domain.bulk import BulkOperation, BulkOperationStatus, BulkProgress
 from marketing_contacts.services.paging import Page
-from marketing_contacts.services.ports.bulk import IdempotencyKey
+from marketing_contacts.services.ports.bulk import IdempotencyKey, TooManyActive
 from marketing_contacts.storage.bulk_codec import operation_doc, operation_from, progress_doc
-from marketing_contacts.storage.database import BULK_OPERATIONS, IDEMPOTENCY_KEYS, Doc, Mongo
+from marketing_contacts.storage.database import (
+    ACCOUNTS,
+    BULK_OPERATIONS,
+    IDEMPOTENCY_KEYS,
+    Doc,
+    Mongo,
+)
 from marketing_contacts.storage.ids import oid
 from marketing_contacts.storage.paging import Keyset, keyset_page
 from marketing_contacts.storage.transactions import transact
@@ -63,39 +69,62 @@ class MongoBulkOperations:
         self.keys = MongoIdempotencyKeys(mongo)
 
     async def insert(
-        self, operation: BulkOperation, key: IdempotencyKey | None
+        self,
+        operation: BulkOperation,
+        key: IdempotencyKey | None,
+        max_active: int | None = None,
     ) -> IdempotencyKey | None:
-        if key is None:
+        if key is None and max_active is None:
             await self.operations.insert_one(operation_doc(operation))
             return None
-        key_doc = {
-            "_id": _key_id(operation.account_id, key.key),
-            "input_hash": key.input_hash,
-            "operation_id": operation.id,
-            "expires_at": key.expires_at,
-        }
 
-        async def hold_key_and_insert(session: AsyncClientSession) -> IdempotencyKey | None:
+        async def insert_once_within_bounds(session: AsyncClientSession) -> IdempotencyKey | None:
             """B5: the key and its operation together, or the key as another start holds it
-            (concurrent starts with one key meet on its _id: one inserts, the others find it)."""
-            held = await self.keys.held(
-                operation.account_id, key.key, operation.created_at, session
-            )
-            if held is not None:
-                return held
-            await self.mongo[IDEMPOTENCY_KEYS].delete_one(
-                {"_id": key_doc["_id"], "expires_at": {"$lte": operation.created_at}},
-                session=session,
-            )
-            await self.mongo[IDEMPOTENCY_KEYS].insert_one(key_doc, session=session)
+            (concurrent starts with one key meet on its _id: one inserts, the others find it).
+            P5: the account's active operations counted in the same transaction."""
+            if key is not None:
+                held = await self.keys.held(
+                    operation.account_id, key.key, operation.created_at, session
+                )
+                if held is not None:
+                    return held
+                key_id = _key_id(operation.account_id, key.key)
+                await self.mongo[IDEMPOTENCY_KEYS].delete_one(
+                    {"_id": key_id, "expires_at": {"$lte": operation.created_at}},
+                    session=session,
+                )
+                await self.mongo[IDEMPOTENCY_KEYS].insert_one(
+                    _key_doc(key_id, key, operation), session=session
+                )
+            if max_active is not None:
+                await self._check_active(operation.account_id, max_active, session)
             await self.operations.insert_one(operation_doc(operation), session=session)
             return None
 
         while True:
             try:
-                return await transact(self.mongo, hold_key_and_insert)
+                return await transact(self.mongo, insert_once_within_bounds)
             except DuplicateKeyError:
                 continue  # another start took the key meanwhile: read it as held
+
+    async def _check_active(
+        self, account_id: str, max_active: int, session: AsyncClientSession
+    ) -> None:
+        """TooManyActive when the account has `max_active` operations queued or running.
+
+        Counting alone would let two concurrent starts each see room for one more; each start
+        first writes the account's document (a counter of starts), so concurrent starts of one
+        account meet in a write conflict and the driver runs the later one again, after the
+        earlier one committed: it counts that one too."""
+        account = oid(account_id)
+        await self.mongo[ACCOUNTS].update_one(
+            {"_id": account}, {"$inc": {"bulk_starts": 1}}, session=session
+        )
+        active = await self.operations.count_documents(
+            {"account_id": account, "status": {"$in": _ACTIVE}}, session=session
+        )
+        if active >= max_active:
+            raise TooManyActive(account_id)
 
     async def get(self, account_id: str, operation_id: str) -> BulkOperation | None:
         key = oid(operation_id)
@@ -200,3 +229,12 @@ class MongoBulkOperations:
 
 def _key_id(account_id: str, key: str) -> str:
     return f"{account_id}:{key}"
+
+
+def _key_doc(key_id: str, key: IdempotencyKey, operation: BulkOperation) -> Doc:
+    return {
+        "_id": key_id,
+        "input_hash": key.input_hash,
+        "operation_id": operation.id,
+        "expires_at": key.expires_at,
+    }

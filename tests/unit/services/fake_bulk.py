@@ -15,7 +15,7 @@ from marketing_contacts.domain.bulk import (
 from marketing_contacts.domain.conditions import all_hold
 from marketing_contacts.domain.contacts import Contact
 from marketing_contacts.services.paging import Page
-from marketing_contacts.services.ports.bulk import BulkPage, IdempotencyKey
+from marketing_contacts.services.ports.bulk import BulkPage, IdempotencyKey, TooManyActive
 from tests.support.waiting import let_others_run
 from tests.unit.services.fake_paging import keyset_page, object_id
 
@@ -63,7 +63,10 @@ class FakeBulkOperations:
         self.data = data
 
     async def insert(
-        self, operation: BulkOperation, key: IdempotencyKey | None
+        self,
+        operation: BulkOperation,
+        key: IdempotencyKey | None,
+        max_active: int | None = None,
     ) -> IdempotencyKey | None:
         await let_others_run()
         if key is not None:
@@ -72,9 +75,17 @@ class FakeBulkOperations:
             )
             if held is not None:
                 return held
+        if max_active is not None and self._active(operation.account_id) >= max_active:
+            raise TooManyActive(operation.account_id)
+        if key is not None:
             self.data.idempotency[(operation.account_id, key.key)] = key
         self.data.operations[operation.id] = operation
         return None
+
+    def _active(self, account_id: str) -> int:
+        return sum(
+            o.account_id == account_id and o.status in ACTIVE for o in self.data.operations.values()
+        )
 
     async def get(self, account_id: str, operation_id: str) -> BulkOperation | None:
         found = self.data.operations.get(operation_id)

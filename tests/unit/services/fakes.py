@@ -23,7 +23,12 @@ from typing import TypeVar
 
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.alerts import TierAlert
-from marketing_contacts.domain.bulk import BulkOperation, BulkOperationStatus, Selection
+from marketing_contacts.domain.bulk import (
+    MAX_ACTIVE_OPERATIONS,
+    BulkOperation,
+    BulkOperationStatus,
+    Selection,
+)
 from marketing_contacts.domain.contacts import Contact, email_key
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.errors import DomainError, ErrorCode
@@ -737,9 +742,11 @@ def fake_world(now: datetime = DEFAULT_NOW) -> FakeWorld:
     )
 
 
-def fake_services(now: datetime = DEFAULT_NOW) -> tuple[Services, FakeWorld]:
+def fake_services(
+    now: datetime = DEFAULT_NOW, *, max_active_operations: int = MAX_ACTIVE_OPERATIONS
+) -> tuple[Services, FakeWorld]:
     world = fake_world(now)
-    return Services.over(world.ports()), world
+    return Services.over(world.ports(), max_active_operations=max_active_operations), world
 
 
 async def open_account(

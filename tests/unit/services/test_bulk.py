@@ -1121,3 +1121,25 @@ async def test_t6_a_page_decided_on_an_account_that_moved_is_decided_again_on_it
     assert done is not None and counters(done) == (4, 4, 2, 0, 2, 0)
     assert states(world, n) == [M, M]
     assert_counts_exact(world, caller.account_id)
+
+
+# ---------------------------------------------------------------- P5 active operations
+
+
+async def test_p5_past_the_accounts_active_operations_a_start_is_too_many_and_queues_nothing() -> (
+    None
+):
+    services, world, caller = await opened()
+    await make_contacts(services, caller, 2)
+    started = [
+        await services.bulk.start(caller, BulkRequest(EVERYONE, NON_MARKETING)) for _ in range(5)
+    ]
+    with pytest.raises(DomainError) as refused:
+        await services.bulk.start(caller, BulkRequest(EVERYONE, NON_MARKETING, idempotency_key="k"))
+    assert codes_and_fields(refused.value) == [(ErrorCode.TOO_MANY, ())]
+    assert len(world.data.operations) == 5
+    assert world.data.idempotency == {}
+    await services.bulk.cancel(caller, started[0].id)
+    assert (await services.bulk.start(caller, BulkRequest(EVERYONE, NON_MARKETING))).status is (
+        BulkOperationStatus.QUEUED
+    )

@@ -21,6 +21,10 @@ class IdempotencyKey:
     expires_at: datetime
 
 
+class TooManyActive(Exception):
+    """P5: the account has as many background operations queued or running as it may."""
+
+
 @dataclass(frozen=True)
 class BulkPage:
     """One page of a resolved selection: its number and the contacts of it that still exist."""
@@ -33,10 +37,15 @@ class BulkOperations(Protocol):
     """The operations themselves: queued, claimed under a lease, ended (B4, B5)."""
 
     async def insert(
-        self, operation: BulkOperation, key: IdempotencyKey | None
+        self,
+        operation: BulkOperation,
+        key: IdempotencyKey | None,
+        max_active: int | None = None,
     ) -> IdempotencyKey | None:
         """Persist a QUEUED operation; with a key already held (and not expired), persist
-        nothing and return the key as held."""
+        nothing and return the key as held. P5: with `max_active`, persist nothing and raise
+        TooManyActive when the account has that many QUEUED or RUNNING already, decided
+        atomically with the insert (concurrent starts of one account never pass it together)."""
         ...
 
     async def get(self, account_id: str, operation_id: str) -> BulkOperation | None: ...
