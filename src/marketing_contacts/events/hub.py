@@ -5,6 +5,10 @@ process. A dropped connection is re-established with backoff; every subscriber n
 feed broke and, once it is back, reads afresh what it may have missed. A subscription starts
 only while the feed is up and its channel listens (FeedUnavailable otherwise, within
 LISTEN_TIMEOUT_SECONDS), so a subscriber never waits on a feed that is not there.
+
+Each open socket also watches its account's access changes (P1: a revoked token, a changed or
+deactivated user), so the channel listens while the account has a socket here; a watch never
+waits for the feed (while it is down, sockets re-check their token at each operation).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
@@ -22,6 +26,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from marketing_contacts.events.messages import account_of, channel, decode
+from marketing_contacts.services.ports.events import AccessChanged
 from marketing_contacts.services.subscriptions import FeedUnavailable, Subscriber
 
 log = logging.getLogger(__name__)
@@ -36,6 +41,7 @@ class EventHub:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self.subscribers: dict[str, set[Subscriber]] = {}
+        self.watchers: dict[str, set[Callable[[AccessChanged], None]]] = {}
         self.pubsub: PubSub | None = None
         self.task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
@@ -55,7 +61,7 @@ class EventHub:
     @asynccontextmanager
     async def subscribe(self, account_id: str) -> AsyncIterator[Subscriber]:
         subscriber = Subscriber(account_id, started_at=datetime.now(UTC))
-        first = account_id not in self.subscribers
+        first = not self._listened(account_id)
         self.subscribers.setdefault(account_id, set()).add(subscriber)
         try:
             await self._listening(account_id, subscribe=first)
@@ -65,7 +71,31 @@ class EventHub:
             remaining.discard(subscriber)
             if not remaining:
                 self.subscribers.pop(account_id, None)
+            if not self._listened(account_id):
                 await self._unlisten(account_id)
+
+    @asynccontextmanager
+    async def watch(
+        self, account_id: str, notify: Callable[[AccessChanged], None]
+    ) -> AsyncIterator[None]:
+        """`notify` hears every access change of the account until the context ends."""
+        first = not self._listened(account_id)
+        self.watchers.setdefault(account_id, set()).add(notify)
+        try:
+            if first and self.connected.is_set() and self.pubsub is not None:
+                with contextlib.suppress(RedisError):  # the feed's loop listens when back
+                    await self.pubsub.subscribe(channel(account_id))
+            yield
+        finally:
+            remaining = self.watchers.get(account_id, set())
+            remaining.discard(notify)
+            if not remaining:
+                self.watchers.pop(account_id, None)
+            if not self._listened(account_id):
+                await self._unlisten(account_id)
+
+    def _listened(self, account_id: str) -> bool:
+        return account_id in self.subscribers or account_id in self.watchers
 
     async def _listening(self, account_id: str, *, subscribe: bool) -> None:
         """Until the feed is up and Redis confirmed the account's channel (asking for it when
@@ -131,7 +161,8 @@ class EventHub:
 
     async def _connect(self) -> None:
         self.pubsub = self.redis.pubsub()
-        await self.pubsub.subscribe(CONTROL, *(channel(a) for a in self.subscribers))
+        accounts = {*self.subscribers, *self.watchers}
+        await self.pubsub.subscribe(CONTROL, *(channel(a) for a in accounts))
         self.connected.set()
 
     async def _pump(self) -> None:
@@ -149,6 +180,10 @@ class EventHub:
                 continue
             account_id = account_of(name)
             event = decode(message["data"])
+            if isinstance(event, AccessChanged):
+                for notify in tuple(self.watchers.get(account_id, ())):
+                    notify(event)
+                continue
             for subscriber in tuple(self.subscribers.get(account_id, ())):
                 subscriber.offer(event)
 

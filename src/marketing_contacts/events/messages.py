@@ -10,6 +10,7 @@ from marketing_contacts.domain.alerts import TierAlert, TierAlertKind
 from marketing_contacts.domain.usage import Usage, UsageCounts
 from marketing_contacts.services.paging import Stored
 from marketing_contacts.services.ports.events import (
+    AccessChanged,
     AlertRaised,
     BulkProgressed,
     Event,
@@ -32,6 +33,8 @@ def encode(event: Event) -> str:
     body: dict[str, Any]
     if isinstance(event, BulkProgressed):
         body = {"type": "bulk", "id": event.operation_id}
+    elif isinstance(event, AccessChanged):
+        body = {"type": "access", "user_id": event.user_id, "token_id": event.token_id}
     elif isinstance(event, UsageChanged):
         usage = event.usage
         body = {
@@ -63,6 +66,8 @@ def decode(message: str | bytes) -> Event:
     body = json.loads(message)
     if body["type"] == "bulk":
         return BulkProgressed(body["id"])
+    if body["type"] == "access":
+        return AccessChanged(user_id=body["user_id"], token_id=body["token_id"])
     if body["type"] == "usage":
         counts = UsageCounts(body["marketing"], body["pending"], body["total"])
         return UsageChanged(

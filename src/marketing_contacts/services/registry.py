@@ -14,6 +14,7 @@ from marketing_contacts.services.statuses import StatusService
 from marketing_contacts.services.tokens import TokenService
 from marketing_contacts.services.update_dates import UpdateDateService
 from marketing_contacts.services.usage import UsageService
+from marketing_contacts.services.users import UserService
 from marketing_contacts.services.wiring import Ports
 
 
@@ -30,6 +31,7 @@ class Services:
     tokens: TokenService
     update_dates: UpdateDateService
     usage: UsageService
+    users: UserService
 
     @classmethod
     def over(cls, ports: Ports, bulk: BulkRunnerSettings | None = None) -> Services:
@@ -45,4 +47,5 @@ class Services:
             tokens=TokenService(ports),
             update_dates=UpdateDateService(ports),
             usage=UsageService(ports),
+            users=UserService(ports),
         )
