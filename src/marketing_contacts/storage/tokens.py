@@ -56,7 +56,7 @@ class MongoTokenStore:
         await self.collection.update_one(
             {
                 "_id": oid(token_id),
-                "$or": [{"last_used_at": None}, {"last_used_at": {"$lt": unless_since}}],
+                "$or": [{"last_used_at": None}, {"last_used_at": {"$lte": unless_since}}],
             },
             {"$set": {"last_used_at": now}},
         )

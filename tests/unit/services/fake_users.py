@@ -147,5 +147,5 @@ class FakeTokenStore:
         token = self.data.tokens.get(token_id)
         if token is None:
             return
-        if token.last_used_at is None or token.last_used_at < unless_since:
+        if token.last_used_at is None or token.last_used_at <= unless_since:
             self.data.tokens[token_id] = replace(token, last_used_at=now)

@@ -40,6 +40,6 @@ class TokenStore(Protocol):
         ...
 
     async def touch(self, token_id: str, now: datetime, unless_since: datetime) -> None:
-        """Set last_used_at to `now` unless it is already `unless_since` or later: one write
-        per token per interval however many requests, never a write per request."""
+        """Set last_used_at to `now` unless it is later than `unless_since`: one write per
+        token per interval however many requests, never a write per request."""
         ...
