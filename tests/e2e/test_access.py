@@ -5,7 +5,6 @@ every operation on an open socket acts with the token's user as it is now (item 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -13,10 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from marketing_contacts.dev.processes import ManagedProcess, free_port
-from marketing_contacts.dev.servers import MongoServer, RedisServer
+from marketing_contacts.dev.processes import free_port
 from tests.support.api import graphql, start_api, ws_url
-from tests.support.cli import run_json
+from tests.support.cli import run_cli, run_json
 from tests.support.feed import listening
 from tests.support.ws import acknowledged, closed_with, graphql_socket, subscribe
 
@@ -58,28 +56,16 @@ class Member:
 
 @pytest.fixture(scope="module")
 def stack(
-    mongo_server: MongoServer,
-    redis_server: RedisServer,
-    mongo_database_name: str,
-    tmp_path_factory: pytest.TempPathFactory,
+    api_environment: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Stack]:
+    """Two API processes on the module's database (the other on a port of its own)."""
     logs = tmp_path_factory.mktemp("access")
-    env = {
-        **os.environ,
-        "MONGODB_URI": mongo_server.uri,
-        "MONGODB_DATABASE": mongo_database_name,
-        "REDIS_URL": redis_server.url,
-    }
-    processes: list[ManagedProcess] = []
-    bases = []
-    for name in ("a", "b"):
-        process, base = start_api({**env, "PORT": str(free_port())}, logs / f"{name}.log")
-        processes.append(process)
-        bases.append(base)
+    first = start_api(api_environment, logs / "api-a.log")
+    second = start_api({**api_environment, "PORT": str(free_port())}, logs / "api-b.log")
     try:
-        yield Stack(env, bases[0], bases[1])
+        yield Stack(api_environment, first[1], second[1])
     finally:
-        for process in processes:
+        for process, _ in (first, second):
             process.stop()
 
 
@@ -94,6 +80,13 @@ def member_of_new_account(stack: Stack, name: str) -> Member:
     ]["user"]
     token = stack.post(stack.api_b, admin, CREATE_TOKEN, userId=user["id"])["createApiToken"]
     return Member(account["id"], admin, user["id"], token["token"]["id"], token["secret"])
+
+
+async def changed(stack: Stack, member: Member, **change: Any) -> None:
+    """The admin changes the member through the other API process."""
+    await asyncio.to_thread(
+        stack.post, stack.api_b, member.admin_token, UPDATE_USER, id=member.user_id, input=change
+    )
 
 
 def assert_refused(response: httpx.Response) -> None:
@@ -140,6 +133,7 @@ async def test_an_open_socket_closes_with_4403_when_its_access_ends(
         assert (await acknowledged(socket))["type"] == "connection_ack"
         await subscribe(socket, "u", USAGE)
         await listening(stack.env["REDIS_URL"], member.account_id)
+        variables: dict[str, Any]
         if change == "revoke":
             query, variables = REVOKE_TOKEN, {"id": member.token_id}
         else:
@@ -158,27 +152,13 @@ async def test_each_operation_on_a_socket_acts_with_the_users_current_access(
         await acknowledged(socket)
         made = await (await subscribe(socket, "1", CREATE_MARKETING)).data()
         assert made["createContact"]["userErrors"] == []
-        await asyncio.to_thread(
-            stack.post,
-            stack.api_b,
-            member.admin_token,
-            UPDATE_USER,
-            id=member.user_id,
-            input={"marketingAccess": False},
-        )
+        await changed(stack, member, marketingAccess=False)
         refused = await (await subscribe(socket, "2", CREATE_MARKETING)).data()
         assert refused["createContact"] == {
             "contact": None,
             "userErrors": [{"code": "FORBIDDEN", "field": ["input", "marketingStatus"]}],
         }
-        await asyncio.to_thread(
-            stack.post,
-            stack.api_b,
-            member.admin_token,
-            UPDATE_USER,
-            id=member.user_id,
-            input={"role": "READ_ONLY"},
-        )
+        await changed(stack, member, role="READ_ONLY")
         message = await (await subscribe(socket, "3", CREATE_MARKETING)).next()
         errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
         assert [error["extensions"]["code"] for error in errors] == ["FORBIDDEN"]
@@ -193,3 +173,65 @@ async def test_an_admin_of_another_account_cannot_revoke(stack: Stack) -> None:
     assert refused["revokeApiToken"] == {"token": None, "userErrors": [{"code": "NOT_FOUND"}]}
     async with graphql_socket(ws_url(stack.api_a), member.token) as socket:
         assert (await acknowledged(socket))["type"] == "connection_ack"
+
+
+ME = "{ me { id name role marketingAccess } }"
+
+
+def me(stack: Stack, token: str) -> dict[str, Any]:
+    found: dict[str, Any] = stack.post(stack.api_a, token, ME)["me"]
+    return found
+
+
+def test_the_cli_makes_an_admin_with_the_account_and_members_with_tokens(stack: Stack) -> None:
+    """`accounts create` prints what it did (and the user's id); `tokens create` makes a
+    MEMBER named after the token, or with --user a further token of that user."""
+    account = run_json(stack.env, "accounts", "create", "--name", "Cli")
+    assert set(account) == {"id", "token", "user_id"}
+    admin = {"id": account["user_id"], "name": "Admin", "role": "ADMIN", "marketingAccess": True}
+    assert me(stack, account["token"]) == admin
+    bot = run_json(
+        stack.env,
+        *("tokens", "create", "--account", account["id"], "--name", "CI bot"),
+        "--no-marketing-access",
+    )
+    assert set(bot) == {"token", "user_id"}
+    assert me(stack, bot["token"]) == {
+        "id": bot["user_id"],
+        "name": "CI bot",
+        "role": "MEMBER",
+        "marketingAccess": False,
+    }
+    more = run_json(
+        stack.env,
+        *("tokens", "create", "--account", account["id"], "--name", "laptop"),
+        *("--user", account["user_id"]),
+    )
+    assert more["user_id"] == account["user_id"] and more["token"] != account["token"]
+    assert me(stack, more["token"]) == admin
+
+    printed = run_cli(stack.env, "accounts", "create", "--name", "Printed")
+    lines = printed.stdout.strip().splitlines()
+    assert printed.returncode == 0 and len(lines) == 3
+    assert lines[0].startswith("account ") and lines[1].startswith("token mc_")
+    assert lines[2].startswith("user ") and lines[2].endswith("(ADMIN)")
+
+
+def test_cli_refusals_are_one_line_and_change_nothing(stack: Stack) -> None:
+    ours = run_json(stack.env, "accounts", "create", "--name", "Ours")
+    theirs = run_json(stack.env, "accounts", "create", "--name", "Theirs")
+    token = ("tokens", "create", "--account", ours["id"], "--name", "n")
+    refused = [
+        run_cli(stack.env, *token, "--user", "nope"),
+        run_cli(stack.env, *token, "--user", theirs["user_id"]),
+        run_cli(stack.env, *token, "--user", ours["user_id"], "--no-marketing-access"),
+        run_cli(stack.env, *token, "--email", "not an address"),
+        run_cli(stack.env, "accounts", "create", "--name", "Bad", "--email", "nope"),
+    ]
+    for done in refused:
+        assert done.returncode == 2, done
+        assert "Traceback" not in done.stdout + done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    users = stack.post(stack.api_a, ours["token"], "{ users { totalCount } }")
+    assert users["users"]["totalCount"] == 1

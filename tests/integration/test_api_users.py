@@ -116,7 +116,7 @@ async def test_members_and_read_only_users_do_not_administer(runtime: Runtime) -
     for query in (USERS, TEAMS):
         assert codes(await member.try_execute(query)) == ["FORBIDDEN"]
     forbidden = [{"code": "FORBIDDEN", "field": []}]
-    mutations = [
+    mutations: list[tuple[str, dict[str, Any], str]] = [
         (CREATE_USER, {"input": {"name": "X", "email": "x@example.com"}}, "createUser"),
         (UPDATE_USER, {"id": member.caller.user_id, "input": {"role": "ADMIN"}}, "updateUser"),
         (CREATE_TEAM, {"name": "Mine"}, "createTeam"),

@@ -23,6 +23,7 @@ from marketing_contacts.cli.reach import servers_reached
 from marketing_contacts.domain.errors import DomainError
 from marketing_contacts.domain.tiers import Edition, UpgradePolicy
 from marketing_contacts.domain.update_dates import CommitmentTerm
+from marketing_contacts.domain.users import check_user_email
 from marketing_contacts.runtime import open_runtime, reach
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.registry import Services
@@ -95,6 +96,8 @@ def accounts_create(
     )
 
     async def work(services: Services) -> tuple[str, str, str]:
+        if email is not None:  # before anything is stored: nothing half-made
+            check_user_email(email, "email")
         account = await services.accounts.open(opening)
         admin = await services.users.first_admin(account.id, email)
         _, secret = await services.tokens.issue(admin, "owner")

@@ -7,9 +7,9 @@ the teams asked for, are read together (one DataLoader per root field), not one 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
 from strawberry.dataloader import DataLoader
@@ -31,6 +31,18 @@ T = TypeVar("T")
 def given(value: T | None) -> T | None:
     """An input field left out (UNSET) is None: it stays as it is."""
     return None if value is strawberry.UNSET else value
+
+
+S = TypeVar("S")
+
+
+def mirrored(cls: type[S], record: Any, loaders: Loaders) -> S:
+    """The API's view of a record: each of its fields is the record's field of that name (an
+    id as an ID), and the loaders it resolves the rest with."""
+    build: Any = cls  # a strawberry type is a dataclass
+    names = [f.name for f in fields(build) if f.init and f.name not in ("id", "loaders")]
+    values = {name: getattr(record, name) for name in names}
+    return cast(S, build(id=strawberry.ID(record.id), loaders=loaders, **values))
 
 
 @dataclass
@@ -117,18 +129,7 @@ class User:
 
     @classmethod
     def of(cls, user: DomainUser, loaders: Loaders) -> User:
-        return cls(
-            id=strawberry.ID(user.id),
-            name=user.name,
-            email=user.email,
-            role=user.role,
-            visibility=user.visibility,
-            marketing_access=user.marketing_access,
-            deactivated=user.deactivated,
-            created_at=user.created_at,
-            team_id=user.team_id,
-            loaders=loaders,
-        )
+        return mirrored(cls, user, loaders)
 
 
 @strawberry.type(description="An API token: acts as its user; only a hash of its secret is kept.")
@@ -155,15 +156,7 @@ class ApiToken:
     @classmethod
     def of(cls, token: DomainApiToken, loaders: Loaders) -> ApiToken:
         assert token.user_id is not None, "the service gives every token it hands out its user"
-        return cls(
-            id=strawberry.ID(token.id),
-            name=token.name,
-            created_at=token.created_at,
-            last_used_at=token.last_used_at,
-            revoked=token.revoked,
-            user_id=token.user_id,
-            loaders=loaders,
-        )
+        return mirrored(cls, token, loaders)
 
 
 @strawberry.input(description="A new user of the caller's account.")
