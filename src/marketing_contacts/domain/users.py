@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import TypeVar
 
 from marketing_contacts.domain.contacts import normalize_email
 from marketing_contacts.domain.errors import (
@@ -23,6 +24,7 @@ MAX_NAME_LENGTH = 200
 #: where the addresses the service makes up for users it creates itself live (RFC 2606: a
 #: domain that never receives mail); a client's address is validated as a contact's is (C8)
 GENERATED_EMAIL_DOMAIN = "users.invalid"
+T = TypeVar("T")
 
 
 class Role(StrEnum):
@@ -125,18 +127,21 @@ def check_may_write(role: Role) -> None:
         raise refuse(ErrorCode.FORBIDDEN, "a READ_ONLY user may not change anything")
 
 
+def kept(change: T | None, current: T) -> T:
+    """An edit's value, or the current one where the edit leaves it out."""
+    return current if change is None else change
+
+
 def edited(user: User, edit: UserEdit) -> User:
     """The user with the edit applied (names checked), its revision bumped."""
     return replace(
         user,
         name=user.name if edit.name is None else check_user_name(edit.name, "name"),
-        role=edit.role or user.role,
+        role=kept(edit.role, user.role),
         team_id=edit.team_id if edit.change_team else user.team_id,
-        visibility=edit.visibility or user.visibility,
-        marketing_access=user.marketing_access
-        if edit.marketing_access is None
-        else edit.marketing_access,
-        deactivated=user.deactivated if edit.deactivated is None else edit.deactivated,
+        visibility=kept(edit.visibility, user.visibility),
+        marketing_access=kept(edit.marketing_access, user.marketing_access),
+        deactivated=kept(edit.deactivated, user.deactivated),
         revision=user.revision + 1,
     )
 

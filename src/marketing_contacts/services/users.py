@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from marketing_contacts.domain.errors import ErrorCode, check_id, refuse
 from marketing_contacts.domain.users import (
@@ -122,15 +122,27 @@ class UserService:
             if before is None:
                 raise user_not_found(user_id, "id")
             after = edited(before, edit)
-            if before.active_admin and not after.active_admin:
+            stepping_down = before.active_admin and not after.active_admin
+            if stepping_down:
                 admins = await self.ports.users.count_active_admins(caller.account_id)
                 check_keeps_an_admin(before, after, admins)
             await self.ports.users.replace(before, after)
+            if stepping_down:
+                await self._keep_an_admin(before, after)
             return after
 
         user = await self.ports.retrying_on(caller.account_id, attempt)
         await tell_access_changed(self.ports, caller.account_id, AccessChanged(user_id=user.id))
         return user
+
+    async def _keep_an_admin(self, before: User, after: User) -> None:
+        """Two admins stepping down at once (in two processes) each counted the other: the
+        count after the write decides, and the write is taken back when none is left. Whatever
+        the interleaving, the last of the writes counts after both, so one admin stays."""
+        if await self.ports.users.count_active_admins(before.account_id) > 0:
+            return
+        await self.ports.users.replace(after, replace(before, revision=after.revision + 1))
+        check_keeps_an_admin(before, after, active_admins=0)
 
     async def me(self, caller: Caller) -> User:
         user = await self.ports.users.get(caller.account_id, caller.user_id)

@@ -3,6 +3,7 @@ marketing access as the user's, revocation and deactivation, tokens at rest and 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
@@ -159,6 +160,24 @@ async def test_the_last_active_admin_is_kept() -> None:
     assert await refused(
         services.users.update(successor, second.id, UserEdit(deactivated=True))
     ) == [(ErrorCode.CONFLICT, ("deactivated",))]
+
+
+async def test_two_admins_stepping_down_at_once_leave_one() -> None:
+    """P1 across processes: each counts the other as the admin that stays; the write that
+    finds none left is taken back (CONFLICT), so the account keeps an active ADMIN."""
+    services, world, admin = await opened()
+    other = await member(services, admin, role=Role.ADMIN)
+    elsewhere = world.another_process()
+    results = await asyncio.gather(
+        services.users.update(admin, admin.user_id, UserEdit(role=Role.MEMBER)),
+        elsewhere.users.update(admin, other.id, UserEdit(deactivated=True)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, DomainError) for r in results) >= 1, results
+    assert await world.users.count_active_admins(admin.account_id) >= 1
+    for result in results:
+        if isinstance(result, DomainError):
+            assert codes_and_fields(result)[0][0] is ErrorCode.CONFLICT
 
 
 # ---------------------------------------------------------------- P2 marketing access
