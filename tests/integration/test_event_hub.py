@@ -23,12 +23,12 @@ from marketing_contacts.schema.context import RequestContext
 from marketing_contacts.services.accounts import AccountSettings
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.paging import Stored
-from marketing_contacts.services.ports.events import AlertRaised, UsageChanged
+from marketing_contacts.services.ports.events import AccessChanged, AlertRaised, UsageChanged
 from marketing_contacts.services.subscriptions import ALERT_CAPACITY
 from marketing_contacts.settings import Settings
 from tests.support import feed
 from tests.support.graphql import Client, open_client
-from tests.support.waiting import settle
+from tests.support.waiting import eventually, settle
 
 
 def alert(n: int) -> AlertRaised:
@@ -197,3 +197,33 @@ async def test_usage_is_read_afresh_when_the_feed_comes_back(
     assert result.data == {"usageChanged": {"marketingContacts": 1, "totalContacts": 2}}
     await stream.aclose()
     await admin.aclose()
+
+
+async def test_a_watch_hears_access_changes_and_subscribers_do_not(
+    hub: EventHub, settings_for_tests: Settings
+) -> None:
+    """P1: the account's channel listens while a socket watches it, even with no subscription
+    (and a watch made while the feed connects is not lost); access changes go to the watchers
+    only, and the channel is dropped with the last of them."""
+    redis = Redis.from_url(settings_for_tests.redis_url)
+    publisher = RedisEventPublisher(redis)
+    heard: list[AccessChanged] = []
+    change = AccessChanged(user_id="u1")
+    try:
+        async with hub.watch("watched-account", heard.append):
+            await feed.listening(settings_for_tests.redis_url, "watched-account")
+            async with hub.subscribe("watched-account") as subscriber:
+                await publisher.publish("watched-account", [change, usage(3)])
+                await settle(lambda: subscriber.usage is not None)
+                assert heard == [change]
+                assert subscriber.take_usage() == usage(3).usage
+            await publisher.publish("watched-account", [change])
+            await settle(lambda: len(heard) == 2)
+        assert "watched-account" not in hub.watchers
+
+        async def dropped() -> bool | None:
+            return True if await feed.listeners(redis, "watched-account") == 0 else None
+
+        await eventually(dropped, within=10, what="the watched channel to be dropped")
+    finally:
+        await redis.aclose()

@@ -161,8 +161,13 @@ class EventHub:
 
     async def _connect(self) -> None:
         self.pubsub = self.redis.pubsub()
-        accounts = {*self.subscribers, *self.watchers}
-        await self.pubsub.subscribe(CONTROL, *(channel(a) for a in accounts))
+        await self.pubsub.subscribe(CONTROL)
+        # the accounts listened to, those that came while this subscribed included: a watch
+        # (which does not wait) made from now on finds the feed connected and asks itself
+        subscribed: set[str] = set()
+        while missing := {*self.subscribers, *self.watchers} - subscribed:
+            await self.pubsub.subscribe(*(channel(a) for a in missing))
+            subscribed |= missing
         self.connected.set()
 
     async def _pump(self) -> None:
