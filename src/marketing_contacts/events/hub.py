@@ -6,9 +6,9 @@ feed broke and, once it is back, reads afresh what it may have missed. A subscri
 only while the feed is up and its channel listens (FeedUnavailable otherwise, within
 LISTEN_TIMEOUT_SECONDS), so a subscriber never waits on a feed that is not there.
 
-Each open socket also watches its account's access changes (P1: a revoked token, a changed or
-deactivated user), so the channel listens while the account has a socket here; a watch never
-waits for the feed (while it is down, sockets re-check their token at each operation).
+Access changes (P1: a revoked token, a changed or deactivated user) come on one channel every
+hub listens to while the feed is up; each open socket watches those of its account, and
+re-checks its token when one concerns it.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from marketing_contacts.events.messages import account_of, channel, decode
+from marketing_contacts.events.messages import ACCESS_CHANNEL, account_of, channel, decode
 from marketing_contacts.services.ports.events import AccessChanged
 from marketing_contacts.services.subscriptions import FeedUnavailable, Subscriber
 
@@ -61,7 +61,7 @@ class EventHub:
     @asynccontextmanager
     async def subscribe(self, account_id: str) -> AsyncIterator[Subscriber]:
         subscriber = Subscriber(account_id, started_at=datetime.now(UTC))
-        first = not self._listened(account_id)
+        first = account_id not in self.subscribers
         self.subscribers.setdefault(account_id, set()).add(subscriber)
         try:
             await self._listening(account_id, subscribe=first)
@@ -71,31 +71,19 @@ class EventHub:
             remaining.discard(subscriber)
             if not remaining:
                 self.subscribers.pop(account_id, None)
-            if not self._listened(account_id):
                 await self._unlisten(account_id)
 
-    @asynccontextmanager
-    async def watch(
-        self, account_id: str, notify: Callable[[AccessChanged], None]
-    ) -> AsyncIterator[None]:
+    @contextmanager
+    def watch(self, account_id: str, notify: Callable[[AccessChanged], None]) -> Iterator[None]:
         """`notify` hears every access change of the account until the context ends."""
-        first = not self._listened(account_id)
         self.watchers.setdefault(account_id, set()).add(notify)
         try:
-            if first and self.connected.is_set() and self.pubsub is not None:
-                with contextlib.suppress(RedisError):  # the feed's loop listens when back
-                    await self.pubsub.subscribe(channel(account_id))
             yield
         finally:
             remaining = self.watchers.get(account_id, set())
             remaining.discard(notify)
             if not remaining:
                 self.watchers.pop(account_id, None)
-            if not self._listened(account_id):
-                await self._unlisten(account_id)
-
-    def _listened(self, account_id: str) -> bool:
-        return account_id in self.subscribers or account_id in self.watchers
 
     async def _listening(self, account_id: str, *, subscribe: bool) -> None:
         """Until the feed is up and Redis confirmed the account's channel (asking for it when
@@ -161,13 +149,9 @@ class EventHub:
 
     async def _connect(self) -> None:
         self.pubsub = self.redis.pubsub()
-        await self.pubsub.subscribe(CONTROL)
-        # the accounts listened to, those that came while this subscribed included: a watch
-        # (which does not wait) made from now on finds the feed connected and asks itself
-        subscribed: set[str] = set()
-        while missing := {*self.subscribers, *self.watchers} - subscribed:
-            await self.pubsub.subscribe(*(channel(a) for a in missing))
-            subscribed |= missing
+        await self.pubsub.subscribe(
+            CONTROL, ACCESS_CHANNEL, *(channel(a) for a in self.subscribers)
+        )
         self.connected.set()
 
     async def _pump(self) -> None:
@@ -183,12 +167,12 @@ class EventHub:
                 continue
             if message["type"] != "message":
                 continue
-            account_id = account_of(name)
             event = decode(message["data"])
             if isinstance(event, AccessChanged):
-                for notify in tuple(self.watchers.get(account_id, ())):
+                for notify in tuple(self.watchers.get(event.account_id, ())):
                     notify(event)
                 continue
+            account_id = account_of(name)
             for subscriber in tuple(self.subscribers.get(account_id, ())):
                 subscriber.offer(event)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import AsyncExitStack
+from contextlib import ExitStack
 from typing import Any
 
 from pymongo.errors import PyMongoError
@@ -69,7 +69,7 @@ def _malformed(message: object) -> str | None:
 
 class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
     #: the socket's watch of its account's access changes, from connection_ack to the end
-    held: AsyncExitStack | None = None
+    held: ExitStack | None = None
     rechecks: set[asyncio.Task[None]] | None = None
 
     async def handle_message(self, message: Message) -> None:
@@ -87,7 +87,7 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
         for task in tuple(self.rechecks or ()):
             task.cancel()
         if self.held is not None:
-            await self.held.aclose()
+            self.held.close()
         await super().shutdown()
 
     async def _still_authorized(self) -> bool:
@@ -128,12 +128,12 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
         except Exception:  # the socket went away meanwhile, or closing it failed
             log.exception("re-checking a WebSocket's token after an access change")
 
-    async def _watch_access(self) -> None:
+    def _watch_access(self) -> None:
         caller, hub = self.context.authenticated, self.context.hub
         if caller is None or hub is None or not self.connection_acknowledged:
             return
-        self.held = AsyncExitStack()
-        await self.held.enter_async_context(hub.watch(caller.account_id, self._access_changed))
+        self.held = ExitStack()
+        self.held.enter_context(hub.watch(caller.account_id, self._access_changed))
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         """The token is checked against the database: while it is away, the socket closes with
@@ -145,4 +145,4 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
             log.warning("checking a WebSocket's token: the database did not answer: %r", error)
             await self.websocket.close(code=TRY_AGAIN_LATER, reason=DATABASE_UNAVAILABLE)
             return
-        await self._watch_access()
+        self._watch_access()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -145,7 +145,7 @@ class EventFeed(Protocol):
 
     def watch(
         self, account_id: str, notify: Callable[[AccessChanged], None]
-    ) -> AbstractAsyncContextManager[None]:
+    ) -> AbstractContextManager[None]:
         """`notify` hears the account's access changes (P1) until the context ends, as far as
         the feed is up."""
         ...

@@ -84,7 +84,9 @@ class TokenService:
         if token.user_id is None:  # stored before users: it gets its user, to show it
             user = await self._user_of(token)
             token = token if user is None else replace(token, user_id=user.id)
-        await tell_access_changed(self.ports, caller.account_id, AccessChanged(token_id=token.id))
+        await tell_access_changed(
+            self.ports, caller.account_id, AccessChanged(caller.account_id, token_id=token.id)
+        )
         return token
 
     async def authenticate(self, secret: str) -> Caller | None:

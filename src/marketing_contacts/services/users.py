@@ -132,7 +132,9 @@ class UserService:
             return after
 
         user = await self.ports.retrying_on(caller.account_id, attempt)
-        await tell_access_changed(self.ports, caller.account_id, AccessChanged(user_id=user.id))
+        await tell_access_changed(
+            self.ports, caller.account_id, AccessChanged(caller.account_id, user_id=user.id)
+        )
         return user
 
     async def _keep_an_admin(self, before: User, after: User) -> None:

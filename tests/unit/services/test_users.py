@@ -214,7 +214,7 @@ async def test_a_revoked_token_is_refused_and_told_of() -> None:
     assert revoked.revoked
     assert await services.tokens.authenticate(secret) is None
     told = [e for p in world.published_to(admin.account_id) for e in p.events]
-    assert AccessChanged(token_id=token.id) in told
+    assert AccessChanged(admin.account_id, token_id=token.id) in told
 
 
 async def test_a_deactivated_users_tokens_are_refused_and_told_of() -> None:
@@ -224,7 +224,7 @@ async def test_a_deactivated_users_tokens_are_refused_and_told_of() -> None:
     await services.users.update(admin, user.id, UserEdit(deactivated=True))
     assert [await services.tokens.authenticate(s) for s in secrets] == [None, None]
     told = [e for p in world.published_to(admin.account_id) for e in p.events]
-    assert AccessChanged(user_id=user.id) in told
+    assert AccessChanged(admin.account_id, user_id=user.id) in told
     assert await refused(services.tokens.create(admin, user.id, "c")) == [
         (ErrorCode.CONFLICT, ("user_id",))
     ]

@@ -37,6 +37,7 @@ class AccessChanged:
     """P1: a token was revoked, or a user changed (role, marketing access, deactivated): every
     API process re-checks the sockets of that token or user at once."""
 
+    account_id: str
     user_id: str | None = None
     token_id: str | None = None
 
