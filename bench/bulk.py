@@ -209,7 +209,8 @@ async def seed(
     account = await services.accounts.open(
         AccountOpening(name=name, tier_limit=10 * n, tier_step=10 * n)  # no upgrade, no alert
     )
-    _, secret = await services.tokens.issue(account.id, "bench")
+    admin = await services.users.first_admin(account.id)
+    _, secret = await services.tokens.issue(admin, "bench")
     now = datetime.now(UTC)
     source = StatusSource(StatusSourceType.CREATION_DEFAULT, None)
     contacts = runtime.mongo[CONTACTS]

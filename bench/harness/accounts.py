@@ -37,7 +37,8 @@ class BenchAccount:
 async def _open_one(services: Services, name: str, plan: AccountPlan) -> BenchAccount:
     opening = AccountOpening(name=name, tier_limit=plan.tier_limit, tier_step=plan.tier_step)
     account = await services.accounts.open(opening)
-    _, secret = await services.tokens.issue(account.id, "bench")
+    admin = await services.users.first_admin(account.id)
+    _, secret = await services.tokens.issue(admin, "bench")
     caller = await services.tokens.authenticate(secret)
     assert caller is not None
     if plan.alert_thresholds is not None:

@@ -107,7 +107,7 @@ def test_cli_account_token_answers_the_first_query(api: Api) -> None:
     created = api.cli(
         "accounts", "create", "--name", "Acme", "--tier-limit", "2", "--tier-step", "3"
     )
-    assert set(created) == {"id", "token"}
+    assert set(created) == {"id", "token", "user_id"}
     data = api.data(created["token"], "{ usage { marketingContacts tierLimit } account { id } }")
     assert data == {
         "usage": {"marketingContacts": 0, "tierLimit": 2},

@@ -396,7 +396,7 @@ async def test_b4_an_operation_persisted_but_never_enqueued_is_swept_and_complet
             selection=Selection(filter=ContactFilter()),
             status=BulkOperationStatus.QUEUED,
             created_at=datetime.now(UTC) - timedelta(seconds=45),
-            requested_by=client.caller.token_id,
+            requested_by=client.caller.user_id,
             progress=BulkProgress(matched=12),
         )
         assert await ports.operations.insert(lost, None) is None  # persisted; no job in Redis

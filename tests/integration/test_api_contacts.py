@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
+from marketing_contacts.domain.users import Role
 from marketing_contacts.runtime import Runtime
-from tests.support.graphql import Client, open_client
+from marketing_contacts.services.users import UserDraft
+from tests.support.graphql import Client, client_of, open_client
 
 CREATE = """
 mutation($input: CreateContactInput!) {
@@ -325,12 +327,9 @@ async def test_d2_creation_defaults_are_configured_per_account(runtime: Runtime)
     assert refused["updateAccountSettings"]["userErrors"] == [
         {"code": "INVALID", "field": ["input", "creationDefaults", "0", "marketingStatus"]}
     ]
-    _, secret = await runtime.services.tokens.issue(
-        client.caller.account_id, "no marketing", marketing_access=False
-    )
-    limited = await runtime.services.tokens.authenticate(secret)
-    assert limited is not None
-    forbidden = await Client(runtime.services, limited).execute(
+    draft = UserDraft(name="No marketing", email=None, role=Role.ADMIN, marketing_access=False)
+    user = await runtime.services.users.add(client.caller.account_id, draft)
+    forbidden = await (await client_of(runtime.services, user)).execute(
         DEFAULTS, input={"creationDefaults": [{"source": "API", "marketingStatus": "MARKETING"}]}
     )
     assert forbidden["updateAccountSettings"]["userErrors"] == [

@@ -99,7 +99,7 @@ async def test_s4_provenance_names_the_token_for_users_and_the_tool_otherwise(
     [one, two] = await contacts(client, 2)
     by_user = await set_status(client, [one], "MARKETING")
     assert by_user["contacts"][0]["statusSourceType"] == "USER"
-    assert by_user["contacts"][0]["statusSourceId"] == client.caller.token_id
+    assert by_user["contacts"][0]["statusSourceId"] == client.caller.user_id
     data = await client.execute(
         "mutation($ids: [ID!]!) { setMarketingStatus(input: {contactIds: $ids, status: MARKETING,"
         ' sourceType: INTEGRATION, sourceId: "salesforce-1"}) { contacts { statusSourceType '

@@ -23,7 +23,7 @@ from marketing_contacts.schema.context import RequestContext
 from marketing_contacts.services.accounts import AccountSettings
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.paging import Stored
-from marketing_contacts.services.ports.events import AlertRaised, UsageChanged
+from marketing_contacts.services.ports.events import AccessChanged, AlertRaised, UsageChanged
 from marketing_contacts.services.subscriptions import ALERT_CAPACITY
 from marketing_contacts.settings import Settings
 from tests.support import feed
@@ -197,3 +197,29 @@ async def test_usage_is_read_afresh_when_the_feed_comes_back(
     assert result.data == {"usageChanged": {"marketingContacts": 1, "totalContacts": 2}}
     await stream.aclose()
     await admin.aclose()
+
+
+async def test_a_watch_hears_its_accounts_access_changes_and_subscribers_do_not(
+    hub: EventHub, settings_for_tests: Settings
+) -> None:
+    """P1: every hub hears access changes on their own channel, with or without subscribers;
+    a socket's watch hears its account's only, and a subscriber none."""
+    redis = Redis.from_url(settings_for_tests.redis_url)
+    publisher = RedisEventPublisher(redis)
+    heard: list[AccessChanged] = []
+    change, other = AccessChanged("watched", user_id="u1"), AccessChanged("other", token_id="t")
+    try:
+        with hub.watch("watched", heard.append):
+            await settle(lambda: hub.connected.is_set())
+            async with hub.subscribe("watched") as subscriber:
+                await publisher.publish("other", [other])
+                await publisher.publish("watched", [change, usage(3)])
+                await settle(lambda: subscriber.usage is not None and heard != [])
+                assert heard == [change]
+                assert subscriber.take_usage() == usage(3).usage
+                assert not subscriber.alerts
+            await publisher.publish("watched", [change])
+            await settle(lambda: len(heard) == 2)
+        assert "watched" not in hub.watchers
+    finally:
+        await redis.aclose()

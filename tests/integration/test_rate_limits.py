@@ -16,7 +16,9 @@ from arq.connections import ArqRedis
 from marketing_contacts.dev.processes import free_port
 from marketing_contacts.dev.servers import RedisServer, start_redis
 from marketing_contacts.domain.rate_limits import Admission, RateLimit
+from marketing_contacts.domain.users import Role
 from marketing_contacts.limits.rates import RedisRateLimiter
+from marketing_contacts.services.users import UserDraft
 from marketing_contacts.settings import Settings
 from tests.support.app import ServedApp, served
 
@@ -63,9 +65,12 @@ async def test_p5_past_the_limit_a_request_is_429_with_retry_after_and_runs_noth
     # (read with another token of the same account, which has its own limit)
     caller = await app.runtime.services.tokens.authenticate(token)
     assert caller is not None
-    _, issued = await app.runtime.services.tokens.issue(
-        caller.account_id, "reader", marketing_access=False
+    services = app.runtime.services
+    reader = await services.users.add(
+        caller.account_id,
+        UserDraft(name="Reader", email=None, role=Role.READ_ONLY, marketing_access=False),
     )
+    _, issued = await services.tokens.issue(reader, "reader")
     status, body = await post(app, issued, COUNT)
     assert (status, body["data"]) == (200, {"usage": {"totalContacts": LIMIT}})
     # another account's token is not limited by this one

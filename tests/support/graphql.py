@@ -7,11 +7,13 @@ from typing import Any
 
 from marketing_contacts.domain.tiers import Edition, UpgradePolicy
 from marketing_contacts.domain.update_dates import CommitmentTerm
+from marketing_contacts.domain.users import Role, User
 from marketing_contacts.runtime import SCHEMA as schema
 from marketing_contacts.schema.context import RequestContext
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.registry import Services
+from marketing_contacts.services.users import UserDraft
 
 
 @dataclass
@@ -71,9 +73,16 @@ async def open_client(
             tier_step=tier_step,
         )
     )
-    token, secret = await services.tokens.issue(
-        account.id, "tester", marketing_access=marketing_access
+    admin = await services.users.add(
+        account.id,
+        UserDraft(name="Tester", email=None, role=Role.ADMIN, marketing_access=marketing_access),
     )
+    return await client_of(services, admin)
+
+
+async def client_of(services: Services, user: User, token_name: str = "tester") -> Client:
+    """A client holding a new token of `user`."""
+    token, secret = await services.tokens.issue(user, token_name)
     caller = await services.tokens.authenticate(secret)
     assert caller is not None and caller.token_id == token.id
     return Client(services, caller)

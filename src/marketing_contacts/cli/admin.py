@@ -1,5 +1,9 @@
 """Administration commands: accounts, tokens, usage reconciliation, update dates.
 
+Every token acts as a user (P1): `accounts create` makes the account's first user, an ADMIN,
+with its token; `tokens create` makes a MEMBER user with its token, or with --user a further
+token of an existing user.
+
 They talk to the databases MONGODB_URI and REDIS_URL name, so a command in another terminal
 works on the running service's data. With --json the last line is one JSON object.
 """
@@ -19,13 +23,19 @@ from marketing_contacts.cli.reach import servers_reached
 from marketing_contacts.domain.errors import DomainError
 from marketing_contacts.domain.tiers import Edition, UpgradePolicy
 from marketing_contacts.domain.update_dates import CommitmentTerm
+from marketing_contacts.domain.users import check_user_email
 from marketing_contacts.runtime import open_runtime, reach
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.registry import Services
+from marketing_contacts.services.users import UserDraft
 from marketing_contacts.settings import Server, get_settings
 
 T = TypeVar("T")
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object as the last line.")]
+EmailOption = Annotated[
+    str | None,
+    typer.Option(help="The new user's email address; default: one made up from its id."),
+]
 
 accounts = typer.Typer(help="Accounts.", no_args_is_help=True)
 tokens = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -69,9 +79,11 @@ def accounts_create(
         datetime | None, typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD; default today.")
     ] = None,
     upgrade_policy: UpgradePolicy = UpgradePolicy.AUTO,
+    email: EmailOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Open an account and print its id and a first API token (shown once)."""
+    """Open an account with its first user, an ADMIN named Admin, and print the account's id,
+    the user's and the user's first API token (shown once)."""
     opening = AccountOpening(
         name=name,
         edition=edition,
@@ -83,16 +95,19 @@ def accounts_create(
         tier_step=tier_step,
     )
 
-    async def work(services: Services) -> tuple[str, str]:
+    async def work(services: Services) -> tuple[str, str, str]:
+        if email is not None:  # before anything is stored: nothing half-made
+            check_user_email(email, "email")
         account = await services.accounts.open(opening)
-        _, secret = await services.tokens.issue(account.id, "owner")
-        return account.id, secret
+        admin = await services.users.first_admin(account.id, email)
+        _, secret = await services.tokens.issue(admin, "owner")
+        return account.id, admin.id, secret
 
-    account_id, secret = run(work)
+    account_id, user_id, secret = run(work)
     emit(
         as_json,
-        {"id": account_id, "token": secret},
-        f"account {account_id}\ntoken {secret}  (shown once)",
+        {"id": account_id, "token": secret, "user_id": user_id},
+        f"account {account_id}\ntoken {secret}  (shown once)\nuser {user_id} (ADMIN)",
     )
 
 
@@ -100,21 +115,43 @@ def accounts_create(
 def tokens_create(
     account: Annotated[str, typer.Option(help="The account's id.")],
     name: Annotated[str, typer.Option(help="Who or what uses the token.")],
+    user: Annotated[
+        str | None,
+        typer.Option(help="A user of the account the token acts as; default: a new MEMBER."),
+    ] = None,
     no_marketing_access: Annotated[
-        bool, typer.Option("--no-marketing-access", help="S5: may not set contacts marketing.")
+        bool,
+        typer.Option(
+            "--no-marketing-access", help="S5: the new user may not set contacts marketing."
+        ),
     ] = False,
+    email: EmailOption = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Issue an API token for an account (shown once)."""
-
-    async def work(services: Services) -> str:
-        _, secret = await services.tokens.issue(
-            account, name, marketing_access=not no_marketing_access
+    """Issue an API token (shown once): for a new MEMBER user named --name, or with --user for
+    an existing user of the account."""
+    if user is not None and (no_marketing_access or email is not None):
+        typer.echo(
+            "error: --no-marketing-access and --email describe a new user: not with --user",
+            err=True,
         )
-        return secret
+        raise typer.Exit(2)
 
-    secret = run(work)
-    emit(as_json, {"token": secret}, f"token {secret}  (shown once)")
+    async def work(services: Services) -> tuple[str, str]:
+        if user is None:
+            draft = UserDraft(name=name, email=email, marketing_access=not no_marketing_access)
+            holder = await services.users.add(account, draft)
+        else:
+            holder = await services.users.existing(account, user)
+        _, secret = await services.tokens.issue(holder, name)
+        return holder.id, secret
+
+    user_id, secret = run(work)
+    emit(
+        as_json,
+        {"token": secret, "user_id": user_id},
+        f"token {secret}  (shown once)\nuser {user_id}",
+    )
 
 
 @usage.command("reconcile")

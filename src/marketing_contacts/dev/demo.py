@@ -37,7 +37,8 @@ async def ensure_demo_account(settings: Settings) -> DemoAccount | None:
         if await services.ports.accounts.all_ids():
             return None
         account = await services.accounts.open(AccountOpening(name=DEMO_NAME))
-        _, secret = await services.tokens.issue(account.id, "demo")
+        admin = await services.users.first_admin(account.id)
+        _, secret = await services.tokens.issue(admin, "demo")
     demo = DemoAccount(account.id, secret)
     write_private(path, json.dumps(asdict(demo)))
     return demo

@@ -306,6 +306,7 @@ class BulkOperation:
     selection: Selection
     status: BulkOperationStatus
     created_at: datetime
+    #: the user who started it
     requested_by: str
     progress: BulkProgress = BulkProgress()
     source_id: str | None = None

@@ -1,4 +1,9 @@
-"""Who may change a status (S5, S7)."""
+"""Who may change a status (S5, P2, S7).
+
+`check_marketing_access` is the one check of S5: every path that can make a contact marketing
+(a status change, a creation, a bulk operation, a MARKETING creation default) calls it with the
+caller's marketing access, which is its user's (P2).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,18 @@ from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
 from marketing_contacts.domain.tiers import Edition
 
 WORKFLOW_NON_MARKETING_EDITIONS = frozenset({Edition.PROFESSIONAL, Edition.ENTERPRISE})
+
+
+def check_marketing_access(
+    target: MarketingStatus,
+    *,
+    marketing_access: bool,
+    field: tuple[str, ...],
+    what: str = "setting contacts to marketing",
+) -> None:
+    """S5, P2: making contacts MARKETING needs the user's marketing access permission."""
+    if target is MarketingStatus.MARKETING and not marketing_access:
+        raise refuse(ErrorCode.FORBIDDEN, f"{what} needs marketing access", *field)
 
 
 def check_status_permission(
@@ -18,10 +35,7 @@ def check_status_permission(
     field: tuple[str, ...] = ("status",),
 ) -> None:
     """S5: MARKETING needs marketing access. S7: workflows set NON_MARKETING on PRO/ENT only."""
-    if target is MarketingStatus.MARKETING and not marketing_access:
-        raise refuse(
-            ErrorCode.FORBIDDEN, "setting contacts to marketing needs marketing access", *field
-        )
+    check_marketing_access(target, marketing_access=marketing_access, field=field)
     if (
         source_type is StatusSourceType.WORKFLOW
         and target is MarketingStatus.NON_MARKETING

@@ -5,6 +5,10 @@ process. A dropped connection is re-established with backoff; every subscriber n
 feed broke and, once it is back, reads afresh what it may have missed. A subscription starts
 only while the feed is up and its channel listens (FeedUnavailable otherwise, within
 LISTEN_TIMEOUT_SECONDS), so a subscriber never waits on a feed that is not there.
+
+Access changes (P1: a revoked token, a changed or deactivated user) come on one channel every
+hub listens to while the feed is up; each open socket watches those of its account, and
+re-checks its token when one concerns it.
 """
 
 from __future__ import annotations
@@ -13,15 +17,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from marketing_contacts.events.messages import account_of, channel, decode
+from marketing_contacts.events.messages import ACCESS_CHANNEL, account_of, channel, decode
+from marketing_contacts.services.ports.events import AccessChanged
 from marketing_contacts.services.subscriptions import FeedUnavailable, Subscriber
 
 log = logging.getLogger(__name__)
@@ -36,6 +41,7 @@ class EventHub:
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
         self.subscribers: dict[str, set[Subscriber]] = {}
+        self.watchers: dict[str, set[Callable[[AccessChanged], None]]] = {}
         self.pubsub: PubSub | None = None
         self.task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
@@ -66,6 +72,18 @@ class EventHub:
             if not remaining:
                 self.subscribers.pop(account_id, None)
                 await self._unlisten(account_id)
+
+    @contextmanager
+    def watch(self, account_id: str, notify: Callable[[AccessChanged], None]) -> Iterator[None]:
+        """`notify` hears every access change of the account until the context ends."""
+        self.watchers.setdefault(account_id, set()).add(notify)
+        try:
+            yield
+        finally:
+            remaining = self.watchers.get(account_id, set())
+            remaining.discard(notify)
+            if not remaining:
+                self.watchers.pop(account_id, None)
 
     async def _listening(self, account_id: str, *, subscribe: bool) -> None:
         """Until the feed is up and Redis confirmed the account's channel (asking for it when
@@ -131,7 +149,9 @@ class EventHub:
 
     async def _connect(self) -> None:
         self.pubsub = self.redis.pubsub()
-        await self.pubsub.subscribe(CONTROL, *(channel(a) for a in self.subscribers))
+        await self.pubsub.subscribe(
+            CONTROL, ACCESS_CHANNEL, *(channel(a) for a in self.subscribers)
+        )
         self.connected.set()
 
     async def _pump(self) -> None:
@@ -147,8 +167,12 @@ class EventHub:
                 continue
             if message["type"] != "message":
                 continue
-            account_id = account_of(name)
             event = decode(message["data"])
+            if isinstance(event, AccessChanged):
+                for notify in tuple(self.watchers.get(event.account_id, ())):
+                    notify(event)
+                continue
+            account_id = account_of(name)
             for subscriber in tuple(self.subscribers.get(account_id, ())):
                 subscriber.offer(event)
 

@@ -10,18 +10,27 @@ from marketing_contacts.domain.alerts import TierAlert, TierAlertKind
 from marketing_contacts.domain.usage import Usage, UsageCounts
 from marketing_contacts.services.paging import Stored
 from marketing_contacts.services.ports.events import (
+    AccessChanged,
     AlertRaised,
     BulkProgressed,
     Event,
     UsageChanged,
 )
 
+#: every API process hears every account's access changes here (P1)
+ACCESS_CHANNEL = "mc:access"
 CHANNEL_PREFIX = "mc:account:"
 CHANNEL_SUFFIX = ":events"
 
 
 def channel(account_id: str) -> str:
     return f"{CHANNEL_PREFIX}{account_id}{CHANNEL_SUFFIX}"
+
+
+def channel_of(account_id: str, event: Event) -> str:
+    """Where the event is published: access changes on their own channel, the rest on the
+    account's."""
+    return ACCESS_CHANNEL if isinstance(event, AccessChanged) else channel(account_id)
 
 
 def account_of(channel_name: str) -> str:
@@ -32,6 +41,13 @@ def encode(event: Event) -> str:
     body: dict[str, Any]
     if isinstance(event, BulkProgressed):
         body = {"type": "bulk", "id": event.operation_id}
+    elif isinstance(event, AccessChanged):
+        body = {
+            "type": "access",
+            "account_id": event.account_id,
+            "user_id": event.user_id,
+            "token_id": event.token_id,
+        }
     elif isinstance(event, UsageChanged):
         usage = event.usage
         body = {
@@ -63,6 +79,8 @@ def decode(message: str | bytes) -> Event:
     body = json.loads(message)
     if body["type"] == "bulk":
         return BulkProgressed(body["id"])
+    if body["type"] == "access":
+        return AccessChanged(body["account_id"], user_id=body["user_id"], token_id=body["token_id"])
     if body["type"] == "usage":
         counts = UsageCounts(body["marketing"], body["pending"], body["total"])
         return UsageChanged(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from redis.asyncio import Redis
 
-from marketing_contacts.events.messages import channel, encode
+from marketing_contacts.events.messages import channel_of, encode
 from marketing_contacts.services.ports.events import Event
 
 
@@ -17,5 +17,5 @@ class RedisEventPublisher:
     async def publish(self, account_id: str, events: Sequence[Event]) -> None:
         async with self.redis.pipeline(transaction=False) as pipe:
             for event in events:
-                pipe.publish(channel(account_id), encode(event))
+                pipe.publish(channel_of(account_id, event), encode(event))
             await pipe.execute()

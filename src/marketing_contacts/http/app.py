@@ -114,7 +114,7 @@ class GraphQLApp(GraphQL[RequestContext, None]):
         caller = None if token is None else await context.services.tokens.authenticate(token)
         if caller is None:
             raise ConnectionRejectionError()
-        context.authenticated = caller
+        context.authenticated, context.token_secret = caller, token
         return None
 
 

@@ -30,6 +30,8 @@ class RequestContext:
     hub: EventFeed | None = None
     #: the graphql-transport-ws connection_init payload
     connection_params: dict[str, Any] | None = None
+    #: a WebSocket's token, checked again at each operation (P1)
+    token_secret: str | None = field(default=None, repr=False)
     _history: HistoryLoader | None = field(default=None, repr=False)
     _history_counts: HistoryCounts | None = field(default=None, repr=False)
 

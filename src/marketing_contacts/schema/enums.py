@@ -22,6 +22,7 @@ from marketing_contacts.domain.errors import ErrorCode
 from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
 from marketing_contacts.domain.tiers import Edition, UpgradePolicy
 from marketing_contacts.domain.update_dates import CommitmentTerm
+from marketing_contacts.domain.users import RecordVisibility, Role
 
 E = TypeVar("E", bound=Enum)
 
@@ -56,7 +57,7 @@ described(
     "The kind of tool that last set a contact's marketing status.",
     {
         StatusSourceType.USER: "A user, by hand or through the API (the source id is the "
-        "caller's token).",
+        "id of the user the token acts as).",
         StatusSourceType.BULK_OPERATION: "A bulk status change (the source id is the operation).",
         StatusSourceType.IMPORT: "An import of contacts.",
         StatusSourceType.FORM: "A form submission.",
@@ -177,20 +178,44 @@ described(
     {
         ErrorCode.INVALID: "The input is malformed, out of range or not allowed as given.",
         ErrorCode.NOT_FOUND: "No record of the caller's account has this id.",
-        ErrorCode.DUPLICATE: "Another contact of the account has this email address.",
-        ErrorCode.FORBIDDEN: "The caller may not do this: it is not authenticated, or lacks a "
-        "permission (marketing access, to make contacts marketing); in production, an "
-        "introspection query (__schema, __type).",
+        ErrorCode.DUPLICATE: "Another contact or user of the account has this email address, "
+        "or another team this name.",
+        ErrorCode.FORBIDDEN: "The caller may not do this: it is not authenticated, its role "
+        "does not allow it (ADMIN only; READ_ONLY changes nothing), or it lacks a permission "
+        "(marketing access, to make contacts marketing); in production, an introspection "
+        "query (__schema, __type).",
         ErrorCode.TIER_LIMIT_REACHED: "The change would exceed the tier and the account's "
         "upgrade policy is BLOCK.",
         ErrorCode.TOO_MANY: "More than the service takes at once: more items than one request "
         "may hold (send them in parts), more alerts than a subscription could hold, more "
         "background operations queued or running than an account may have (P5), or more "
         "operations at once than one WebSocket runs.",
-        ErrorCode.CONFLICT: "The idempotency key was used with another input.",
+        ErrorCode.CONFLICT: "The idempotency key was used with another input, or the change "
+        "would leave the account without an active ADMIN, or the user is deactivated.",
         ErrorCode.CONFIRMATION_MISMATCH: "confirmCount is not the number of contacts the "
         "selection matches.",
         ErrorCode.RATE_LIMITED: "Too many requests for the token (P5); retry after the time "
         "the error (retryAfter, in seconds) or the Retry-After header gives.",
+    },
+)
+
+described(
+    Role,
+    "What a user may do (P1).",
+    {
+        Role.ADMIN: "Everything, including users, teams, tokens, account settings and "
+        "switching marketing contacts on.",
+        Role.MEMBER: "Reads and writes records within the user's visibility.",
+        Role.READ_ONLY: "Reads within the user's visibility; every mutation is FORBIDDEN.",
+    },
+)
+
+described(
+    RecordVisibility,
+    "Which records a user sees (C9, P3).",
+    {
+        RecordVisibility.ALL: "Every record of the account.",
+        RecordVisibility.TEAM: "Records owned by the user or by another member of the user's team.",
+        RecordVisibility.OWNED: "Records owned by the user.",
     },
 )

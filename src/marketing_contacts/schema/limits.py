@@ -35,6 +35,8 @@ from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaEx
 from strawberry.types.graphql import OperationType
 
 from marketing_contacts.domain.bulk import MAX_SELECTED_IDS
+from marketing_contacts.domain.errors import DomainError
+from marketing_contacts.domain.users import check_may_write
 from marketing_contacts.schema.document_cost import Measure, Weight, measure_operation
 from marketing_contacts.services.paging import MAX_PAGE
 
@@ -132,6 +134,26 @@ class DocumentLimits(SchemaExtension):
         yield
 
 
+class ReadOnlyCallers(SchemaExtension):
+    """P1: a READ_ONLY user's mutation is FORBIDDEN whole, before any field of it runs (one
+    check for every mutation, those to come included)."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context
+        caller = getattr(context.context, "authenticated", None)
+        if context.operation_type is OperationType.MUTATION and caller is not None:
+            try:
+                check_may_write(caller.role)
+            except DomainError as error:
+                context.result = ExecutionResult(
+                    data=None,
+                    errors=[
+                        GraphQLError(str(error), extensions={"code": "FORBIDDEN", "field": []})
+                    ],
+                )
+        yield
+
+
 class SubscriptionsOverWebSocket(SchemaExtension):
     """A subscription sent as a plain HTTP request gets a clear error, not an internal one."""
 
@@ -158,6 +180,7 @@ def request_limits() -> list[Callable[[], SchemaExtension]]:
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         DocumentLimits,
         SubscriptionsOverWebSocket,
+        ReadOnlyCallers,
     ]
 
 

@@ -10,11 +10,19 @@ from marketing_contacts.schema.bulk import BulkMutations
 from marketing_contacts.schema.contacts import ContactMutations
 from marketing_contacts.schema.lists import ListMutations
 from marketing_contacts.schema.statuses import StatusMutations
+from marketing_contacts.schema.users import UserMutations
 
 
 @strawberry.type(
     description="What a caller changes, in the account of its token. Expected failures come "
     "back as userErrors in the payload, and nothing is applied."
 )
-class Mutation(ContactMutations, StatusMutations, BulkMutations, AccountMutations, ListMutations):
+class Mutation(
+    ContactMutations,
+    StatusMutations,
+    BulkMutations,
+    AccountMutations,
+    ListMutations,
+    UserMutations,
+):
     pass

@@ -9,8 +9,9 @@ from marketing_contacts.schema.bulk import BulkQueries
 from marketing_contacts.schema.contacts import ContactQueries
 from marketing_contacts.schema.lists import ListQueries
 from marketing_contacts.schema.usage import UsageQueries
+from marketing_contacts.schema.users import UserQueries
 
 
 @strawberry.type(description="What a caller reads: always within the account of its token.")
-class Query(AccountQueries, UsageQueries, ContactQueries, BulkQueries, ListQueries):
+class Query(AccountQueries, UsageQueries, ContactQueries, BulkQueries, ListQueries, UserQueries):
     pass

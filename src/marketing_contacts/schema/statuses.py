@@ -30,7 +30,7 @@ class SetMarketingStatusInput:
     source_id: str | None = strawberry.field(
         default=None,
         description="Id of the form, import, integration or workflow making the change; with "
-        "USER, the caller's token is recorded instead.",
+        "USER, the id of the token's user is recorded instead.",
     )
 
 

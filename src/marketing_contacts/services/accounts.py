@@ -10,6 +10,7 @@ from marketing_contacts.domain.accounts import Account, open_account
 from marketing_contacts.domain.alerts import TierAlert, validate_thresholds
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.errors import ErrorCode, check_no_controls, refuse
+from marketing_contacts.domain.permissions import check_marketing_access
 from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.domain.tiers import (
     DEFAULT_LADDERS,
@@ -19,6 +20,7 @@ from marketing_contacts.domain.tiers import (
     UpgradePolicy,
 )
 from marketing_contacts.domain.update_dates import CommitmentTerm, zone
+from marketing_contacts.domain.users import check_admin
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.paging import Page, Stored, paged
 from marketing_contacts.services.wiring import Ports
@@ -76,13 +78,12 @@ def check_default_permission(
 ) -> None:
     """S5: a MARKETING default makes marketing contacts without a further check, so setting one
     needs the marketing access permission."""
-    if not caller.marketing_access and any(
-        status is MarketingStatus.MARKETING for _, status in defaults
-    ):
-        raise refuse(
-            ErrorCode.FORBIDDEN,
-            "a MARKETING creation default needs the marketing access permission",
-            "creation_defaults",
+    for _, status in defaults:
+        check_marketing_access(
+            status,
+            marketing_access=caller.marketing_access,
+            field=("creation_defaults",),
+            what="a MARKETING creation default",
         )
 
 
@@ -136,6 +137,8 @@ class AccountService:
         return await self.ports.tier_records.alerts_since(caller.account_id, since, limit)
 
     async def update_settings(self, caller: Caller, settings: AccountSettings) -> Account:
+        """P1: the account's settings are an ADMIN's."""
+        check_admin(caller.role)
         name = None if settings.name is None else check_name(settings.name, "name")
         if settings.timezone is not None:
             zone(settings.timezone)

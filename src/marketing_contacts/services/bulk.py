@@ -113,7 +113,7 @@ class BulkService:
             selection=request.selection,
             status=BulkOperationStatus.QUEUED,
             created_at=now,
-            requested_by=caller.token_id,
+            requested_by=caller.user_id,
             progress=BulkProgress(matched=preview.matched),
             source_id=request.source_id,
         )

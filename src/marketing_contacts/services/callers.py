@@ -1,14 +1,21 @@
-"""Who is asking: the account and permissions an API token carries."""
+"""Who is asking: the token, and the user it acts as (P1), as they are at this request."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from marketing_contacts.domain.users import RecordVisibility, Role
+
 
 @dataclass(frozen=True)
 class Caller:
     account_id: str
-    #: the token's id; stands for the user in statusSourceId (S4)
     token_id: str
-    #: S5: may set contacts to MARKETING
+    #: the user the token acts as; stands for the change's author in statusSourceId (S4)
+    user_id: str
+    role: Role
+    #: P2, S5: the user's permission to set contacts to MARKETING
     marketing_access: bool
+    #: P3, C9: which records the user sees (TEAM: its team's, by `team_id`)
+    visibility: RecordVisibility = RecordVisibility.ALL
+    team_id: str | None = None

@@ -168,7 +168,7 @@ class ContactService:
         if "email" in changes:
             changes["email"] = normalize_email(changes["email"], "email")
         check_text_fields(changes)
-        source = StatusSource(StatusSourceType.USER, caller.token_id)
+        source = StatusSource(StatusSourceType.USER, caller.user_id)
 
         async def attempt() -> Contact:
             # the account matters only to a status change: read once, for permission and counts

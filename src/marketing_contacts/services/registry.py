@@ -15,6 +15,7 @@ from marketing_contacts.services.statuses import StatusService
 from marketing_contacts.services.tokens import TokenService
 from marketing_contacts.services.update_dates import UpdateDateService
 from marketing_contacts.services.usage import UsageService
+from marketing_contacts.services.users import UserService
 from marketing_contacts.services.wiring import Ports
 
 
@@ -31,6 +32,7 @@ class Services:
     tokens: TokenService
     update_dates: UpdateDateService
     usage: UsageService
+    users: UserService
 
     @classmethod
     def over(
@@ -51,4 +53,5 @@ class Services:
             tokens=TokenService(ports),
             update_dates=UpdateDateService(ports),
             usage=UsageService(ports),
+            users=UserService(ports),
         )

@@ -41,9 +41,9 @@ class StatusResult:
 def source_for(
     caller: Caller, source_type: StatusSourceType, source_id: str | None
 ) -> StatusSource:
-    """S4: a user's change names the user (the token); a tool's change names the tool's id."""
+    """S4: a user's change names the user; a tool's change names the tool's id."""
     if source_type is StatusSourceType.USER:
-        return StatusSource(StatusSourceType.USER, caller.token_id)
+        return StatusSource(StatusSourceType.USER, caller.user_id)
     return StatusSource(source_type, source_id)
 
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Iterable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -28,6 +28,7 @@ from marketing_contacts.domain.alerts import TierAlert
 from marketing_contacts.domain.usage import Usage
 from marketing_contacts.services.paging import Stored
 from marketing_contacts.services.ports.events import (
+    AccessChanged,
     AlertRaised,
     BulkProgressed,
     Event,
@@ -140,4 +141,11 @@ class EventFeed(Protocol):
     def subscribe(self, account_id: str) -> AbstractAsyncContextManager[Subscriber]:
         """A subscriber hearing the account's events from now on, until the context ends;
         FeedUnavailable when the feed is down."""
+        ...
+
+    def watch(
+        self, account_id: str, notify: Callable[[AccessChanged], None]
+    ) -> AbstractContextManager[None]:
+        """`notify` hears the account's access changes (P1) until the context ends, as far as
+        the feed is up."""
         ...

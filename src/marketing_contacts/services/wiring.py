@@ -22,6 +22,7 @@ from marketing_contacts.services.ports.jobs import JobQueue
 from marketing_contacts.services.ports.lists import ListStore
 from marketing_contacts.services.ports.tier_records import TierRecords
 from marketing_contacts.services.ports.tokens import TokenStore
+from marketing_contacts.services.ports.users import TeamStore, UserStore
 
 T = TypeVar("T")
 
@@ -35,6 +36,8 @@ class Ports:
     tier_records: TierRecords
     alert_outbox: AlertOutbox
     tokens: TokenStore
+    users: UserStore
+    teams: TeamStore
     lists: ListStore
     events: EventPublisher
     operations: BulkOperations

@@ -316,10 +316,15 @@ def token_doc(token: ApiToken) -> Doc:
         "marketing_access": token.marketing_access,
         "secret_hash": token.secret_hash,
         "created_at": token.created_at,
+        "user_id": None if token.user_id is None else ObjectId(token.user_id),
+        "last_used_at": token.last_used_at,
+        "revoked": token.revoked,
     }
 
 
 def token_from(doc: Doc) -> ApiToken:
+    """Tokens stored before users have no user_id, last_used_at or revoked."""
+    user_id = doc.get("user_id")
     return ApiToken(
         id=str(doc["_id"]),
         account_id=str(doc["account_id"]),
@@ -327,4 +332,7 @@ def token_from(doc: Doc) -> ApiToken:
         marketing_access=doc["marketing_access"],
         secret_hash=doc["secret_hash"],
         created_at=doc["created_at"],
+        user_id=None if user_id is None else str(user_id),
+        last_used_at=doc.get("last_used_at"),
+        revoked=doc.get("revoked", False),
     )

@@ -20,6 +20,7 @@ from marketing_contacts.storage import (
     lists,
     tier_records,
     tokens,
+    users,
     writer,
 )
 from marketing_contacts.storage.database import Mongo, ensure_indexes
@@ -38,6 +39,7 @@ def all_indexes() -> dict[str, Sequence[IndexModel]]:
         lists,
         tier_records,
         tokens,
+        users,
     ):
         for collection, models in module.INDEXES.items():
             indexes.setdefault(collection, []).extend(models)
@@ -58,6 +60,8 @@ def mongo_ports(mongo: Mongo, events: EventPublisher, jobs: JobQueue, clock: Clo
         tier_records=tier_records.MongoTierRecords(mongo),
         alert_outbox=alert_outbox.MongoAlertOutbox(mongo),
         tokens=tokens.MongoTokenStore(mongo),
+        users=users.MongoUserStore(mongo),
+        teams=users.MongoTeamStore(mongo),
         lists=lists.MongoListStore(mongo),
         events=events,
         operations=bulk_operations.MongoBulkOperations(mongo),

@@ -37,6 +37,7 @@ from marketing_contacts.domain.statuses import HistoryEntry, MarketingState, Mar
 from marketing_contacts.domain.tiers import TierChange
 from marketing_contacts.domain.update_dates import update_instant
 from marketing_contacts.domain.usage import UsageCounts
+from marketing_contacts.domain.users import Role, Team, User
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft
@@ -50,6 +51,7 @@ from marketing_contacts.services.ports.events import AlertRaised, Event
 from marketing_contacts.services.ports.lists import ContactList
 from marketing_contacts.services.ports.tokens import ApiToken
 from marketing_contacts.services.registry import Services
+from marketing_contacts.services.users import UserDraft
 from marketing_contacts.services.wiring import Ports
 from tests.support.waiting import let_others_run
 from tests.unit.services.fake_bulk import (
@@ -61,6 +63,7 @@ from tests.unit.services.fake_bulk import (
     selected,
 )
 from tests.unit.services.fake_paging import ID_LENGTH, keyset_page, object_id, sequence
+from tests.unit.services.fake_users import FakeTeamStore, FakeTokenStore, FakeUserStore
 
 T = TypeVar("T")
 
@@ -94,7 +97,9 @@ class FakeData:
     alerts: list[tuple[str, Stored[TierAlert]]] = field(default_factory=list)
     #: ids of the stored alerts not yet published (the outbox)
     awaiting_delivery: set[str] = field(default_factory=set)
-    tokens: list[ApiToken] = field(default_factory=list)
+    tokens: dict[str, ApiToken] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    teams: dict[str, Team] = field(default_factory=dict)
     lists: dict[str, ContactList] = field(default_factory=dict)
     applied_dates: dict[tuple[str, date], AppliedDate] = field(default_factory=dict)
     operations: dict[str, BulkOperation] = field(default_factory=dict)
@@ -496,21 +501,6 @@ def _seq(entry: HistoryEntry) -> int:
 
 
 @dataclass
-class FakeTokenStore:
-    data: FakeData
-
-    async def insert(self, token: ApiToken) -> None:
-        await let_others_run()
-        if any(t.secret_hash == token.secret_hash for t in self.data.tokens):
-            raise ValueError("secret hash exists")
-        self.data.tokens.append(token)
-
-    async def find_by_hash(self, secret_hash: str) -> ApiToken | None:
-        await let_others_run()
-        return next((t for t in self.data.tokens if t.secret_hash == secret_hash), None)
-
-
-@dataclass
 class FakeListStore:
     """Lists by id; membership on the contacts' `list_ids`, as the real store keeps it."""
 
@@ -627,6 +617,8 @@ class FakeWorld:
     tier_records: FakeTierRecords
     alert_outbox: FakeAlertOutbox
     tokens: FakeTokenStore
+    users: FakeUserStore
+    teams: FakeTeamStore
     lists: FakeListStore
     events: FakePublisher
     operations: FakeBulkOperations
@@ -644,6 +636,8 @@ class FakeWorld:
             tier_records=self.tier_records,
             alert_outbox=self.alert_outbox,
             tokens=self.tokens,
+            users=self.users,
+            teams=self.teams,
             lists=self.lists,
             events=self.events,
             operations=self.operations,
@@ -717,6 +711,9 @@ class FakeWorld:
             dict(data.operations),
             {operation_id: dict(pages) for operation_id, pages in data.pages.items()},
             dict(data.idempotency),
+            dict(data.users),
+            dict(data.teams),
+            dict(data.tokens),
         )
 
 
@@ -732,6 +729,8 @@ def fake_world(now: datetime = DEFAULT_NOW) -> FakeWorld:
         tier_records=FakeTierRecords(data),
         alert_outbox=FakeAlertOutbox(data),
         tokens=FakeTokenStore(data),
+        users=FakeUserStore(data),
+        teams=FakeTeamStore(data),
         lists=FakeListStore(data),
         events=FakePublisher(data),
         operations=FakeBulkOperations(data),
@@ -758,7 +757,11 @@ async def open_account(
 
 
 async def caller_for(services: Services, account_id: str, *, marketing_access: bool) -> Caller:
-    _, secret = await services.tokens.issue(account_id, "tests", marketing_access=marketing_access)
+    user = await services.users.add(
+        account_id,
+        UserDraft(name="Tester", email=None, role=Role.ADMIN, marketing_access=marketing_access),
+    )
+    _, secret = await services.tokens.issue(user, "tests")
     caller = await services.tokens.authenticate(secret)
     assert caller is not None
     return caller

@@ -277,7 +277,7 @@ async def test_start_persists_a_queued_operation_and_enqueues_one_job() -> None:
     assert (operation.account_id, operation.target) == (caller.account_id, MARKETING)
     assert operation.progress.matched == 3
     assert operation.created_at == world.clock.now()
-    assert operation.requested_by == caller.token_id
+    assert operation.requested_by == caller.user_id
     assert operation.source_id == "campaign-7"
     assert stored(world, operation.id).status is BulkOperationStatus.QUEUED
     assert world.jobs.enqueued == [world.jobs.bulk_job(caller.account_id)]

@@ -17,10 +17,12 @@ from marketing_contacts.domain.statuses import (
 )
 from marketing_contacts.domain.tiers import UpgradePolicy
 from marketing_contacts.domain.usage import UsageCounts
+from marketing_contacts.domain.users import Role
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft, ContactEdit
 from marketing_contacts.services.registry import Services
+from marketing_contacts.services.users import UserDraft
 from tests.unit.services.fakes import (
     FakeWorld,
     caller_for,
@@ -197,7 +199,7 @@ async def test_s2_s4_update_with_a_status_moves_it_with_provenance() -> None:
     stored = world.contact(contact.id)
     assert stored == updated
     assert (stored.state, stored.job_title) == (M, "CTO")
-    assert stored.status_source == StatusSource(StatusSourceType.USER, caller.token_id)
+    assert stored.status_source == StatusSource(StatusSourceType.USER, caller.user_id)
     assert stored.status_changed_at == world.clock.now()
     assert len(world.history_of(contact.id)) == 1
     assert world.account(caller.account_id).counts == UsageCounts(1, 0, 1)
@@ -410,9 +412,13 @@ async def test_s4_history_is_newest_first_and_pages() -> None:
 
 async def test_tokens_authenticate_only_their_own_secret() -> None:
     services, world, caller = await opened()
-    token, secret = await services.tokens.issue(caller.account_id, "ci", marketing_access=False)
+    draft = UserDraft(name="CI", email=None, marketing_access=False)
+    user = await services.users.add(caller.account_id, draft)
+    token, secret = await services.tokens.issue(user, "ci")
     assert secret not in repr(world.data.tokens)
-    assert await services.tokens.authenticate(secret) == Caller(caller.account_id, token.id, False)
+    assert await services.tokens.authenticate(secret) == Caller(
+        caller.account_id, token.id, user.id, Role.MEMBER, marketing_access=False
+    )
     assert await services.tokens.authenticate(secret + "x") is None
     assert await services.tokens.authenticate("nope") is None
 

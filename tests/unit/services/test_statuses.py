@@ -150,12 +150,12 @@ async def test_s2_s4_set_marketing_moves_n_to_m_with_provenance_and_one_history_
     stored = world.contact(contact.id)
     assert result.contacts == [stored]
     assert stored.state is M
-    assert stored.status_source == StatusSource(StatusSourceType.USER, caller.token_id)
+    assert stored.status_source == StatusSource(StatusSourceType.USER, caller.user_id)
     assert stored.status_changed_at == now
     assert stored.status_seq == contact.status_seq + 1
     (entry,) = world.history_of(contact.id)
     assert (entry.change.from_state, entry.change.to_state) == (N, M)
-    assert entry.change.source == StatusSource(StatusSourceType.USER, caller.token_id)
+    assert entry.change.source == StatusSource(StatusSourceType.USER, caller.user_id)
     assert entry.change.at == now
     assert not entry.change.pending
     assert entry.seq == stored.status_seq

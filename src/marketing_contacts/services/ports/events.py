@@ -32,7 +32,20 @@ class BulkProgressed:
     operation_id: str
 
 
-Event = UsageChanged | AlertRaised | BulkProgressed
+@dataclass(frozen=True)
+class AccessChanged:
+    """P1: a token was revoked, or a user changed (role, marketing access, deactivated): every
+    API process re-checks the sockets of that token or user at once."""
+
+    account_id: str
+    user_id: str | None = None
+    token_id: str | None = None
+
+    def concerns(self, token_id: str, user_id: str) -> bool:
+        return self.token_id == token_id or self.user_id == user_id
+
+
+Event = UsageChanged | AlertRaised | BulkProgressed | AccessChanged
 
 
 class EventPublisher(Protocol):
