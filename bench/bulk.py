@@ -40,8 +40,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -51,6 +51,7 @@ import redis
 from arq.constants import default_queue_name, health_check_key_suffix
 from bson import ObjectId
 from pymongo import UpdateOne, monitoring
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
@@ -316,6 +317,18 @@ def run_worker_side(settings: Settings, n: int, work_dir: Path) -> WorkerRun:
 # ---------------------------------------------------------------- raw PyMongo
 
 
+@asynccontextmanager
+async def raw_transaction(mongo: Mongo) -> AsyncIterator[AsyncClientSession]:
+    """A transaction as the service's are (local reads, majority writes)."""
+    async with (
+        mongo.client.start_session() as session,
+        await session.start_transaction(
+            read_concern=ReadConcern("local"), write_concern=WriteConcern("majority")
+        ),
+    ):
+        yield session
+
+
 async def raw_change(mongo: Mongo, account_id: str, source_id: str) -> int:
     """S2 toward MARKETING over the account's contacts, chunk by chunk, written with PyMongo."""
     account_key = ObjectId(account_id)
@@ -373,12 +386,7 @@ async def raw_change(mongo: Mongo, account_id: str, source_id: str) -> int:
             )
         if not operations:
             continue
-        async with (
-            mongo.client.start_session() as session,
-            await session.start_transaction(
-                read_concern=ReadConcern("local"), write_concern=WriteConcern("majority")
-            ),
-        ):
+        async with raw_transaction(mongo) as session:
             moved = await accounts.update_one(
                 {"_id": account_key, "revision": account["revision"]},
                 {"$set": {"counts": counts, "revision": account["revision"] + 1}},
@@ -509,12 +517,7 @@ async def raw_update_date(settings: Settings, n: int) -> RawRun:
                 for doc in docs
             ]
             revision = account["revision"]
-            async with (
-                mongo.client.start_session() as session,
-                await session.start_transaction(
-                    read_concern=ReadConcern("local"), write_concern=WriteConcern("majority")
-                ),
-            ):
+            async with raw_transaction(mongo) as session:
                 await contacts.bulk_write(flips, session=session)
                 await mongo[STATUS_HISTORY].insert_many(entries, session=session)
                 moved = await accounts.update_one(
@@ -526,12 +529,7 @@ async def raw_update_date(settings: Settings, n: int) -> RawRun:
             changed += len(docs)
         account = await accounts.find_one({"_id": account_key})
         assert account is not None
-        async with (
-            mongo.client.start_session() as session,
-            await session.start_transaction(
-                read_concern=ReadConcern("local"), write_concern=WriteConcern("majority")
-            ),
-        ):
+        async with raw_transaction(mongo) as session:
             await mongo[UPDATE_DATES].insert_one({"_id": f"{account_id}:raw"}, session=session)
             await accounts.update_one(
                 {"_id": account_key, "revision": account["revision"]},
