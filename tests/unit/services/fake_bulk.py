@@ -39,21 +39,6 @@ def selected(
     )
 
 
-def add_progress(total: BulkProgress, chunk: BulkProgress) -> BulkProgress:
-    failures = dict(total.failures)
-    for code, n in chunk.failures.items():
-        failures[code] = failures.get(code, 0) + n
-    return replace(
-        total,
-        processed=total.processed + chunk.processed,
-        changed_now=total.changed_now + chunk.changed_now,
-        became_pending=total.became_pending + chunk.became_pending,
-        unchanged=total.unchanged + chunk.unchanged,
-        failed=total.failed + chunk.failed,
-        failures=failures,
-    )
-
-
 def _operation_id(operation: BulkOperation) -> str:
     return operation.id
 

@@ -59,7 +59,6 @@ from tests.unit.services.fake_bulk import (
     FakeBulkPages,
     FakeIdempotencyKeys,
     FakeJobQueue,
-    add_progress,
     selected,
 )
 from tests.unit.services.fake_paging import ID_LENGTH, keyset_page, object_id, sequence
@@ -360,7 +359,7 @@ class FakeChangeWriter:
             operation = data.operations[chunk.operation_id]
             data.operations[chunk.operation_id] = replace(
                 operation,
-                progress=add_progress(operation.progress, chunk.progress),
+                progress=operation.progress.plus(chunk.progress),
                 lease_until=chunk.lease_until,
                 next_page=chunk.page + 1,
             )
