@@ -40,7 +40,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -405,21 +405,31 @@ class RawRun:
     commands: Counter[str]
 
 
-async def run_raw_side(settings: Settings, n: int) -> RawRun:
-    async with open_runtime(settings) as runtime:
-        account_id, _ = await seed(runtime, n, "raw")
+async def measured_raw(
+    settings: Settings, n: int, write: Callable[[Mongo], Awaitable[int]]
+) -> RawRun:
+    """`write` (which changes `n` contacts) over a connection of its own, timed, its
+    commands counted."""
     counter = CommandCounter()
     mongo = connect(settings.mongodb_uri, settings.mongodb_database, event_listeners=[counter])
     try:
         counter.recording = True
         started = time.perf_counter()
-        changed = await raw_change(mongo, account_id, str(ObjectId()))
+        changed = await write(mongo)
         seconds = time.perf_counter() - started
         counter.recording = False
         assert changed == n, changed
     finally:
         await mongo.client.close()
     return RawRun(seconds, counter.names)
+
+
+async def run_raw_side(settings: Settings, n: int) -> RawRun:
+    async with open_runtime(settings) as runtime:
+        account_id, _ = await seed(runtime, n, "raw")
+    return await measured_raw(
+        settings, n, lambda mongo: raw_change(mongo, account_id, str(ObjectId()))
+    )
 
 
 async def drop(settings: Settings) -> None:
@@ -470,78 +480,74 @@ async def service_update_date(settings: Settings, n: int) -> RawRun:
 
 
 async def raw_update_date(settings: Settings, n: int) -> RawRun:
-    """The same writes with PyMongo: per chunk of pending contacts one transaction of their
-    flips, their history entries and the account's counters; then the date recorded and the
-    account moved past it in one more."""
     account_id, starts = await seed_due_update_date(settings, n, "raw-dates")
+    return await measured_raw(
+        settings, n, lambda mongo: raw_apply_update_date(mongo, account_id, starts)
+    )
+
+
+async def raw_apply_update_date(mongo: Mongo, account_id: str, starts: datetime) -> int:
+    """U4 with PyMongo: per chunk of pending contacts one transaction of their flips, their
+    history entries and the account's counters; then the date recorded and the account moved
+    past it in one more."""
     account_key = ObjectId(account_id)
-    counter = CommandCounter()
-    mongo = connect(settings.mongodb_uri, settings.mongodb_database, event_listeners=[counter])
     accounts, contacts = mongo[ACCOUNTS], mongo[CONTACTS]
     pending: Doc = {"account_id": account_key, "state": "P", "pending_since": {"$lt": starts}}
-    try:
-        counter.recording = True
-        started = time.perf_counter()
-        changed = 0
-        while docs := await contacts.find(pending).limit(CHUNK).to_list():
-            account = await accounts.find_one({"_id": account_key})
-            assert account is not None
-            now = datetime.now(UTC)
-            counts = dict(account["counts"], pending=account["counts"]["pending"] - len(docs))
-            flips = [
-                UpdateOne(
-                    {"_id": doc["_id"], "account_id": account_key, "status_seq": doc["status_seq"]},
-                    {
-                        "$set": {
-                            "state": "N",
-                            "status_seq": doc["status_seq"] + 1,
-                            "pending_since": None,
-                            "status_changed_at": now,
-                            "updated_at": now,
-                        }
-                    },
-                )
-                for doc in docs
-            ]
-            entries = [
-                {
-                    "account_id": account_key,
-                    "contact_id": doc["_id"],
-                    "seq": doc["status_seq"] + 1,
-                    "at": now,
-                    "from_state": "P",
-                    "to_state": "N",
-                    "source_type": "UPDATE_DATE",
-                    "source_id": "raw",
-                }
-                for doc in docs
-            ]
-            revision = account["revision"]
-            async with raw_transaction(mongo) as session:
-                await contacts.bulk_write(flips, session=session)
-                await mongo[STATUS_HISTORY].insert_many(entries, session=session)
-                moved = await accounts.update_one(
-                    {"_id": account_key, "revision": revision},
-                    {"$set": {"counts": counts, "revision": revision + 1}},
-                    session=session,
-                )
-                assert moved.matched_count == 1
-            changed += len(docs)
+    changed = 0
+    while docs := await contacts.find(pending).limit(CHUNK).to_list():
         account = await accounts.find_one({"_id": account_key})
         assert account is not None
+        now = datetime.now(UTC)
+        counts = dict(account["counts"], pending=account["counts"]["pending"] - len(docs))
+        flips = [
+            UpdateOne(
+                {"_id": doc["_id"], "account_id": account_key, "status_seq": doc["status_seq"]},
+                {
+                    "$set": {
+                        "state": "N",
+                        "status_seq": doc["status_seq"] + 1,
+                        "pending_since": None,
+                        "status_changed_at": now,
+                        "updated_at": now,
+                    }
+                },
+            )
+            for doc in docs
+        ]
+        entries = [
+            {
+                "account_id": account_key,
+                "contact_id": doc["_id"],
+                "seq": doc["status_seq"] + 1,
+                "at": now,
+                "from_state": "P",
+                "to_state": "N",
+                "source_type": "UPDATE_DATE",
+                "source_id": "raw",
+            }
+            for doc in docs
+        ]
+        revision = account["revision"]
         async with raw_transaction(mongo) as session:
-            await mongo[UPDATE_DATES].insert_one({"_id": f"{account_id}:raw"}, session=session)
-            await accounts.update_one(
-                {"_id": account_key, "revision": account["revision"]},
-                {"$set": {"revision": account["revision"] + 1}},
+            await contacts.bulk_write(flips, session=session)
+            await mongo[STATUS_HISTORY].insert_many(entries, session=session)
+            moved = await accounts.update_one(
+                {"_id": account_key, "revision": revision},
+                {"$set": {"counts": counts, "revision": revision + 1}},
                 session=session,
             )
-        seconds = time.perf_counter() - started
-        counter.recording = False
-        assert changed == n, changed
-    finally:
-        await mongo.client.close()
-    return RawRun(seconds, counter.names)
+            assert moved.matched_count == 1
+        changed += len(docs)
+    account = await accounts.find_one({"_id": account_key})
+    assert account is not None
+    async with raw_transaction(mongo) as session:
+        await mongo[UPDATE_DATES].insert_one({"_id": f"{account_id}:raw"}, session=session)
+        await accounts.update_one(
+            {"_id": account_key, "revision": account["revision"]},
+            {"$set": {"revision": account["revision"] + 1}},
+            session=session,
+        )
+    return changed
 
 
 # ---------------------------------------------------------------- the run and its table
