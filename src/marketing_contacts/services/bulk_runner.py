@@ -245,20 +245,24 @@ class BulkRunner:
             if not await self.ports.retrying_on(
                 operation.account_id, lambda: self._chunk(run, budget.pages)
             ):
-                if run.applied_all:
-                    assert run.operation is not None
-                    return await self._finish(run.operation, owner)
-                return await self._stopped(await self.ports.operations.load(operation.id), owner)
+                return await self._pages_ended(run, owner)
             budget.spend()
-        current = run.operation or await self.ports.operations.load(operation.id)
+        known = run.operation
         if (
-            current is not None
-            and current.status is BulkOperationStatus.RUNNING
-            and current.lease_owner == owner
-            and current.progress.processed < current.progress.matched
+            known is not None
+            and not run.applied_all
+            and known.progress.processed < known.progress.matched
         ):
-            return current  # pages are left: the account's next turn resumes it
-        return await self._stopped(await self.ports.operations.load(operation.id), owner)
+            return known  # pages are left: the account's next turn resumes it
+        return await self._pages_ended(run, owner)
+
+    async def _pages_ended(self, run: PageRun, owner: str) -> BulkOperation | None:
+        """No page is left for the run: it ends the operation it applied to the end, and any
+        other (cancelled, handed on, left by an earlier run) as it is stored now."""
+        if run.applied_all:
+            assert run.operation is not None
+            return await self._finish(run.operation, owner)
+        return await self._stopped(await self.ports.operations.load(run.operation_id), owner)
 
     async def _stopped(self, stopped: BulkOperation | None, owner: str) -> BulkOperation | None:
         """No page is left for `owner`: end the operation, unless another run holds it."""
