@@ -40,8 +40,6 @@ class GraphQLApp(GraphQL[RequestContext, None]):
     graphql_transport_ws_handler_class = LimitedTransportWSHandler
     #: our GraphiQL page (strawberry's loads its files from a CDN); None: no IDE
     ide_html: str | None = None
-    #: P5: the open sockets of each token in this process
-    socket_slots: SocketSlots
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self.ide_html)
@@ -151,6 +149,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with open_runtime(settings) as runtime, event_feed(runtime) as feed:
             app.state.runtime = runtime
             app.state.hub = feed
+            app.state.socket_slots = SocketSlots(settings.max_sockets_per_token)  # P5
             yield
 
     graphql = GraphQLApp(
@@ -160,7 +159,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         max_subscriptions_per_connection=settings.max_subscriptions_per_socket,
     )
-    graphql.socket_slots = SocketSlots(settings.max_sockets_per_token)
     limited = RateLimited(graphql)  # P5: after the token check, before any GraphQL work
     routes = [
         Route("/health", health, methods=["GET"]),

@@ -19,6 +19,7 @@ from collections import Counter
 from typing import cast
 
 from graphql import GraphQLError
+from starlette.datastructures import State
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     Message,
@@ -59,13 +60,19 @@ class LimitedTransportWSHandler(CheckedTransportWSHandler):
 
     @property
     def runtime(self) -> Runtime:
-        runtime: Runtime = cast(ASGIWebSocketAdapter, self.websocket).ws.app.state.runtime
+        runtime: Runtime = self._app_state.runtime
         return runtime
 
     @property
     def slots(self) -> SocketSlots:
-        slots: SocketSlots = getattr(self.view, "socket_slots")  # noqa: B009 (the app's own)
+        """The open sockets of each token in this process (P5)."""
+        slots: SocketSlots = self._app_state.socket_slots
         return slots
+
+    @property
+    def _app_state(self) -> State:
+        state: State = cast(ASGIWebSocketAdapter, self.websocket).ws.app.state
+        return state
 
     async def send_message(self, message: Message) -> None:
         """The acknowledgement is where a socket opens for its token: past the token's sockets,
