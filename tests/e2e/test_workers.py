@@ -14,7 +14,7 @@ import re
 import signal
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -37,7 +37,9 @@ from marketing_contacts.domain.bulk import (
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.domain.update_dates import CommitmentTerm, UpdateSchedule, update_instant
+from marketing_contacts.events.messages import channel, decode
 from marketing_contacts.runtime import Runtime, open_runtime
+from marketing_contacts.services.ports.events import UsageChanged
 from marketing_contacts.storage.database import (
     ACCOUNTS,
     BULK_OPERATIONS,
@@ -191,22 +193,27 @@ async def test_b4_a_worker_applies_an_operation_started_through_the_api(place: P
         seen = [(await operation(client, operation_id))["status"]]
         assert seen == ["QUEUED"]  # no worker yet: the job waits in Redis
 
-        worker = await place.started_worker(BULK_CHUNK_SIZE="5")
-        processed: list[int] = []
+        async with usage_heard(runtime, client.caller.account_id) as heard:
+            worker = await place.started_worker(BULK_CHUNK_SIZE="5")
+            processed: list[int] = []
 
-        async def probe() -> Row | None:
-            row = await operation(client, operation_id)
-            if row["status"] != seen[-1]:
-                seen.append(row["status"])
-            processed.append(row["processed"])
-            return row if row["status"] == "COMPLETED" else None
+            async def probe() -> Row | None:
+                row = await operation(client, operation_id)
+                if row["status"] != seen[-1]:
+                    seen.append(row["status"])
+                processed.append(row["processed"])
+                return row if row["status"] == "COMPLETED" else None
 
-        done = await eventually(
-            probe, within=WAIT_SECONDS, what="the operation to complete", processes=(worker,)
-        )
-        assert seen == ["QUEUED", "RUNNING", "COMPLETED"]
+            done = await eventually(
+                probe, within=WAIT_SECONDS, what="the operation to complete", processes=(worker,)
+            )
+            counts = await heard((45, 0))
+        # a poll may fall between two states: the statuses seen only move forward
+        assert seen in (["QUEUED", "RUNNING", "COMPLETED"], ["QUEUED", "COMPLETED"]), seen
         assert processed == sorted(processed)  # progress only moves forward
-        assert any(0 < n < 45 for n in processed), processed  # chunk by chunk, 5 at a time
+        # chunk by chunk, 5 at a time: each of the 7 pages that changed contacts (30 NM, then 5
+        # pending) committed and announced its own usage, never going back
+        assert len(counts) == 7 and counts == sorted(counts, key=lambda c: c[0]), counts
         assert counters(done) == {
             "status": "COMPLETED",
             "matched": 45,
@@ -229,6 +236,36 @@ async def test_b4_a_worker_applies_an_operation_started_through_the_api(place: P
             "pending": 0,
             "total": 45,
         }
+
+
+@asynccontextmanager
+async def usage_heard(
+    runtime: Runtime, account_id: str
+) -> AsyncIterator[Callable[[tuple[int, int]], Awaitable[list[tuple[int, int]]]]]:
+    """Listen to the account's channel (subscribed and confirmed on entry); the yielded
+    `heard(last)` returns the (marketing, pending) of each usage announced, up to `last`."""
+    pubsub = runtime.redis.pubsub()
+    try:
+        await pubsub.subscribe(channel(account_id))
+        async with asyncio.timeout(WAIT_SECONDS):
+            async for message in pubsub.listen():
+                if message["type"] == "subscribe":
+                    break
+
+        async def heard(last: tuple[int, int]) -> list[tuple[int, int]]:
+            counts: list[tuple[int, int]] = []
+            async with asyncio.timeout(WAIT_SECONDS):
+                async for message in pubsub.listen():
+                    event = decode(message["data"]) if message["type"] == "message" else None
+                    if isinstance(event, UsageChanged):
+                        counts.append((event.usage.counts.marketing, event.usage.counts.pending))
+                        if counts[-1] == last:
+                            return counts
+            raise AssertionError(f"usage never reached {last}: {counts}")
+
+        yield heard
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
 # ---------------------------------------------------------------- B4: crash safety
