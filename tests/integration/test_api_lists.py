@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from bson import ObjectId
 
 from marketing_contacts.runtime import Runtime
 from marketing_contacts.services.lists import MAX_LIST_CHANGE
+from marketing_contacts.services.ports.lists import ListRecount
 from tests.support.graphql import Client, open_client
 
 CREATE_CONTACT = """
@@ -211,7 +213,9 @@ async def test_a_name_outside_1_to_200_characters_is_invalid(runtime: Runtime, n
     assert (await client.execute(PAGE))["lists"]["edges"] == []
 
 
-async def test_delete_list_removes_every_membership(runtime: Runtime) -> None:
+async def test_delete_list_answers_at_once_and_a_bulk_turn_removes_every_membership(
+    runtime: Runtime,
+) -> None:
     client = await open_client(runtime.services)
     ids = await contacts(client, 3)
     doomed = (await create(client, "Doomed", ids))["list"]["id"]
@@ -221,10 +225,31 @@ async def test_delete_list_removes_every_membership(runtime: Runtime) -> None:
     assert await members(client, doomed) == []
     assert await members(client, kept) == ids[:2]
     assert (await client.execute(ONE, id=doomed))["list"] is None
+    assert [e["node"]["id"] for e in (await client.execute(PAGE))["lists"]["edges"]] == [kept]
     again = (await client.execute(DELETE, id=doomed))["deleteList"]
     assert again["userErrors"] == [{"code": "NOT_FOUND", "field": ["id"]}]
-    stored = await runtime.mongo["contacts"].count_documents({"list_ids": doomed})
-    assert stored == 0
+    added = (await client.execute(ADD, listId=doomed, contactIds=ids))["addContactsToList"]
+    assert added["userErrors"] == [
+        {"code": "NOT_FOUND", "field": ["listId"], "message": f"list '{doomed}' does not exist"}
+    ]
+    stored = runtime.mongo["contacts"]
+    assert await stored.count_documents({"list_ids": doomed}) == 3  # left to the worker
+    turn = await runtime.services.bulk_runner.take_turn(
+        client.caller.account_id, "a worker's turn", lambda _: False
+    )
+    assert turn.lists_removed == (doomed,)
+    assert await stored.count_documents({"list_ids": doomed}) == 0
+    assert await runtime.mongo["lists"].count_documents({"_id": ObjectId(doomed)}) == 0
+    assert (await client.execute(ONE, id=kept))["list"]["size"] == 2
+
+
+async def test_a_deleted_contact_leaves_its_lists_sizes(runtime: Runtime) -> None:
+    client = await open_client(runtime.services)
+    ids = await contacts(client, 3)
+    listed = (await create(client, "Listed", ids))["list"]["id"]
+    await client.execute("mutation($id: ID!) { deleteContact(id: $id) { deletedId } }", id=ids[0])
+    assert (await client.execute(ONE, id=listed))["list"]["size"] == 2
+    assert await members(client, listed) == ids[1:]
 
 
 async def test_membership_never_changes_statuses_or_usage(runtime: Runtime) -> None:
@@ -253,4 +278,19 @@ async def test_membership_never_changes_statuses_or_usage(runtime: Runtime) -> N
 
 async def test_the_lists_index_exists_after_start(runtime: Runtime) -> None:
     indexes = await runtime.mongo["lists"].index_information()
-    assert any(spec["key"] == [("account_id", 1), ("_id", -1)] for spec in indexes.values())
+    keys = [spec["key"] for spec in indexes.values()]
+    assert [("account_id", 1), ("deleted_at", 1), ("_id", -1)] in keys
+
+
+async def test_t1_the_reconciliation_repairs_a_drifted_list_size(runtime: Runtime) -> None:
+    client = await open_client(runtime.services)
+    ids = await contacts(client, 3)
+    drifted = (await create(client, "Drifted", ids))["list"]["id"]
+    exact = (await create(client, "Exact", ids[:1]))["list"]["id"]
+    await runtime.mongo["lists"].update_one({"_id": ObjectId(drifted)}, {"$set": {"size": 7}})
+    result = await runtime.services.usage.reconcile(client.caller.account_id)
+    assert result.drifted and result.stored == result.actual  # the counters were exact
+    assert result.lists == (ListRecount(drifted, 7, 3),)
+    assert [(await client.execute(ONE, id=i))["list"]["size"] for i in (drifted, exact)] == [3, 1]
+    again = await runtime.services.usage.reconcile(client.caller.account_id)
+    assert not again.drifted

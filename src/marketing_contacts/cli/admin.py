@@ -173,6 +173,7 @@ def usage_reconcile(
             "drifted": r.drifted,
             "stored": asdict(r.stored),
             "actual": asdict(r.actual),
+            "lists": [asdict(recount) for recount in r.lists],
         }
         for r in results
     ]

@@ -1,24 +1,20 @@
 """Static lists of contacts: their type, queries and mutations.
 
-A list's `size` is counted only when a client asks for it, and a page of lists counts all its
-sizes in one read (a DataLoader per page), not one count per list (design principle 7).
+A list's `size` is stored with the list and moved with its membership (services.lists), so a
+page of lists and their sizes is one read of the lists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 from typing import Annotated
 
 import strawberry
-from strawberry.dataloader import DataLoader
 
 from marketing_contacts.schema.connections import After, Connection, First, connection, first_or
 from marketing_contacts.schema.context import Info
 from marketing_contacts.schema.errors import UserError, attempt
-from marketing_contacts.services.callers import Caller
-from marketing_contacts.services.lists import ListService
 from marketing_contacts.services.ports.lists import ContactList as DomainContactList
 
 ListId = Annotated[strawberry.ID, strawberry.argument(description="The list's id.")]
@@ -36,39 +32,16 @@ class ContactList:
     id: strawberry.ID = strawberry.field(description="The list's id.")
     name: str = strawberry.field(description="The list's name.")
     created_at: datetime = strawberry.field(description="When the list was created.")
-    #: counts the members when a client asks for size
-    count: strawberry.Private[Callable[[], Awaitable[int]]]
-
-    @strawberry.field(description="How many contacts are in the list.")
-    async def size(self) -> int:
-        return await self.count()
+    size: int = strawberry.field(description="How many contacts are in the list.")
 
     @classmethod
-    def of(
-        cls, contact_list: DomainContactList, count: Callable[[], Awaitable[int]]
-    ) -> ContactList:
+    def of(cls, contact_list: DomainContactList) -> ContactList:
         return cls(
             id=strawberry.ID(contact_list.id),
             name=contact_list.name,
             created_at=contact_list.created_at,
-            count=count,
+            size=contact_list.size,
         )
-
-    @classmethod
-    def alone(cls, info: Info, contact_list: DomainContactList) -> ContactList:
-        """One list, counted by itself."""
-        lists, caller = info.context.services.lists, info.context.caller
-        return cls.of(contact_list, lambda: lists.size(caller, contact_list.id))
-
-
-def page_sizes(lists: ListService, caller: Caller) -> DataLoader[str, int]:
-    """Sizes of the lists of one page, read together on the first ask."""
-
-    async def load(list_ids: Sequence[str]) -> list[int]:
-        sizes = await lists.sizes(caller, list_ids)
-        return [sizes[list_id] for list_id in list_ids]
-
-    return DataLoader(load_fn=load)
 
 
 @strawberry.type(description="The result of a change to a list.")
@@ -94,7 +67,7 @@ class DeleteContactListPayload:
 def _payload(info: Info, result: DomainContactList | list[UserError]) -> ContactListPayload:
     if isinstance(result, list):
         return ContactListPayload(contact_list=None, user_errors=result)
-    return ContactListPayload(contact_list=ContactList.alone(info, result), user_errors=[])
+    return ContactListPayload(contact_list=ContactList.of(result), user_errors=[])
 
 
 def _ids(contact_ids: Sequence[strawberry.ID]) -> list[str]:
@@ -108,22 +81,15 @@ class ListQueries:
     )
     async def contact_list(self, info: Info, id: ListId) -> ContactList | None:
         found = await info.context.services.lists.get(info.context.caller, str(id))
-        return None if found is None else ContactList.alone(info, found)
+        return None if found is None else ContactList.of(found)
 
-    @strawberry.field(
-        description="The caller's lists, newest first (the sizes of a page are counted together)."
-    )
+    @strawberry.field(description="The caller's lists, newest first.")
     async def lists(
         self, info: Info, first: First = 20, after: After = None
     ) -> Connection[ContactList]:
         lists, caller = info.context.services.lists, info.context.caller
         page = await lists.page(caller, first_or(first, 20), after)
-        sizes = page_sizes(lists, caller)
-
-        def node(item: DomainContactList) -> ContactList:
-            return ContactList.of(item, partial(sizes.load, item.id))
-
-        return connection(page, node, lambda: lists.count(caller))
+        return connection(page, ContactList.of, lambda: lists.count(caller))
 
 
 @strawberry.type

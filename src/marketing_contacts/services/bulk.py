@@ -194,12 +194,14 @@ class BulkService:
         return await self._existing(caller, held.operation_id)
 
     async def _check_list(self, caller: Caller, selection: Selection) -> None:
-        if selection.list_id is None:
+        """NOT_FOUND for a list the selection names (itself or by its filter) that is not
+        live: a deleted list's members are being taken out, and none of them is selected."""
+        field: tuple[str, ...]
+        if selection.list_id is not None:
+            named, field = selection.list_id, ("selection", "list_id")
+        elif selection.filter is not None and selection.filter.list_id is not None:
+            named, field = selection.filter.list_id, ("selection", "filter", "list_id")
+        else:
             return
-        if await self.ports.lists.get(caller.account_id, selection.list_id) is None:
-            raise refuse(
-                ErrorCode.NOT_FOUND,
-                f"list {quoted(selection.list_id)} does not exist",
-                "selection",
-                "list_id",
-            )
+        if await self.ports.lists.get(caller.account_id, named) is None:
+            raise refuse(ErrorCode.NOT_FOUND, f"list {quoted(named)} does not exist", *field)

@@ -17,11 +17,10 @@ worker slot at a time, and another account's operation waits for a turn, not for
 from __future__ import annotations
 
 import logging
-import sys
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.bulk import (
@@ -31,9 +30,11 @@ from marketing_contacts.domain.bulk import (
     with_missing,
 )
 from marketing_contacts.services.ledger import batch_for
+from marketing_contacts.services.list_deletions import ListDeletions
 from marketing_contacts.services.ports.bulk import BulkPage
 from marketing_contacts.services.ports.changes import BulkChunk, ChangeBatch, StaleWrite
 from marketing_contacts.services.ports.events import BulkProgressed
+from marketing_contacts.services.turns import Budget
 from marketing_contacts.services.wiring import Ports
 
 log = logging.getLogger(__name__)
@@ -57,24 +58,6 @@ class BulkRunnerSettings:
     turn_pages: int = TURN_PAGES
     turn_length: timedelta = TURN_LENGTH
     read_ahead: int = READ_AHEAD
-
-
-@dataclass
-class Budget:
-    """What is left of a turn: pages, and time until `until`."""
-
-    pages: int
-    until: datetime
-
-    @classmethod
-    def unlimited(cls) -> Budget:
-        return cls(sys.maxsize, datetime.max.replace(tzinfo=UTC))
-
-    def spend(self) -> None:
-        self.pages -= 1
-
-    def spent(self, now: datetime) -> bool:
-        return self.pages <= 0 or now >= self.until
 
 
 @dataclass
@@ -113,16 +96,19 @@ class PageRun:
 
 @dataclass(frozen=True)
 class Turn:
-    """What one turn of an account did: the operations it ended, in the order they ended."""
+    """What one turn of an account did: the operations it ended, in the order they ended,
+    and the deleted lists whose membership it took out to the end."""
 
     account_id: str
     ended: tuple[BulkOperation, ...]
+    lists_removed: tuple[str, ...] = ()
 
 
 class BulkRunner:
     def __init__(self, ports: Ports, settings: BulkRunnerSettings | None = None) -> None:
         self.ports = ports
         self.settings = settings or BulkRunnerSettings()
+        self.list_deletions = ListDeletions(ports, self.settings.chunk, self.settings.lease)
 
     async def run(self, operation_id: str, owner: str) -> BulkOperation | None:
         """Apply the operation to its end (or its cancellation); None if another holds it."""
@@ -137,13 +123,15 @@ class BulkRunner:
     async def take_turn(
         self, account_id: str, owner: str, transient: Callable[[Exception], bool]
     ) -> Turn:
-        """One turn of the account's bulk work under `owner`: its operations one at a time,
-        oldest first, until the turn's budget is spent, the oldest is another run's, or none
+        """One turn of the account's bulk work under `owner`: the membership of its deleted
+        lists first (services.list_deletions), then its operations one at a time, oldest
+        first, until the turn's budget is spent, the oldest is another run's, or none
         waited behind the one that ended (`next_turn` sees any started meanwhile). A
         permanent failure ends its operation FAILED with the reason and the turn goes on; a
         `transient` one is raised, for the job to take the turn again later."""
         now = self.ports.clock.now()
         budget = Budget(self.settings.turn_pages, now + self.settings.turn_length)
+        removed = await self.list_deletions.take(account_id, owner, budget)
         ended: list[BulkOperation] = []
         others_waiting = True
         while others_waiting and not budget.spent(self.ports.clock.now()):
@@ -161,15 +149,17 @@ class BulkRunner:
             if advanced is None or not advanced.status.finished:
                 break
             ended.append(advanced)
-        return Turn(account_id, tuple(ended))
+        return Turn(account_id, tuple(ended), tuple(removed))
 
     async def next_turn(self, account_id: str, owner: str) -> bool:
-        """After `owner`'s turn ended: while the account has an operation that its next turn
-        could take, enqueue that turn (behind the jobs queued meanwhile); True if enqueued.
-        An operation started while the turn was ending found the account's job still there
-        and enqueued nothing: this sees it."""
+        """After `owner`'s turn ended: while the account has an operation or a deleted list
+        that its next turn could take, enqueue that turn (behind the jobs queued meanwhile);
+        True if enqueued. Work started while the turn was ending found the account's job
+        still there and enqueued nothing: this sees it."""
         oldest = await self.ports.operations.oldest_active(account_id, 1)
-        if not oldest or not oldest[0].claimable_by(owner, self.ports.clock.now()):
+        if not (
+            oldest and oldest[0].claimable_by(owner, self.ports.clock.now())
+        ) and not await self.list_deletions.waiting(account_id, owner):
             return False
         return await self.ports.jobs.enqueue_account_bulk(account_id)
 
@@ -190,32 +180,38 @@ class BulkRunner:
         return failed or await self.ports.operations.load(operation_id)
 
     async def sweep(self) -> list[str]:
-        """Give a job to each account whose work has no live one: operations persisted but
-        never queued (or whose job Redis lost), and those a dead or stalled worker left
-        RUNNING past its lease. Returns the operations of the accounts that got a job."""
+        """Give a job to each account whose work has no live one: operations and list
+        deletions persisted but never queued (or whose job Redis lost), and those a dead or
+        stalled worker left past its lease. Returns the ids of the operations and deleted
+        lists of the accounts that got a job."""
         now = self.ports.clock.now()
-        by_account: dict[str, list[BulkOperation]] = {}
+        left: dict[str, list[str]] = {}
+        #: accounts whose work a job held, and let the lease run out: that job is replaced
+        held: set[str] = set()
         for operation in await self.ports.operations.stale(now - ENQUEUE_GRACE, now):
-            by_account.setdefault(operation.account_id, []).append(operation)
+            left.setdefault(operation.account_id, []).append(operation.id)
+            if operation.status is BulkOperationStatus.RUNNING:
+                held.add(operation.account_id)
+        for deletion in await self.ports.lists.stale_deletions(now - ENQUEUE_GRACE, now):
+            left.setdefault(deletion.account_id, []).append(deletion.list_id)
+            if deletion.owner is not None:
+                held.add(deletion.account_id)
         handed: list[str] = []
-        for account_id, operations in by_account.items():
-            running = [o for o in operations if o.status is BulkOperationStatus.RUNNING]
-            if running:
-                enqueued = await self.ports.jobs.replace_account_bulk(account_id)
+        for account_id, ids in left.items():
+            jobs = self.ports.jobs
+            if account_id in held:
+                enqueued = await jobs.replace_account_bulk(account_id)
             else:
-                enqueued = await self.ports.jobs.enqueue_account_bulk(account_id)
+                enqueued = await jobs.enqueue_account_bulk(account_id)
             if not enqueued:
                 continue  # the account's job waits for a free worker: it takes them up
-            for operation in running or operations[:1]:
-                log.warning(
-                    "bulk operation %s is %s with no live worker: a new job takes account %s"
-                    " (%d operations waiting or left running)",
-                    operation.id,
-                    operation.status.value,
-                    account_id,
-                    len(operations),
-                )
-            handed += [o.id for o in operations]
+            log.warning(
+                "bulk work of account %s (%s) %s with no live worker: a new job takes it",
+                account_id,
+                ", ".join(ids),
+                "was left past its lease" if account_id in held else "was never queued",
+            )
+            handed += ids
         return handed
 
     async def _claim_oldest(self, account_id: str, owner: str) -> tuple[BulkOperation | None, bool]:

@@ -91,9 +91,11 @@ class ContactService:
         self, caller: Caller, where: ContactFilter, first: int, after: str | None
     ) -> Page[Contact]:
         where.check("filter")
-        return await paged(
-            first, after, self.ports.contacts.page(caller.account_id, where, first, after)
-        )
+        read = self.ports.contacts.page(caller.account_id, where, first, after)
+        if not await self._list_is_live(caller, where):
+            read.close()
+            read = _no_contacts()
+        return await paged(first, after, read)
 
     async def count(self, caller: Caller, where: ContactFilter) -> int:
         """How many contacts the filter selects; every contact of the account, without one, is
@@ -101,7 +103,16 @@ class ContactService:
         where.check("filter")
         if where == ContactFilter():
             return (await self.ports.account(caller.account_id)).usage.total_contacts
+        if not await self._list_is_live(caller, where):
+            return 0
         return await self.ports.contacts.count(caller.account_id, where)
+
+    async def _list_is_live(self, caller: Caller, where: ContactFilter) -> bool:
+        """The filter names no list, or a live one: a deleted list has no member to show,
+        though a worker may still be taking them out."""
+        if where.list_id is None:
+            return True
+        return await self.ports.lists.get(caller.account_id, where.list_id) is not None
 
     async def create(self, caller: Caller, draft: ContactDraft) -> Contact:
         email = normalize_email(draft.email, "email")
@@ -251,3 +262,7 @@ class ContactService:
         if contact is None:
             raise refuse(ErrorCode.NOT_FOUND, f"contact {quoted(contact_id)} does not exist", "id")
         return contact
+
+
+async def _no_contacts() -> Page[Contact]:
+    return Page(items=[], cursors=[], has_next_page=False)

@@ -2,17 +2,18 @@
 
 Membership is stored on the contact (its `list_ids`), so `ContactFilter.list_id` and bulk
 selections by list read the contacts collection alone. Changing membership never touches a
-contact's marketing status or the account's counts.
+contact's marketing status or the account's counts. A list counts its members as they change
+(ports.lists), so a list's size is read with the list.
 
-Deleting a list while another request adds to it must not leave contacts that name a deleted
-list. So an add re-reads the list after writing and takes its members back out if the list has
-gone meanwhile, and a delete pulls the membership, deletes the list, then pulls once more: an add
-that read the list before it was deleted wrote before its re-read, so before the second pull.
+Deleting a list answers at once: the list stops being live (no read finds it, no contact can
+join it), and the account's bulk turns take its membership out in pages, however large it is
+(services.list_deletions). A membership change that meets the delete fails NOT_FOUND whole.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from marketing_contacts.domain.errors import (
@@ -27,10 +28,15 @@ from marketing_contacts.domain.errors import (
 )
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.paging import Page, paged
-from marketing_contacts.services.ports.lists import ContactList, ListStore
+from marketing_contacts.services.ports.lists import ContactList, ListGone, ListStore
 
 if TYPE_CHECKING:  # wiring.py imports ListStore from here
     from marketing_contacts.services.wiring import Ports
+
+#: a membership change of the ListStore: add_members or remove_members
+Membership = Callable[[str, str, Sequence[str]], Awaitable[int]]
+
+log = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 200
 #: distinct contact ids per createList, addContactsToList or removeContactsFromList
@@ -77,12 +83,6 @@ class ListService:
     async def count(self, caller: Caller) -> int:
         return await self.lists.count(caller.account_id)
 
-    async def size(self, caller: Caller, list_id: str) -> int:
-        return await self.lists.size(caller.account_id, list_id)
-
-    async def sizes(self, caller: Caller, list_ids: Sequence[str]) -> dict[str, int]:
-        return await self.lists.sizes(caller.account_id, list_ids)
-
     async def create(
         self, caller: Caller, name: str, contact_ids: Sequence[str] = ()
     ) -> ContactList:
@@ -96,42 +96,43 @@ class ListService:
             name=stripped,
             created_at=self.ports.clock.now(),
         )
-        await self.lists.insert(contact_list)
-        if ids:
-            await self.lists.add_members(caller.account_id, contact_list.id, ids)
-        return contact_list
+        return await self.lists.insert(contact_list, ids)
 
     async def add(self, caller: Caller, list_id: str, contact_ids: Sequence[str]) -> ContactList:
         """Members already in the list stay as they are; nothing changes if one is not found."""
         ids = distinct_ids(contact_ids)
-        contact_list = await self._existing(caller, list_id, "list_id")
+        await self._existing(caller, list_id, "list_id")
         await self._check_contacts(caller, contact_ids, ids)
-        if not ids:
-            return contact_list
-        await self.lists.add_members(caller.account_id, list_id, ids)
-        if await self.lists.get(caller.account_id, list_id) is None:
-            # deleted while we wrote: take back what we added, as the delete would have
-            await self.lists.remove_members(caller.account_id, list_id, ids)
-            raise self._not_found(list_id, "list_id")
-        return contact_list
+        return await self._changed(caller, list_id, self.lists.add_members, ids)
 
     async def remove(self, caller: Caller, list_id: str, contact_ids: Sequence[str]) -> ContactList:
         """Contacts that are not members stay out; nothing changes if one is not found."""
         ids = distinct_ids(contact_ids)
-        contact_list = await self._existing(caller, list_id, "list_id")
+        await self._existing(caller, list_id, "list_id")
         await self._check_contacts(caller, contact_ids, ids)
-        if ids:
-            await self.lists.remove_members(caller.account_id, list_id, ids)
-        return contact_list
+        return await self._changed(caller, list_id, self.lists.remove_members, ids)
 
     async def delete(self, caller: Caller, list_id: str) -> str:
-        """The list and every contact's membership of it."""
-        await self._existing(caller, list_id, "id")
-        await self.lists.drop_membership(caller.account_id, list_id)
-        if not await self.lists.delete(caller.account_id, list_id):
-            raise self._not_found(list_id, "id")  # another delete won
-        await self.lists.drop_membership(caller.account_id, list_id)
+        """The list at once; every contact's membership of it by the account's next bulk
+        turns (a failure to enqueue one leaves it to the sweeper)."""
+        check_id(list_id, "id")
+        if not await self.lists.mark_deleted(caller.account_id, list_id, self.ports.clock.now()):
+            raise self._not_found(list_id, "id")
+        try:
+            await self.ports.jobs.enqueue_account_bulk(caller.account_id)
+        except Exception:
+            log.exception("enqueueing the deletion of list %s failed; the sweeper will", list_id)
         return list_id
+
+    async def _changed(
+        self, caller: Caller, list_id: str, change: Membership, ids: Sequence[str]
+    ) -> ContactList:
+        """The list after `change` of its membership; NOT_FOUND if it was deleted meanwhile."""
+        try:
+            await change(caller.account_id, list_id, ids)
+        except ListGone:
+            raise self._not_found(list_id, "list_id") from None
+        return await self._existing(caller, list_id, "list_id")
 
     async def _existing(self, caller: Caller, list_id: str, field: str) -> ContactList:
         check_id(list_id, field)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from marketing_contacts.domain.errors import ErrorCode, refuse
 from marketing_contacts.domain.usage import Usage, UsageCounts
 from marketing_contacts.services.callers import Caller
+from marketing_contacts.services.ports.lists import ListRecount
 from marketing_contacts.services.wiring import Ports
 
 
@@ -16,10 +17,12 @@ class Reconciliation:
     account_id: str
     stored: UsageCounts
     actual: UsageCounts
+    #: the account's lists whose size had drifted from their members (repaired)
+    lists: tuple[ListRecount, ...] = ()
 
     @property
     def drifted(self) -> bool:
-        return self.stored != self.actual
+        return self.stored != self.actual or bool(self.lists)
 
 
 class UsageService:
@@ -30,7 +33,8 @@ class UsageService:
         return (await self.ports.account(caller.account_id)).usage
 
     async def reconcile(self, account_id: str) -> Reconciliation:
-        """Recount from the contacts; where the counters differ, set them to the recount."""
+        """Recount from the contacts; where the counters differ, set them to the recount.
+        The sizes of the account's lists likewise, each list by itself."""
 
         async def attempt() -> Reconciliation:
             read = await self.ports.writer.read_counts(account_id)
@@ -41,7 +45,8 @@ class UsageService:
                 await self.ports.writer.repair_counts(account, actual)
             return Reconciliation(account_id, account.counts, actual)
 
-        return await self.ports.retrying_on(account_id, attempt)
+        counted = await self.ports.retrying_on(account_id, attempt)
+        return replace(counted, lists=tuple(await self.ports.lists.recount(account_id)))
 
     async def reconcile_all(self) -> list[Reconciliation]:
         """Every account, one after another (the command line's run)."""

@@ -13,11 +13,12 @@ account only if it died in the last moment before its commit.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 from typing import TypeVar
 
-from pymongo import DeleteOne, UpdateOne
+from pymongo import UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
@@ -45,6 +46,7 @@ from marketing_contacts.storage.database import (
     ALERTS,
     BULK_OPERATIONS,
     CONTACTS,
+    LISTS,
     STATUS_HISTORY,
     TIER_CHANGES,
     UPDATE_DATES,
@@ -180,21 +182,26 @@ class MongoChangeWriter:
             )
 
     async def _delete(self, contacts: Sequence[Contact], session: AsyncClientSession) -> None:
-        if not contacts:
-            return
-        operations = [
-            DeleteOne(
-                {
-                    "_id": oid(c.id),
-                    "account_id": oid(c.account_id),
-                    "status_seq": c.status_seq,
-                }
+        """Each contact as it was read (at its status sequence), and off the size of each list
+        it was a member of when it went (membership changes meet this in the transaction)."""
+        left: Counter[str] = Counter()
+        for c in contacts:
+            deleted = await self.mongo[CONTACTS].find_one_and_delete(
+                {"_id": oid(c.id), "account_id": oid(c.account_id), "status_seq": c.status_seq},
+                {"list_ids": 1},
+                session=session,
             )
-            for c in contacts
-        ]
-        result = await self.mongo[CONTACTS].bulk_write(operations, session=session)
-        if result.deleted_count != len(operations):
-            raise StaleWrite("a contact changed or went since it was read")
+            if deleted is None:
+                raise StaleWrite("a contact changed or went since it was read")
+            left.update(deleted.get("list_ids", ()))
+        if left:
+            await self.mongo[LISTS].bulk_write(
+                [
+                    UpdateOne({"_id": oid(list_id)}, {"$inc": {"size": -members}})
+                    for list_id, members in sorted(left.items())
+                ],
+                session=session,
+            )
 
     async def read_counts(self, account_id: str) -> tuple[Account, UsageCounts] | None:
         async def read(session: AsyncClientSession) -> tuple[Account, UsageCounts] | None:

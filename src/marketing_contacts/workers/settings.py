@@ -88,12 +88,20 @@ async def reconcile_account_usage(ctx: Ctx, account_id: str) -> bool:
     result = await _retried_if_transient(
         ctx, f"reconciliation of account {account_id}", lambda: usage.reconcile(account_id)
     )
-    if result.drifted:
+    if result.stored != result.actual:
         log.warning(
             "usage of account %s drifted: stored %s, actual %s (repaired)",
             result.account_id,
             result.stored,
             result.actual,
+        )
+    for recount in result.lists:
+        log.warning(
+            "size of list %s of account %s drifted: stored %d, actual %d (repaired)",
+            recount.list_id,
+            result.account_id,
+            recount.stored,
+            recount.actual,
         )
     return result.drifted
 

@@ -16,6 +16,7 @@ checked, as a concurrent commit would land.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
@@ -48,7 +49,12 @@ from marketing_contacts.services.ports.bulk import IdempotencyKey
 from marketing_contacts.services.ports.changes import ChangeBatch, Committed, StaleWrite
 from marketing_contacts.services.ports.contacts import DuplicateEmail
 from marketing_contacts.services.ports.events import AlertRaised, Event
-from marketing_contacts.services.ports.lists import ContactList
+from marketing_contacts.services.ports.lists import (
+    ContactList,
+    ListDeletion,
+    ListGone,
+    ListRecount,
+)
 from marketing_contacts.services.ports.tokens import ApiToken
 from marketing_contacts.services.registry import Services
 from marketing_contacts.services.users import UserDraft
@@ -99,7 +105,10 @@ class FakeData:
     tokens: dict[str, ApiToken] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
     teams: dict[str, Team] = field(default_factory=dict)
+    #: live lists
     lists: dict[str, ContactList] = field(default_factory=dict)
+    #: deleted lists whose membership is still being taken out
+    list_deletions: dict[str, ListDeletion] = field(default_factory=dict)
     applied_dates: dict[tuple[str, date], AppliedDate] = field(default_factory=dict)
     operations: dict[str, BulkOperation] = field(default_factory=dict)
     #: contacts still to do, per bulk operation
@@ -346,11 +355,17 @@ class FakeChangeWriter:
             }
             contacts[current.id] = replace(current, **diff)
             written.append(contacts[current.id])
+        left: Counter[str] = Counter()
         for gone in batch.deleted:
-            del contacts[gone.id]
+            left.update(contacts.pop(gone.id).list_ids)
         check_unique_emails(contacts, written)
         # every condition holds: write it all
         data.contacts = contacts
+        for list_id, members in left.items():
+            if list_id in data.lists:
+                data.lists[list_id] = replace(
+                    data.lists[list_id], size=data.lists[list_id].size - members
+                )
         if writes_account:
             data.accounts[account_id] = batch.account_after
         data.history.extend(batch.history)
@@ -501,15 +516,23 @@ def _seq(entry: HistoryEntry) -> int:
 
 @dataclass
 class FakeListStore:
-    """Lists by id; membership on the contacts' `list_ids`, as the real store keeps it."""
+    """Lists by id, sizes moved with membership; membership on the contacts' `list_ids`, as the
+    real store keeps it. A deleted list leaves `lists` for `list_deletions`."""
 
     data: FakeData
 
-    async def insert(self, contact_list: ContactList) -> None:
+    async def insert(
+        self, contact_list: ContactList, member_ids: Sequence[str] = ()
+    ) -> ContactList:
         await let_others_run()
         if contact_list.id in self.data.lists:
             raise ValueError(f"list {contact_list.id} exists")
-        self.data.lists[contact_list.id] = contact_list
+        added = self._change(
+            contact_list.account_id, set(member_ids), lambda ids: ids | {contact_list.id}
+        )
+        stored = replace(contact_list, size=added)
+        self.data.lists[contact_list.id] = stored
+        return stored
 
     async def get(self, account_id: str, list_id: str) -> ContactList | None:
         await let_others_run()
@@ -525,49 +548,120 @@ class FakeListStore:
         await let_others_run()
         return sum(item.account_id == account_id for item in self.data.lists.values())
 
-    async def delete(self, account_id: str, list_id: str) -> bool:
-        await let_others_run()
-        if await self.get(account_id, list_id) is None:
-            return False
-        del self.data.lists[list_id]
-        return True
-
-    async def size(self, account_id: str, list_id: str) -> int:
-        return (await self.sizes(account_id, [list_id]))[list_id]
-
-    async def sizes(self, account_id: str, list_ids: Sequence[str]) -> dict[str, int]:
-        await let_others_run()
-        members = [c.list_ids for c in self.data.contacts.values() if c.account_id == account_id]
-        return {list_id: sum(list_id in ids for ids in members) for list_id in list_ids}
-
     async def add_members(self, account_id: str, list_id: str, contact_ids: Sequence[str]) -> int:
         await let_others_run()
-        return self._change(account_id, set(contact_ids), lambda ids: ids | {list_id})
+        return self._counted(account_id, list_id, set(contact_ids), lambda ids: ids | {list_id})
 
     async def remove_members(
         self, account_id: str, list_id: str, contact_ids: Sequence[str]
     ) -> int:
         await let_others_run()
-        return self._change(account_id, set(contact_ids), lambda ids: ids - {list_id})
+        removed = self._counted(account_id, list_id, set(contact_ids), lambda ids: ids - {list_id})
+        return -removed
 
-    async def drop_membership(self, account_id: str, list_id: str) -> int:
+    async def mark_deleted(self, account_id: str, list_id: str, at: datetime) -> bool:
         await let_others_run()
-        return self._change(account_id, None, lambda ids: ids - {list_id})
+        if await self.get(account_id, list_id) is None:
+            return False
+        del self.data.lists[list_id]
+        self.data.list_deletions[list_id] = ListDeletion(account_id, list_id, at)
+        return True
+
+    async def deletions(self, account_id: str, first: int) -> list[ListDeletion]:
+        await let_others_run()
+        deletions = self.data.list_deletions.values()
+        return [d for d in deletions if d.account_id == account_id][:first]
+
+    async def stale_deletions(self, deleted_before: datetime, now: datetime) -> list[ListDeletion]:
+        await let_others_run()
+        deletions = self.data.list_deletions.values()
+        return [d for d in deletions if d.stale(deleted_before, now)]
+
+    async def claim_deletion(
+        self, deletion: ListDeletion, owner: str, now: datetime, lease_until: datetime
+    ) -> bool:
+        await let_others_run()
+        stored = self._deletion(deletion)
+        if stored is None or not stored.claimable_by(owner, now):
+            return False
+        self._hold(stored, owner, lease_until)
+        return True
+
+    async def drop_members(
+        self, deletion: ListDeletion, owner: str, limit: int, lease_until: datetime
+    ) -> int | None:
+        await let_others_run()
+        stored = self._deletion(deletion)
+        if stored is None or stored.owner != owner:
+            return None
+        self._hold(stored, owner, lease_until)
+        members = sorted(
+            c.id
+            for c in self.data.contacts.values()
+            if c.account_id == deletion.account_id and deletion.list_id in c.list_ids
+        )[:limit]
+        self._change(deletion.account_id, set(members), lambda ids: ids - {deletion.list_id})
+        return len(members)
+
+    async def purge(self, deletion: ListDeletion, owner: str) -> bool:
+        await let_others_run()
+        stored = self._deletion(deletion)
+        if stored is None or stored.owner != owner:
+            return False
+        del self.data.list_deletions[deletion.list_id]
+        return True
+
+    async def recount(self, account_id: str) -> list[ListRecount]:
+        await let_others_run()
+        repaired = []
+        for contact_list in list(self.data.lists.values()):
+            if contact_list.account_id != account_id:
+                continue
+            actual = sum(contact_list.id in c.list_ids for c in self.data.contacts.values())
+            if actual != contact_list.size:
+                repaired.append(ListRecount(contact_list.id, contact_list.size, actual))
+                self.data.lists[contact_list.id] = replace(contact_list, size=actual)
+        return repaired
+
+    def _deletion(self, deletion: ListDeletion) -> ListDeletion | None:
+        stored = self.data.list_deletions.get(deletion.list_id)
+        return stored if stored is not None and stored.account_id == deletion.account_id else None
+
+    def _hold(self, deletion: ListDeletion, owner: str, lease_until: datetime) -> None:
+        self.data.list_deletions[deletion.list_id] = replace(
+            deletion, owner=owner, lease_until=lease_until
+        )
+
+    def _counted(
+        self,
+        account_id: str,
+        list_id: str,
+        contact_ids: set[str],
+        change: Callable[[frozenset[str]], frozenset[str]],
+    ) -> int:
+        """`change` of the members among `contact_ids`, and the list's size moved by it; how
+        the size moved. ListGone (nothing written) if the list is not live."""
+        contact_list = self.data.lists.get(list_id)
+        if contact_list is None or contact_list.account_id != account_id:
+            raise ListGone(list_id)
+        before = sum(list_id in c.list_ids for c in self.data.contacts.values())
+        self._change(account_id, contact_ids, change)
+        moved = sum(list_id in c.list_ids for c in self.data.contacts.values()) - before
+        self.data.lists[list_id] = replace(contact_list, size=contact_list.size + moved)
+        return moved
 
     def _change(
         self,
         account_id: str,
-        contact_ids: set[str] | None,
+        contact_ids: set[str],
         change: Callable[[frozenset[str]], frozenset[str]],
     ) -> int:
-        """Write `change` of `list_ids` onto the account's contacts (all when ids is None);
-        only that field: a status written meanwhile stays as written."""
+        """Write `change` of `list_ids` onto the account's contacts among `contact_ids`; only
+        that field: a status written meanwhile stays as written. How many changed."""
         changed = 0
         contacts = dict(self.data.contacts)
         for contact in self.data.contacts.values():
-            if contact.account_id != account_id:
-                continue
-            if contact_ids is not None and contact.id not in contact_ids:
+            if contact.account_id != account_id or contact.id not in contact_ids:
                 continue
             after = change(contact.list_ids)
             if after != contact.list_ids:

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from dataclasses import replace
+from datetime import timedelta
 from typing import TypeVar
 
 import pytest
 
+from marketing_contacts.domain.bulk import Selection
 from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingState, MarketingStatus
 from marketing_contacts.services.accounts import AccountOpening
+from marketing_contacts.services.bulk_runner import (
+    ENQUEUE_GRACE,
+    BulkRunner,
+    BulkRunnerSettings,
+    Turn,
+)
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.lists import MAX_LIST_CHANGE, MAX_NAME_LENGTH
+from marketing_contacts.services.ports.lists import ListRecount
 from marketing_contacts.services.registry import Services
 from tests.support.waiting import let_others_run
 from tests.unit.services.fakes import (
@@ -25,6 +35,7 @@ from tests.unit.services.fakes import (
 )
 
 T = TypeVar("T")
+LEASE = timedelta(seconds=60)
 
 
 async def opened(contacts: int = 3) -> tuple[Services, FakeWorld, Caller, list[str]]:
@@ -32,6 +43,17 @@ async def opened(contacts: int = 3) -> tuple[Services, FakeWorld, Caller, list[s
     caller = await open_account(services)
     made = await make_contacts(services, caller, contacts, MarketingStatus.MARKETING)
     return services, world, caller, [c.id for c in made]
+
+
+async def size(services: Services, caller: Caller, list_id: str) -> int:
+    found = await services.lists.get(caller, list_id)
+    assert found is not None
+    return found.size
+
+
+async def worker_turn(services: Services, caller: Caller, owner: str = "worker") -> Turn:
+    """One bulk turn of the caller's account, as a worker takes it."""
+    return await services.bulk_runner.take_turn(caller.account_id, owner, lambda _: False)
 
 
 def members(world: FakeWorld, list_id: str) -> set[str]:
@@ -57,13 +79,13 @@ async def test_create_stores_the_list_and_its_members_each_once() -> None:
     assert created.created_at == world.clock.now()
     assert await services.lists.get(caller, created.id) == created
     assert members(world, created.id) == {ids[0], ids[1]}
-    assert await services.lists.size(caller, created.id) == 2
+    assert created.size == 2
 
 
 async def test_create_without_contacts_makes_an_empty_list() -> None:
     services, world, caller, _ = await opened()
     created = await services.lists.create(caller, "Empty")
-    assert await services.lists.size(caller, created.id) == 0
+    assert created.size == 0 and await size(services, caller, created.id) == 0
     assert members(world, created.id) == set()
 
 
@@ -71,12 +93,12 @@ async def test_adding_and_removing_are_idempotent() -> None:
     services, world, caller, ids = await opened()
     created = await services.lists.create(caller, "L", [ids[0]])
     for _ in range(2):
-        await services.lists.add(caller, created.id, [ids[0], ids[1]])
-        assert members(world, created.id) == {ids[0], ids[1]}
+        after = await services.lists.add(caller, created.id, [ids[0], ids[1]])
+        assert members(world, created.id) == {ids[0], ids[1]} and after.size == 2
     for _ in range(2):
-        await services.lists.remove(caller, created.id, [ids[0], ids[2]])
-        assert members(world, created.id) == {ids[1]}
-    assert await services.lists.size(caller, created.id) == 1
+        after = await services.lists.remove(caller, created.id, [ids[0], ids[2]])
+        assert members(world, created.id) == {ids[1]} and after.size == 1
+    assert await size(services, caller, created.id) == 1
 
 
 async def test_a_contact_may_be_in_several_lists() -> None:
@@ -86,11 +108,7 @@ async def test_a_contact_may_be_in_several_lists() -> None:
     assert world.contact(ids[1]).list_ids == {first.id, second.id}
     await services.lists.remove(caller, first.id, [ids[1]])
     assert world.contact(ids[1]).list_ids == {second.id}
-    assert await services.lists.sizes(caller, [first.id, second.id, "unknown"]) == {
-        first.id: 1,
-        second.id: 2,
-        "unknown": 0,
-    }
+    assert [await size(services, caller, c.id) for c in (first, second)] == [1, 2]
 
 
 async def test_b1_the_contact_filter_selects_exactly_the_members() -> None:
@@ -221,13 +239,92 @@ async def test_delete_removes_the_list_and_every_membership() -> None:
     created = await services.lists.create(caller, "L", ids)
     kept = await services.lists.create(caller, "K", ids[:1])
     assert await services.lists.delete(caller, created.id) == created.id
+    # at once: the list is gone for every read, and no member shows
     assert await services.lists.get(caller, created.id) is None
-    assert members(world, created.id) == set()
-    assert members(world, kept.id) == {ids[0]}
-    assert await services.contacts.count(caller, ContactFilter(list_id=created.id)) == 0
+    assert await services.lists.count(caller) == 1
+    where = ContactFilter(list_id=created.id)
+    assert await services.contacts.count(caller, where) == 0
+    assert (await services.contacts.page(caller, where, 10, None)).items == []
     with pytest.raises(DomainError) as refused:
         await services.lists.delete(caller, created.id)
     assert codes_and_fields(refused.value) == [(ErrorCode.NOT_FOUND, ("id",))]
+    # the account's next bulk turn takes the membership out
+    assert world.jobs.enqueued == [world.jobs.bulk_job(caller.account_id)]
+    assert members(world, created.id) == set(ids)
+    turn = await worker_turn(services, caller)
+    assert turn.lists_removed == (created.id,)
+    assert members(world, created.id) == set() and world.data.list_deletions == {}
+    assert members(world, kept.id) == {ids[0]}
+    assert await size(services, caller, kept.id) == 1
+
+
+async def test_a_large_list_is_taken_out_over_turns_each_within_its_budget() -> None:
+    services, world, caller, ids = await opened(9)
+    runner = BulkRunner(services.ports, BulkRunnerSettings(chunk=2, turn_pages=2, lease=LEASE))
+    created = await services.lists.create(caller, "L", ids)
+    await services.lists.delete(caller, created.id)
+    left = []
+    for _ in range(3):
+        job = world.jobs.take()  # the account's turn, queued by the delete, then by the last
+        await runner.take_turn(caller.account_id, job, lambda _: False)
+        left.append(len(members(world, created.id)))
+        world.jobs.end(job)
+        assert await runner.next_turn(caller.account_id, job) == (left[-1] > 0)
+    assert left == [5, 1, 0]  # 2 pages of 2 a turn; the turn that finds fewer removes the list
+    assert world.data.list_deletions == {}
+
+
+async def test_a_deletion_whose_run_stalled_past_its_lease_is_finished_by_another() -> None:
+    services, world, caller, ids = await opened(6)
+    runner = BulkRunner(services.ports, BulkRunnerSettings(chunk=2, turn_pages=1, lease=LEASE))
+    created = await services.lists.create(caller, "L", ids)
+    await services.lists.delete(caller, created.id)
+    world.jobs.take()
+    await runner.take_turn(caller.account_id, "worker-1", lambda _: False)  # one page, then dies
+    assert len(members(world, created.id)) == 4
+    assert await runner.sweep() == []  # its lease lasts
+    world.clock.advance(seconds=LEASE.total_seconds())
+    assert await runner.sweep() == [created.id]
+    assert world.jobs.generations[caller.account_id] == 1  # the dead run's job is replaced
+    second = BulkRunner(services.ports, BulkRunnerSettings(chunk=10, lease=LEASE))
+    turn = await second.take_turn(caller.account_id, "worker-2", lambda _: False)
+    assert turn.lists_removed == (created.id,) and members(world, created.id) == set()
+    # the stalled run, should it wake, finds nothing to hold
+    assert await runner.take_turn(caller.account_id, "worker-1", lambda _: False) == Turn(
+        caller.account_id, ()
+    )
+
+
+async def test_a_deletion_never_queued_is_handed_to_a_job_by_the_sweeper() -> None:
+    services, world, caller, ids = await opened()
+    created = await services.lists.create(caller, "L", ids)
+    world.jobs.failing = True
+    assert await services.lists.delete(caller, created.id) == created.id  # enqueue failed
+    world.jobs.failing = False
+    assert await services.bulk_runner.sweep() == []  # a start may still be enqueueing it
+    world.clock.advance(seconds=ENQUEUE_GRACE.total_seconds() + 1)
+    assert await services.bulk_runner.sweep() == [created.id]
+    assert world.jobs.line == [world.jobs.bulk_job(caller.account_id)]
+
+
+async def test_a_contact_deleted_leaves_the_size_of_its_lists() -> None:
+    services, _, caller, ids = await opened()
+    created = await services.lists.create(caller, "L", ids)
+    await services.contacts.delete(caller, ids[0])
+    assert await size(services, caller, created.id) == 2
+
+
+async def test_b1_a_bulk_selection_of_a_deleted_list_is_not_found() -> None:
+    services, _, caller, ids = await opened()
+    created = await services.lists.create(caller, "L", ids)
+    await services.lists.delete(caller, created.id)
+    for selection, field in [
+        (Selection(list_id=created.id), ("selection", "list_id")),
+        (Selection(filter=ContactFilter(list_id=created.id)), ("selection", "filter", "list_id")),
+    ]:
+        with pytest.raises(DomainError) as refused:
+            await services.bulk.preview(caller, selection, MarketingStatus.NON_MARKETING)
+        assert codes_and_fields(refused.value) == [(ErrorCode.NOT_FOUND, field)]
 
 
 @pytest.mark.parametrize("add_turns", range(8))
@@ -246,7 +343,8 @@ async def test_an_add_racing_a_delete_leaves_no_member_of_a_deleted_list(
     if isinstance(added, BaseException):
         assert codes_and_fields(added) == [(ErrorCode.NOT_FOUND, ("list_id",))]
     else:
-        assert added == created
+        assert added.id == created.id and added.size == len(ids)
+    await worker_turn(services, caller)
     assert members(world, created.id) == set()
 
 
@@ -277,3 +375,13 @@ async def test_bad_page_arguments_are_invalid(first: int, after: str | None, fie
     with pytest.raises(DomainError) as refused:
         await services.lists.page(caller, first, after)
     assert codes_and_fields(refused.value) == [(ErrorCode.INVALID, (field,))]
+
+
+async def test_t1_the_reconciliation_sets_a_drifted_size_to_the_members() -> None:
+    services, world, caller, ids = await opened()
+    created = await services.lists.create(caller, "L", ids)
+    world.data.lists[created.id] = replace(created, size=1)
+    result = await services.usage.reconcile(caller.account_id)
+    assert result.drifted and result.lists == (ListRecount(created.id, 1, 3),)
+    assert await size(services, caller, created.id) == 3
+    assert not (await services.usage.reconcile(caller.account_id)).drifted
