@@ -159,3 +159,13 @@ async def test_jobs_lost_with_the_queues_data_can_be_enqueued_again(
     assert await ports.jobs.enqueue_account_bulk(account)
     assert await ports.jobs.enqueue_update_dates(account, DAY)
     assert len(await take_all()) == 2
+
+
+async def test_an_accounts_list_deletions_mark_is_taken_once(ports: Ports) -> None:
+    account, other = ports.ids.new_id(), ports.ids.new_id()
+    assert not await ports.jobs.take_list_deletions_mark(account)
+    await ports.jobs.mark_list_deletions(account)
+    await ports.jobs.mark_list_deletions(account)  # marking twice is one mark
+    assert not await ports.jobs.take_list_deletions_mark(other)
+    assert await ports.jobs.take_list_deletions_mark(account)
+    assert not await ports.jobs.take_list_deletions_mark(account)

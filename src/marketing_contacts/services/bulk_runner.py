@@ -196,6 +196,7 @@ class BulkRunner:
             left.setdefault(deletion.account_id, []).append(deletion.list_id)
             if deletion.owner is not None:
                 held.add(deletion.account_id)
+            await self.ports.jobs.mark_list_deletions(deletion.account_id)
         handed: list[str] = []
         for account_id, ids in left.items():
             jobs = self.ports.jobs

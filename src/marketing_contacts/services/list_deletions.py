@@ -33,7 +33,7 @@ class ListDeletions:
         """Take members out of the account's deleted lists under `owner` while the budget
         lasts, each page one of its pages; the lists removed for good."""
         removed: list[str] = []
-        for deletion in await self.ports.lists.deletions(account_id, DELETIONS_PER_TURN):
+        for deletion in await self._marked_deletions(account_id):
             if budget.spent(self.ports.clock.now()):
                 break
             if await self._drop(deletion, owner, budget):
@@ -43,8 +43,21 @@ class ListDeletions:
     async def waiting(self, account_id: str, owner: str) -> bool:
         """A deletion of the account that `owner`'s next turn could take."""
         now = self.ports.clock.now()
-        deletions = await self.ports.lists.deletions(account_id, DELETIONS_PER_TURN)
+        deletions = await self._marked_deletions(account_id)
         return any(d.claimable_by(owner, now) for d in deletions)
+
+    async def _marked_deletions(self, account_id: str) -> list[ListDeletion]:
+        """The account's deletions, looked for only while the account is marked as having
+        some (a turn of an account without any sends no database command for them). The mark
+        is taken off before looking and put back when some are found: a delete that marks
+        the account meanwhile stays marked."""
+        jobs = self.ports.jobs
+        if not await jobs.take_list_deletions_mark(account_id):
+            return []
+        deletions = await self.ports.lists.deletions(account_id, DELETIONS_PER_TURN)
+        if deletions:
+            await jobs.mark_list_deletions(account_id)
+        return deletions
 
     async def _drop(self, deletion: ListDeletion, owner: str, budget: Budget) -> bool:
         """Pages of the deletion's members while the budget lasts; True once it is removed."""

@@ -119,6 +119,7 @@ class ListService:
         if not await self.lists.mark_deleted(caller.account_id, list_id, self.ports.clock.now()):
             raise self._not_found(list_id, "id")
         try:
+            await self.ports.jobs.mark_list_deletions(caller.account_id)
             await self.ports.jobs.enqueue_account_bulk(caller.account_id)
         except Exception:
             log.exception("enqueueing the deletion of list %s failed; the sweeper will", list_id)

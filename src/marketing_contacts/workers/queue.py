@@ -27,6 +27,9 @@ APPLY_ACCOUNT_UPDATE_DATES = "apply_account_update_dates"
 RECONCILE_ACCOUNT_USAGE = "reconcile_account_usage"
 #: Redis hash: account id -> the generation of its bulk job
 GENERATIONS = "bulk:generations"
+#: Redis set: the accounts with deleted lists whose membership is still to take out, so that a
+#: turn of an account without any sends no database command to look
+LIST_DELETIONS = "bulk:list-deletions"
 _WAITING = (JobStatus.queued, JobStatus.deferred)
 
 
@@ -53,6 +56,13 @@ class ArqJobQueue:
     async def is_current(self, account_id: str, generation: int) -> bool:
         """The account's bulk job of `generation` is the one that takes its turns."""
         return await self._generation(account_id) == generation
+
+    async def mark_list_deletions(self, account_id: str) -> None:
+        await self.redis.sadd(LIST_DELETIONS, account_id)  # type: ignore[misc]
+
+    async def take_list_deletions_mark(self, account_id: str) -> bool:
+        taken: int = await self.redis.srem(LIST_DELETIONS, account_id)  # type: ignore[misc]
+        return taken == 1
 
     async def enqueue_update_dates(self, account_id: str, update_date: date) -> bool:
         job_id = f"update-dates:{account_id}:{update_date.isoformat()}"

@@ -247,6 +247,8 @@ class FakeJobQueue:
         self.enqueued: list[str] = []
         self.generations: dict[str, int] = {}
         self.failing = False
+        #: accounts marked as having list deletions
+        self.list_deletions: set[str] = set()
 
     def bulk_job(self, account_id: str) -> str:
         """The id of the account's current bulk job (its generation moves on when replaced)."""
@@ -265,6 +267,17 @@ class FakeJobQueue:
         if job in self.running:
             self.generations[account_id] = self.generations.get(account_id, 0) + 1
         return self._enqueue(self.bulk_job(account_id))
+
+    async def mark_list_deletions(self, account_id: str) -> None:
+        if self.failing:
+            raise ConnectionError("the job queue is unreachable")
+        self.list_deletions.add(account_id)
+
+    async def take_list_deletions_mark(self, account_id: str) -> bool:
+        if account_id not in self.list_deletions:
+            return False
+        self.list_deletions.discard(account_id)
+        return True
 
     async def enqueue_update_dates(self, account_id: str, update_date: date) -> bool:
         return self._enqueue(f"update-dates:{account_id}:{update_date.isoformat()}")

@@ -272,6 +272,8 @@ async def test_a_large_list_is_taken_out_over_turns_each_within_its_budget() -> 
         assert await runner.next_turn(caller.account_id, job) == (left[-1] > 0)
     assert left == [5, 1, 0]  # 2 pages of 2 a turn; the turn that finds fewer removes the list
     assert world.data.list_deletions == {}
+    # the mark is off once none is left: the account's later turns do not look for deletions
+    assert caller.account_id not in world.jobs.list_deletions
 
 
 async def test_a_deletion_whose_run_stalled_past_its_lease_is_finished_by_another() -> None:
@@ -305,6 +307,9 @@ async def test_a_deletion_never_queued_is_handed_to_a_job_by_the_sweeper() -> No
     world.clock.advance(seconds=ENQUEUE_GRACE.total_seconds() + 1)
     assert await services.bulk_runner.sweep() == [created.id]
     assert world.jobs.line == [world.jobs.bulk_job(caller.account_id)]
+    assert world.jobs.list_deletions == {caller.account_id}  # the mark was lost with the enqueue
+    await worker_turn(services, caller)
+    assert members(world, created.id) == set() and world.data.list_deletions == {}
 
 
 async def test_a_contact_deleted_leaves_the_size_of_its_lists() -> None:

@@ -25,6 +25,15 @@ class JobQueue(Protocol):
         resumes the work when its turn comes."""
         ...
 
+    async def mark_list_deletions(self, account_id: str) -> None:
+        """Note that the account has deleted lists whose membership its turns take out."""
+        ...
+
+    async def take_list_deletions_mark(self, account_id: str) -> bool:
+        """Take the account's mark off; whether it was there (a turn that then finds
+        deletions puts it back: a delete marking meanwhile is never lost)."""
+        ...
+
     async def enqueue_update_dates(self, account_id: str, update_date: date) -> bool:
         """A job applying the account's due update dates, from `update_date` on; False if that
         job was enqueued already."""
