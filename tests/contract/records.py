@@ -25,6 +25,7 @@ from marketing_contacts.domain.statuses import (
     StatusSourceType,
 )
 from marketing_contacts.domain.tiers import TierChange
+from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import MAX_PAGE, Page
 from marketing_contacts.services.ports.changes import ChangeBatch, Committed
 from marketing_contacts.services.wiring import Ports
@@ -148,7 +149,7 @@ def items_of(pages: Sequence[Page[Any]]) -> list[Any]:
 
 
 async def contacts_of(ports: Ports, account_id: str) -> list[Contact]:
-    return (await ports.contacts.page(account_id, ContactFilter(), MAX_PAGE, None)).items
+    return (await ports.contacts.page(Scope(account_id), ContactFilter(), MAX_PAGE, None)).items
 
 
 async def holdings(ports: Ports, account_id: str) -> tuple[object, ...]:

@@ -22,6 +22,7 @@ from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.errors import ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingStatus
+from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.bulk import IdempotencyKey, TooManyActive
 from marketing_contacts.services.wiring import Ports
@@ -71,10 +72,10 @@ async def test_an_operation_reads_back_with_its_selection(ports: Ports) -> None:
             source_id="campaign-9",
             progress=BulkProgress(matched=3, failures={ErrorCode.NOT_FOUND: 1}),
         )
-        assert await ports.operations.get(account.id, operation.id) == operation
+        assert await ports.operations.get(Scope(account.id), operation.id) == operation
         assert await ports.operations.load(operation.id) == operation
-        assert await ports.operations.get(other.id, operation.id) is None
-    assert await ports.operations.get(account.id, "not-an-id") is None
+        assert await ports.operations.get(Scope(other.id), operation.id) is None
+    assert await ports.operations.get(Scope(account.id), "not-an-id") is None
     assert await ports.operations.load(ports.ids.new_id()) is None
 
 
@@ -84,14 +85,31 @@ async def test_operations_page_newest_first(ports: Ports) -> None:
     await queued_operation(ports, other)
 
     async def read(first: int, after: str | None) -> Page[BulkOperation]:
-        return await ports.operations.page(account.id, first, after)
+        return await ports.operations.page(Scope(account.id), first, after)
 
     pages = await all_pages(read, 2)
     assert items_of(pages) == made[::-1]
     assert [page.has_next_page for page in pages] == [True, False]
     assert [page.has_previous_page for page in pages] == [False] + [True] * (len(pages) - 1)
-    assert await ports.operations.count(account.id) == 3
-    assert await ports.operations.count(other.id) == 1
+    assert await ports.operations.count(Scope(account.id)) == 3
+    assert await ports.operations.count(Scope(other.id)) == 1
+
+
+async def test_p3_a_scope_of_owners_sees_the_operations_they_requested(ports: Ports) -> None:
+    """An operation is its requester's record: reads, counts and cancels by id of a scope
+    limited to some users see theirs only; the scope of its selection is kept with it."""
+    account = await stored_account(ports)
+    mine = await queued_operation(ports, account, requested_by="u1", owners=frozenset({"u1"}))
+    theirs = await queued_operation(ports, account, requested_by="u2")
+    u1 = Scope(account.id, frozenset({"u1"}))
+    assert await ports.operations.get(u1, mine.id) == mine
+    assert await ports.operations.get(u1, theirs.id) is None
+    assert (await ports.operations.page(u1, 10, None)).items == [mine]
+    assert await ports.operations.count(u1) == 1
+    assert await ports.operations.count(Scope(account.id, frozenset({"u1", "u2"}))) == 2
+    assert await ports.operations.cancel(u1, theirs.id, now(ports)) is None
+    assert await ports.operations.get(Scope(account.id), theirs.id) == theirs  # still QUEUED
+    assert await ports.operations.get(Scope(account.id), mine.id) == mine  # owners kept
 
 
 async def test_a_start_with_a_key_held_stores_nothing_and_answers_the_key(ports: Ports) -> None:
@@ -140,7 +158,7 @@ async def test_p5_past_its_active_operations_a_start_persists_nothing(ports: Por
     assert await ports.operations.insert(refused, retry, 3) == first_key
     # another account has its own bound; an ended operation no longer counts
     assert await ports.operations.insert(new_operation(ports, other), None, 3) is None
-    assert await ports.operations.cancel(account.id, active[1].id, now(ports)) is not None
+    assert await ports.operations.cancel(Scope(account.id), active[1].id, now(ports)) is not None
     assert await ports.operations.insert(refused, key, 3) is None
     assert await ports.operations.load(refused.id) == refused
 
@@ -201,7 +219,7 @@ async def test_an_operation_ends_once(ports: Ports) -> None:
     assert await ports.operations.load(operation.id) == ended
     assert await ports.operations.finish(claimed, COMPLETED, progress, at + MINUTE) is None
     assert await ports.operations.claim(operation.id, "run-1", at, at + MINUTE) is None
-    assert await ports.operations.cancel(operation.account_id, operation.id, at) is None
+    assert await ports.operations.cancel(Scope(operation.account_id), operation.id, at) is None
 
 
 async def test_a_run_ends_an_operation_only_while_it_holds_the_lease(ports: Ports) -> None:
@@ -235,12 +253,12 @@ async def test_a_queued_or_running_operation_is_cancelled_in_its_account(ports: 
     at = now(ports)
     claimed = await ports.operations.claim(running.id, "run-1", at, at + MINUTE)
     assert claimed is not None
-    assert await ports.operations.cancel(other.id, queued.id, at) is None
+    assert await ports.operations.cancel(Scope(other.id), queued.id, at) is None
     for operation in (queued, claimed):
-        cancelled = await ports.operations.cancel(account.id, operation.id, at + MINUTE)
+        cancelled = await ports.operations.cancel(Scope(account.id), operation.id, at + MINUTE)
         assert cancelled == replace(operation, status=CANCELLED, finished_at=at + MINUTE)
-        assert await ports.operations.cancel(account.id, operation.id, at + MINUTE) is None
-    assert await ports.operations.cancel(account.id, "not-an-id", at) is None
+        assert await ports.operations.cancel(Scope(account.id), operation.id, at + MINUTE) is None
+    assert await ports.operations.cancel(Scope(account.id), "not-an-id", at) is None
 
 
 async def test_stale_finds_operations_queued_too_long_or_left_by_their_worker(
@@ -257,7 +275,7 @@ async def test_stale_finds_operations_queued_too_long_or_left_by_their_worker(
     left = await claim(abandoned.id, "dead-run", at - 5 * MINUTE, at - MINUTE)
     assert left is not None
     await claim(leased.id, "live-run", at, at + MINUTE)
-    await ports.operations.cancel(first.id, done.id, at)
+    await ports.operations.cancel(Scope(first.id), done.id, at)
     stale = await ports.operations.stale(at - 5 * MINUTE, at)
     assert sorted(stale, key=lambda o: o.id) == sorted([old, left], key=lambda o: o.id)
 
@@ -273,7 +291,7 @@ async def test_the_oldest_active_operations_are_the_next_ones_a_turn_works_on(
     first = await queued_operation(ports, account, created_at=at - 2 * MINUTE)
     second = await queued_operation(ports, account, created_at=at - MINUTE)
     await queued_operation(ports, other, created_at=at - 10 * MINUTE)
-    await ports.operations.cancel(account.id, ended.id, at)
+    await ports.operations.cancel(Scope(account.id), ended.id, at)
     assert [o.id for o in await oldest(account.id, 1)] == [first.id]
     assert [o.id for o in await oldest(account.id, 5)] == [first.id, second.id]
     running = await ports.operations.claim(first.id, "a-run", at, at + MINUTE)

@@ -18,6 +18,7 @@ from marketing_contacts.domain.errors import ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingState
 from marketing_contacts.domain.usage import UsageCounts
+from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.ports.alerts import UndeliveredAlert
 from marketing_contacts.services.ports.changes import BulkChunk, ChangeBatch, StaleWrite
 from marketing_contacts.services.ports.contacts import DuplicateEmail
@@ -175,8 +176,8 @@ async def test_an_address_taken_in_the_account_fails_the_batch(ports: Ports) -> 
         new_contact(ports, account, email="eve@example.com"),
     )
     await store(ports, other, new_contact(ports, other, email="ann@example.com"))
-    assert await ports.contacts.count(account.id, ContactFilter()) == 4
-    assert await ports.contacts.count(other.id, ContactFilter()) == 1
+    assert await ports.contacts.count(Scope(account.id), ContactFilter()) == 4
+    assert await ports.contacts.count(Scope(other.id), ContactFilter()) == 1
 
 
 async def test_a_batch_that_leaves_the_account_as_it_is_does_not_wait_on_its_revision(
@@ -187,7 +188,7 @@ async def test_a_batch_that_leaves_the_account_as_it_is_does_not_wait_on_its_rev
     current, _ = await moved(ports, account, contact, M)
     late = new_contact(ports, account)
     await ports.writer.commit(ChangeBatch(account, account, created=(late,)))
-    assert await ports.contacts.get(account.id, late.id) == late
+    assert await ports.contacts.get(Scope(account.id), late.id) == late
     assert await ports.accounts.get(account.id) == current
 
 
@@ -264,7 +265,7 @@ async def test_a_bulk_page_commits_only_under_the_run_that_holds_the_operation(
                     bulk=chunk,
                 )
             )
-    await ports.operations.cancel(account.id, operation.id, now(ports))
+    await ports.operations.cancel(Scope(account.id), operation.id, now(ports))
     cancelled = ChangeBatch(account, account, bulk=chunk_of(operation, "run-1", 0))
     with pytest.raises(StaleWrite):
         await ports.writer.commit(cancelled)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 
@@ -21,6 +22,7 @@ from marketing_contacts.domain.statuses import (
     StatusSource,
     StatusSourceType,
 )
+from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import BadCursor
 from marketing_contacts.services.ports.contacts import DuplicateEmail
 from marketing_contacts.services.ports.lists import ContactList
@@ -73,17 +75,17 @@ async def test_a_contact_reads_back_with_every_field(ports: Ports) -> None:
             list_ids=frozenset({"list-a", "list-b"}),
         ),
     )
-    assert await ports.contacts.get(account.id, contact.id) == contact
-    assert await ports.contacts.get_many(account.id, [contact.id]) == [contact]
+    assert await ports.contacts.get(Scope(account.id), contact.id) == contact
+    assert await ports.contacts.get_many(Scope(account.id), [contact.id]) == [contact]
 
 
 async def test_a_contact_is_found_only_in_its_own_account(ports: Ports) -> None:
     mine, theirs = await stored_account(ports), await stored_account(ports)
     (contact,) = await stored_contacts(ports, mine, 1)
-    assert await ports.contacts.get(theirs.id, contact.id) is None
-    assert await ports.contacts.get(mine.id, ports.ids.new_id()) is None
-    assert await ports.contacts.get(mine.id, "not-an-id") is None
-    assert await ports.contacts.get_many(theirs.id, [contact.id]) == []
+    assert await ports.contacts.get(Scope(theirs.id), contact.id) is None
+    assert await ports.contacts.get(Scope(mine.id), ports.ids.new_id()) is None
+    assert await ports.contacts.get(Scope(mine.id), "not-an-id") is None
+    assert await ports.contacts.get_many(Scope(theirs.id), [contact.id]) == []
 
 
 async def test_get_many_reads_the_accounts_contacts_among_the_ids(ports: Ports) -> None:
@@ -91,10 +93,10 @@ async def test_get_many_reads_the_accounts_contacts_among_the_ids(ports: Ports) 
     a, b, c = await stored_contacts(ports, mine, 3)
     (foreign,) = await stored_contacts(ports, theirs, 1)
     found = await ports.contacts.get_many(
-        mine.id, [c.id, a.id, foreign.id, ports.ids.new_id(), "not-an-id", a.id]
+        Scope(mine.id), [c.id, a.id, foreign.id, ports.ids.new_id(), "not-an-id", a.id]
     )
     assert sorted(found, key=lambda one: one.id) == [a, c]
-    assert await ports.contacts.get_many(mine.id, []) == []
+    assert await ports.contacts.get_many(Scope(mine.id), []) == []
     assert b not in found
 
 
@@ -104,7 +106,7 @@ async def test_pages_run_in_id_order_until_the_last_one(ports: Ports) -> None:
     await stored_contacts(ports, await stored_account(ports), 2)
 
     async def read(first: int, after: str | None) -> object:
-        return await ports.contacts.page(account.id, ContactFilter(), first, after)
+        return await ports.contacts.page(Scope(account.id), ContactFilter(), first, after)
 
     pages = await all_pages(read, 3)
     assert [len(page.items) for page in pages] == [3, 3, 1]
@@ -129,13 +131,13 @@ async def test_a_cursor_this_connection_did_not_hand_out_is_refused(ports: Ports
     forged = base64.urlsafe_b64encode(b"contact:not-an-id").decode()
     for cursor in ["%%%", "bm90LWEtY3Vyc29y", contact.id, forged, *foreign]:
         with pytest.raises(BadCursor):
-            await ports.contacts.page(account.id, ContactFilter(), 1, cursor)
+            await ports.contacts.page(Scope(account.id), ContactFilter(), 1, cursor)
 
 
 async def test_a_cursor_names_no_contact_id_in_the_clear(ports: Ports) -> None:
     account = await stored_account(ports)
     made = await stored_contacts(ports, account, 2)
-    page = await ports.contacts.page(account.id, ContactFilter(), 1, None)
+    page = await ports.contacts.page(Scope(account.id), ContactFilter(), 1, None)
     assert made[0].id not in page.cursors[0]
 
 
@@ -280,10 +282,10 @@ async def test_a_filter_selects_the_contacts_that_meet_every_field_it_sets(
     found = await people(ports)
     where = filter_of(arguments, found)
     account_id = found.account.id
-    page = await ports.contacts.page(account_id, where, 200, None)
+    page = await ports.contacts.page(Scope(account_id), where, 200, None)
     assert names(found, page.items) == selected
     assert page.items == sorted((found.by_name[n] for n in selected.split()), key=lambda c: c.id)
-    assert await ports.contacts.count(account_id, where) == len(page.items)
+    assert await ports.contacts.count(Scope(account_id), where) == len(page.items)
 
 
 async def test_pages_of_a_filter_skip_what_it_does_not_select(ports: Ports) -> None:
@@ -291,7 +293,7 @@ async def test_pages_of_a_filter_skip_what_it_does_not_select(ports: Ports) -> N
     where = ContactFilter(marketing_until_next_update=False)
 
     async def read(first: int, after: str | None) -> object:
-        return await ports.contacts.page(found.account.id, where, first, after)
+        return await ports.contacts.page(Scope(found.account.id), where, first, after)
 
     pages = await all_pages(read, 1)
     assert names(found, items_of(pages)) == "ann bob dan eve"
@@ -318,7 +320,7 @@ async def test_a_selection_is_counted_by_state(
     found = await people(ports)
     assert callable(selection_of)
     selection = selection_of(found)
-    assert await ports.contacts.count_by_state(found.account.id, selection) == by_state
+    assert await ports.contacts.count_by_state(Scope(found.account.id), selection) == by_state
 
 
 async def test_a_selection_counts_only_contacts_created_by_the_instant_given(
@@ -327,10 +329,10 @@ async def test_a_selection_counts_only_contacts_created_by_the_instant_given(
     found = await people(ports)
     everyone = Selection(filter=ContactFilter())
     count = ports.contacts.count_by_state
-    assert await count(found.account.id, everyone, found.created[2]) == {M: 1, N: 1, P: 1}
-    assert await count(found.account.id, everyone, found.created[0]) == {M: 1}
-    assert await count(found.account.id, everyone, found.created[0] - MINUTE) == {}
-    assert await count(found.account.id, everyone) == {M: 2, N: 2, P: 1}
+    assert await count(Scope(found.account.id), everyone, found.created[2]) == {M: 1, N: 1, P: 1}
+    assert await count(Scope(found.account.id), everyone, found.created[0]) == {M: 1}
+    assert await count(Scope(found.account.id), everyone, found.created[0] - MINUTE) == {}
+    assert await count(Scope(found.account.id), everyone) == {M: 2, N: 2, P: 1}
 
 
 # ---------------------------------------------------------------- field edits
@@ -349,9 +351,9 @@ async def test_an_edit_writes_the_fields_that_differ(ports: Ports) -> None:
         updated_at=contact.updated_at + MINUTE,
     )
     await ports.contacts.update_fields(contact, edited)
-    assert await ports.contacts.get(account.id, contact.id) == edited
+    assert await ports.contacts.get(Scope(account.id), contact.id) == edited
     by_domain = await ports.contacts.page(
-        account.id, ContactFilter(email_domain="elsewhere.org"), 10, None
+        Scope(account.id), ContactFilter(email_domain="elsewhere.org"), 10, None
     )
     assert by_domain.items == [edited]
 
@@ -361,7 +363,7 @@ async def test_an_edit_keeps_what_another_writer_changed_meanwhile(ports: Ports)
     (contact,) = await stored_contacts(ports, account, 1)
     _, update = await moved(ports, account, contact, M)
     await ports.contacts.update_fields(contact, replace(contact, first_name="Ada"))
-    assert await ports.contacts.get(account.id, contact.id) == replace(
+    assert await ports.contacts.get(Scope(account.id), contact.id) == replace(
         update.after, first_name="Ada"
     )
 
@@ -379,7 +381,9 @@ async def test_an_edit_leaves_the_status_to_the_writer(ports: Ports) -> None:
         status_seq=contact.status_seq + 1,
     )
     await ports.contacts.update_fields(contact, claimed)
-    assert await ports.contacts.get(account.id, contact.id) == replace(contact, first_name="Ada")
+    assert await ports.contacts.get(Scope(account.id), contact.id) == replace(
+        contact, first_name="Ada"
+    )
 
 
 async def test_an_edit_to_an_address_taken_in_the_account_is_refused(ports: Ports) -> None:
@@ -393,7 +397,7 @@ async def test_an_edit_to_an_address_taken_in_the_account_is_refused(ports: Port
     (foreign,) = await store(ports, theirs, new_contact(ports, theirs, email="eve@example.com"))
     with pytest.raises(DuplicateEmail):
         await ports.contacts.update_fields(b, replace(b, email="ANN@example.com", first_name="B"))
-    assert await ports.contacts.get(mine.id, b.id) == b
+    assert await ports.contacts.get(Scope(mine.id), b.id) == b
     await ports.contacts.update_fields(a, replace(a, email="Ann@Example.com"))
     await ports.contacts.update_fields(b, replace(b, email="eve@example.com"))
     await ports.contacts.update_fields(foreign, replace(foreign, email="bob@example.com"))
@@ -408,7 +412,7 @@ async def test_an_edit_that_changes_no_field_writes_nothing(ports: Ports) -> Non
     (contact,) = await stored_contacts(ports, account, 1)
     await ports.contacts.update_fields(contact, contact)
     await ports.contacts.update_fields(contact, replace(contact, state=M))
-    assert await ports.contacts.get(account.id, contact.id) == contact
+    assert await ports.contacts.get(Scope(account.id), contact.id) == contact
 
 
 async def test_an_edit_of_a_contact_that_went_writes_nothing(ports: Ports) -> None:
@@ -449,3 +453,44 @@ async def test_pending_before_finds_contacts_pending_since_before_the_instant(
     ]
     (one,) = await pending(account.id, at + 2 * MINUTE, 1)
     assert one in (early, late)
+
+
+async def test_p3_a_scope_of_owners_sees_their_contacts_only_in_every_read(ports: Ports) -> None:
+    """The visibility filter on both sides: by id, many ids, pages, counts and counts by state;
+    a contact without an owner is seen only by a scope of the whole account."""
+    account = await stored_account(ports)
+    made = await store(
+        ports,
+        account,
+        *(
+            new_contact(ports, account, owner_id=owner, state=state)
+            for owner, state in [("u1", M), ("u2", N), ("u3", M), (None, P), ("u1", N)]
+        ),
+    )
+    ids = [c.id for c in made]
+    scopes = {
+        "whole": (Scope(account.id), ids),
+        "u1": (Scope(account.id, frozenset({"u1"})), [ids[0], ids[4]]),
+        "team": (Scope(account.id, frozenset({"u1", "u2"})), [ids[0], ids[1], ids[4]]),
+        "none": (Scope(account.id, frozenset()), []),
+    }
+    for name, (scope, seen) in scopes.items():
+        pages = await all_pages(partial(ports.contacts.page, scope, ContactFilter()), 2)
+        assert [c.id for c in items_of(pages)] == seen, name
+        assert await ports.contacts.count(scope, ContactFilter()) == len(seen), name
+        found = await ports.contacts.get_many(scope, ids)
+        assert sorted(c.id for c in found) == sorted(seen), name
+        assert [await ports.contacts.get(scope, cid) is not None for cid in ids] == [
+            cid in seen for cid in ids
+        ], name
+        by_state = await ports.contacts.count_by_state(scope, Selection(filter=ContactFilter()))
+        expected: dict[MarketingState, int] = {}
+        for contact in made:
+            if contact.id in seen:
+                expected[contact.state] = expected.get(contact.state, 0) + 1
+        assert by_state == expected, name
+    # the scope and a filter on an owner together: what both allow
+    u1 = scopes["u1"][0]
+    assert await ports.contacts.count(u1, ContactFilter(owner_id="u2")) == 0
+    assert await ports.contacts.count(u1, ContactFilter(owner_id="u1")) == 2
+    assert await ports.contacts.count(u1, ContactFilter(marketing_status=MARKETING)) == 1

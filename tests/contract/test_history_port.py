@@ -18,6 +18,7 @@ from marketing_contacts.domain.statuses import (
     StatusSource,
     StatusSourceType,
 )
+from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import BadCursor, Page
 from marketing_contacts.services.ports.changes import ChangeBatch
 from marketing_contacts.services.wiring import Ports
@@ -85,7 +86,7 @@ async def test_history_is_read_only_in_the_contacts_account(ports: Ports) -> Non
 async def test_a_cursor_this_history_did_not_hand_out_is_refused(ports: Ports) -> None:
     account = await stored_account(ports)
     contact, _ = await with_history(ports, account, 2)
-    contacts = await ports.contacts.page(account.id, ContactFilter(), 1, None)
+    contacts = await ports.contacts.page(Scope(account.id), ContactFilter(), 1, None)
     forged = base64.urlsafe_b64encode(b"history:two").decode()
     for cursor in ["%%%", forged, contact.id, *contacts.cursors]:
         with pytest.raises(BadCursor):

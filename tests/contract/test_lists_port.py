@@ -13,6 +13,7 @@ import pytest
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingState
+from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.changes import ChangeBatch
 from marketing_contacts.services.ports.lists import ContactList, ListDeletion, ListGone
@@ -44,7 +45,9 @@ async def size_of(ports: Ports, contact_list: ContactList) -> int:
 
 
 async def member_ids(ports: Ports, account: Account, list_id: str) -> list[str]:
-    members = await ports.contacts.page(account.id, ContactFilter(list_id=list_id), 100, None)
+    members = await ports.contacts.page(
+        Scope(account.id), ContactFilter(list_id=list_id), 100, None
+    )
     return [m.id for m in members.items]
 
 
@@ -88,7 +91,7 @@ async def test_a_new_list_counts_the_members_it_was_made_with(ports: Ports) -> N
     contact_list = await stored_list(ports, account, members=(a.id, b.id, foreign.id, "nope"))
     assert contact_list.size == 2 and await size_of(ports, contact_list) == 2
     assert await member_ids(ports, account, contact_list.id) == sorted([a.id, b.id])
-    assert (await ports.contacts.get(other.id, foreign.id)) == foreign
+    assert (await ports.contacts.get(Scope(other.id), foreign.id)) == foreign
 
 
 async def test_members_are_added_once_only_from_the_account_and_counted(ports: Ports) -> None:
@@ -101,7 +104,7 @@ async def test_members_are_added_once_only_from_the_account_and_counted(ports: P
     assert await add(account.id, contact_list.id, [b.id, c.id, foreign.id, "not-an-id"]) == 1
     assert await add(account.id, contact_list.id, []) == 0
     assert await size_of(ports, contact_list) == 3
-    assert (await ports.contacts.get(other.id, foreign.id)) == foreign
+    assert (await ports.contacts.get(Scope(other.id), foreign.id)) == foreign
     assert await member_ids(ports, account, contact_list.id) == sorted([a.id, b.id, c.id])
 
 
@@ -113,7 +116,7 @@ async def test_members_are_taken_out_counting_only_members(ports: Ports) -> None
     assert await remove(account.id, contact_list.id, [a.id, c.id, "not-an-id"]) == 1
     assert await remove(account.id, contact_list.id, [a.id]) == 0
     assert await size_of(ports, contact_list) == 1
-    assert (await ports.contacts.get(account.id, b.id)) == replace(
+    assert (await ports.contacts.get(Scope(account.id), b.id)) == replace(
         b, list_ids=frozenset({contact_list.id})
     )
 
@@ -135,7 +138,7 @@ async def test_no_membership_changes_for_a_list_that_is_not_live(ports: Ports) -
     foreign = await stored_list(ports, other)
     with pytest.raises(ListGone):
         await ports.lists.add_members(account.id, foreign.id, [b.id])
-    assert (await ports.contacts.get(account.id, b.id)) == b  # nothing written
+    assert (await ports.contacts.get(Scope(account.id), b.id)) == b  # nothing written
     assert await member_ids(ports, account, contact_list.id) == [a.id]
 
 
@@ -222,7 +225,7 @@ async def test_a_deleted_contact_leaves_the_size_of_each_of_its_lists(ports: Por
     a, b = await stored_contacts(ports, account, 2)
     first = await stored_list(ports, account, "First", members=(a.id, b.id))
     second = await stored_list(ports, account, "Second", members=(a.id,))
-    gone = await ports.contacts.get(account.id, a.id)
+    gone = await ports.contacts.get(Scope(account.id), a.id)
     assert gone is not None
     await ports.writer.commit(ChangeBatch(account, account, deleted=(gone,)))
     assert (await size_of(ports, first), await size_of(ports, second)) == (1, 0)
@@ -234,7 +237,7 @@ async def test_membership_changes_leave_a_status_written_meanwhile(ports: Ports)
     (contact,) = await stored_contacts(ports, account, 1)
     _, update = await moved(ports, account, contact, MarketingState.MARKETING)
     await ports.lists.add_members(account.id, contact_list.id, [contact.id])
-    assert await ports.contacts.get(account.id, contact.id) == replace(
+    assert await ports.contacts.get(Scope(account.id), contact.id) == replace(
         update.after, list_ids=frozenset({contact_list.id})
     )
 

@@ -1,6 +1,6 @@
 """UserStore and TeamStore (P1): users and teams read back only in their account; emails and
 team names unique per account whatever their case; pages oldest first; writes conditional on
-the revision read; active admins counted; members read per team."""
+the revision read; active admins counted; members (and their ids) read per team."""
 
 from __future__ import annotations
 
@@ -104,6 +104,11 @@ async def test_members_are_read_per_team(ports: Ports) -> None:
         support.id: [],
         theirs.id: [],
     }
+    # C9: whose records a TEAM user sees, as ids only
+    assert await ports.users.member_ids(account.id, sales.id) == [first.id, second.id]
+    assert await ports.users.member_ids(account.id, support.id) == []
+    assert await ports.users.member_ids(account.id, theirs.id) == []
+    assert await ports.users.member_ids(account.id, "not-an-id") == []
 
 
 async def test_a_team_name_is_one_teams_per_account_whatever_its_case(ports: Ports) -> None:

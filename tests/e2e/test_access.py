@@ -235,3 +235,51 @@ def test_cli_refusals_are_one_line_and_change_nothing(stack: Stack) -> None:
         assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
     users = stack.post(stack.api_a, ours["token"], "{ users { totalCount } }")
     assert users["users"]["totalCount"] == 1
+
+
+CREATE_OWNED = """mutation($owner: ID!) { createContact(input: {ownerId: $owner}) {
+  contact { id owner { id name } } userErrors { code field } } }"""
+SEEN = """query($id: ID!) { contacts { totalCount edges { node { id owner { id } } } }
+  contact(id: $id) { id } }"""
+PROGRESS = 'subscription { bulkOperationProgress(id: "%s") { id matched } }'
+START_BULK = """mutation { startBulkStatusChange(input: {selection: {filter: {}},
+  status: NON_MARKETING}) { bulkOperation { id matched } userErrors { code } } }"""
+
+
+async def test_p3_an_owned_member_sees_its_own_records_over_http_and_on_a_socket(
+    stack: Stack,
+) -> None:
+    """C9 over both API processes: the admin's contact and operation are not found by an
+    OWNED member (HTTP, and on an open socket), and the admin's change of the member's
+    visibility reaches the socket's next operation."""
+    member = member_of_new_account(stack, "Visibility")
+    admin_id = me(stack, member.admin_token)["id"]
+    await changed(stack, member, visibility="OWNED")
+    hidden = stack.post(stack.api_b, member.admin_token, CREATE_OWNED, owner=admin_id)
+    hidden_id = hidden["createContact"]["contact"]["id"]
+    own = stack.post(stack.api_b, member.admin_token, CREATE_OWNED, owner=member.user_id)
+    assert own["createContact"]["contact"]["owner"] == {"id": member.user_id, "name": "Sam"}
+    own_id = own["createContact"]["contact"]["id"]
+    operation = stack.post(stack.api_b, member.admin_token, START_BULK)["startBulkStatusChange"]
+    assert operation["bulkOperation"]["matched"] == 2
+    seen = stack.post(stack.api_a, member.token, SEEN, id=hidden_id)
+    assert seen == {
+        "contacts": {
+            "totalCount": 1,
+            "edges": [{"node": {"id": own_id, "owner": {"id": member.user_id}}}],
+        },
+        "contact": None,
+    }
+    async with graphql_socket(ws_url(stack.api_a), member.token) as socket:
+        await acknowledged(socket)
+        progress = await (
+            await subscribe(socket, "p", PROGRESS % operation["bulkOperation"]["id"])
+        ).next()
+        payload = progress["payload"]
+        errors = payload if progress["type"] == "error" else payload["errors"]
+        assert [error["extensions"]["code"] for error in errors] == ["NOT_FOUND"]
+        before = await (await subscribe(socket, "1", SEEN, id=hidden_id)).data()
+        assert before["contacts"]["totalCount"] == 1 and before["contact"] is None
+        await changed(stack, member, visibility="ALL")
+        after = await (await subscribe(socket, "2", SEEN, id=hidden_id)).data()
+        assert after["contacts"]["totalCount"] == 2 and after["contact"] == {"id": hidden_id}

@@ -93,12 +93,13 @@ async def test_created_after_and_before_select_by_creation_time_to_the_milliseco
 
 async def test_each_filter_of_the_list_selects_its_contacts(runtime: Runtime) -> None:
     client = await open_client(runtime.services)
+    owner = client.caller.user_id  # C1: an owner is a user of the account
     picked = await create(
         client,
         "picked@acme.io",
         marketingStatus="NON_MARKETING",
         lifecycleStage="LEAD",
-        ownerId="owner-1",
+        ownerId=owner,
         createdVia="FORM",
         emailHardBounced=True,
         unsubscribedFromAll=True,
@@ -110,7 +111,7 @@ async def test_each_filter_of_the_list_selects_its_contacts(runtime: Runtime) ->
     only_picked = {
         "emailDomain": "ACME.io",
         "lifecycleStage": "LEAD",
-        "ownerId": "owner-1",
+        "ownerId": owner,
         "createdVia": "FORM",
         "emailHardBounced": True,
         "unsubscribedFromAll": True,
@@ -120,7 +121,7 @@ async def test_each_filter_of_the_list_selects_its_contacts(runtime: Runtime) ->
     for name, value in only_picked.items():
         assert await emails(client, **{name: value}) == ["picked@acme.io"], name
     assert await emails(client, marketingUntilNextUpdate=True) == ["leaving@example.com"]
-    assert await emails(client, lifecycleStage="LEAD", ownerId="owner-2") == []
+    assert await emails(client, lifecycleStage="LEAD", ownerId="0" * 24) == []
 
 
 async def unengaged(client: Client) -> int:

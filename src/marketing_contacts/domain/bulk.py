@@ -29,6 +29,7 @@ from marketing_contacts.domain.statuses import (
 )
 from marketing_contacts.domain.tiers import UpgradePolicy
 from marketing_contacts.domain.usage import Transition
+from marketing_contacts.domain.visibility import Scope
 
 MAX_SELECTED_IDS = 10_000
 #: P5: background operations an account may have queued or running at once (the default of
@@ -308,6 +309,9 @@ class BulkOperation:
     created_at: datetime
     #: the user who started it
     requested_by: str
+    #: P3: the owners of the contacts it selects, as its requester saw them when it started
+    #: (None: the whole account's)
+    owners: frozenset[str] | None = None
     progress: BulkProgress = BulkProgress()
     source_id: str | None = None
     started_at: datetime | None = None
@@ -326,6 +330,11 @@ class BulkOperation:
     lease_owner: str | None = None
     #: why it FAILED, when it did
     failure: str | None = None
+
+    @property
+    def scope(self) -> Scope:
+        """What the operation selects from: its requester's records, fixed when it started."""
+        return Scope(self.account_id, self.owners)
 
     def past_page(self, page: BulkProgress, lease_until: datetime) -> BulkOperation:
         """As its run's commit of the next page leaves it: past the page, with the page's

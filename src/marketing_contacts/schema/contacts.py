@@ -17,6 +17,7 @@ from marketing_contacts.schema.connections import After, Connection, First, conn
 from marketing_contacts.schema.context import Info
 from marketing_contacts.schema.errors import UserError, attempt
 from marketing_contacts.schema.filters import ContactFilterInput
+from marketing_contacts.schema.users import Loaders, User
 from marketing_contacts.services.contacts import EDITABLE_FIELDS, ContactDraft, ContactEdit
 
 ContactId = Annotated[strawberry.ID, strawberry.argument(description="The contact's id.")]
@@ -101,6 +102,17 @@ class Contact:
     )
     #: the sequence of its newest history entry, as read: where its first history page starts
     status_seq: strawberry.Private[int]
+
+    @strawberry.field(
+        description="The user who owns the contact (C1); null when nobody does (a page of "
+        "contacts reads its owners together)."
+    )
+    async def owner(self, info: Info) -> User | None:
+        if self.owner_id is None:
+            return None
+        loaders = Loaders.of_request(info)
+        user = await loaders.users.load(str(self.owner_id))
+        return None if user is None else User.of(user, loaders)
 
     @strawberry.field(
         description="Every change of the contact's marketing status, newest first (a page of "

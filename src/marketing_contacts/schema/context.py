@@ -34,6 +34,8 @@ class RequestContext:
     token_secret: str | None = field(default=None, repr=False)
     _history: HistoryLoader | None = field(default=None, repr=False)
     _history_counts: HistoryCounts | None = field(default=None, repr=False)
+    #: the request's shared loaders of users and teams (schema.users.Loaders), made at first use
+    shared_loaders: Any = field(default=None, repr=False)
 
     @property
     def caller(self) -> Caller:

@@ -59,6 +59,14 @@ class Loaders:
     def of(cls, info: Info) -> Loaders:
         return cls(info.context.services, info.context.caller)
 
+    @classmethod
+    def of_request(cls, info: Info) -> Loaders:
+        """The request's own: the owners of a page of contacts are read together."""
+        ctx = info.context
+        if not isinstance(ctx.shared_loaders, Loaders):
+            ctx.shared_loaders = cls.of(info)
+        return ctx.shared_loaders
+
     @property
     def teams(self) -> DataLoader[str, DomainTeam | None]:
         if self._teams is None:

@@ -79,7 +79,7 @@ class BulkService:
     ) -> StatusChangePreview:
         await self._check_list(caller, selection)
         account = await self.ports.account(caller.account_id)
-        selected = await self.ports.contacts.count_by_state(caller.account_id, selection)
+        selected = await self.ports.contacts.count_by_state(caller.scope, selection)
         return preview_status_change(account, selected, target)
 
     async def start(self, caller: Caller, request: BulkRequest) -> BulkOperation:
@@ -114,6 +114,7 @@ class BulkService:
             status=BulkOperationStatus.QUEUED,
             created_at=now,
             requested_by=caller.user_id,
+            owners=caller.scope.owners,
             progress=BulkProgress(matched=preview.matched),
             source_id=request.source_id,
         )
@@ -152,7 +153,7 @@ class BulkService:
         """Stops the operation after its current chunk; what was applied stays applied."""
         check_id(operation_id, "id")
         cancelled = await self.ports.operations.cancel(
-            caller.account_id, operation_id, self.ports.clock.now()
+            caller.scope, operation_id, self.ports.clock.now()
         )
         if cancelled is not None:
             await self.ports.ledger.tell(caller.account_id, BulkProgressed(operation_id))
@@ -162,15 +163,13 @@ class BulkService:
 
     async def get(self, caller: Caller, operation_id: str) -> BulkOperation | None:
         check_id(operation_id, "id")
-        return await self.ports.operations.get(caller.account_id, operation_id)
+        return await self.ports.operations.get(caller.scope, operation_id)
 
     async def page(self, caller: Caller, first: int, after: str | None) -> Page[BulkOperation]:
-        return await paged(
-            first, after, self.ports.operations.page(caller.account_id, first, after)
-        )
+        return await paged(first, after, self.ports.operations.page(caller.scope, first, after))
 
     async def count(self, caller: Caller) -> int:
-        return await self.ports.operations.count(caller.account_id)
+        return await self.ports.operations.count(caller.scope)
 
     async def _existing(self, caller: Caller, operation_id: str) -> BulkOperation:
         operation = await self.get(caller, operation_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from marketing_contacts.domain.users import RecordVisibility, Role
+from marketing_contacts.domain.visibility import Scope, scope_of
 
 
 @dataclass(frozen=True)
@@ -19,3 +20,10 @@ class Caller:
     #: P3, C9: which records the user sees (TEAM: its team's, by `team_id`)
     visibility: RecordVisibility = RecordVisibility.ALL
     team_id: str | None = None
+    #: the other users of the caller's team, as read with the token (TEAM visibility)
+    team_members: frozenset[str] = frozenset()
+
+    @property
+    def scope(self) -> Scope:
+        """The records the caller sees: what every read of records is given."""
+        return scope_of(self.account_id, self.user_id, self.visibility, self.team_members)

@@ -29,6 +29,7 @@ from marketing_contacts.domain.statuses import (
     StatusSourceType,
 )
 from marketing_contacts.domain.usage import Transition
+from marketing_contacts.domain.users import user_not_found
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.ledger import batch_for
 from marketing_contacts.services.paging import Page, check_first, paged
@@ -85,27 +86,28 @@ class ContactService:
 
     async def get(self, caller: Caller, contact_id: str) -> Contact | None:
         check_id(contact_id, "id")
-        return await self.ports.contacts.get(caller.account_id, contact_id)
+        return await self.ports.contacts.get(caller.scope, contact_id)
 
     async def page(
         self, caller: Caller, where: ContactFilter, first: int, after: str | None
     ) -> Page[Contact]:
         where.check("filter")
-        read = self.ports.contacts.page(caller.account_id, where, first, after)
+        read = self.ports.contacts.page(caller.scope, where, first, after)
         if not await self._list_is_live(caller, where):
             read.close()
             read = _no_contacts()
         return await paged(first, after, read)
 
     async def count(self, caller: Caller, where: ContactFilter) -> int:
-        """How many contacts the filter selects; every contact of the account, without one, is
-        the account's own counter (T1 keeps it exact), not a count of the contacts."""
+        """How many contacts the filter selects that the caller sees; every contact of the
+        account, for a caller who sees them all, is the account's own counter (T1 keeps it
+        exact), not a count of the contacts."""
         where.check("filter")
-        if where == ContactFilter():
+        if where == ContactFilter() and caller.scope.whole_account:
             return (await self.ports.account(caller.account_id)).usage.total_contacts
         if not await self._list_is_live(caller, where):
             return 0
-        return await self.ports.contacts.count(caller.account_id, where)
+        return await self.ports.contacts.count(caller.scope, where)
 
     async def _list_is_live(self, caller: Caller, where: ContactFilter) -> bool:
         """The filter names no list, or a live one: a deleted list has no member to show,
@@ -117,6 +119,7 @@ class ContactService:
     async def create(self, caller: Caller, draft: ContactDraft) -> Contact:
         email = normalize_email(draft.email, "email")
         check_text_fields(vars(draft))
+        await self._check_owner(caller, draft.owner_id)
 
         async def attempt() -> Contact:
             account = await self.ports.account(caller.account_id)
@@ -179,6 +182,7 @@ class ContactService:
         if "email" in changes:
             changes["email"] = normalize_email(changes["email"], "email")
         check_text_fields(changes)
+        await self._check_owner(caller, changes.get("owner_id"))
         source = StatusSource(StatusSourceType.USER, caller.user_id)
 
         async def attempt() -> Contact:
@@ -257,8 +261,16 @@ class ContactService:
         """How many entries each contact's history holds (one read for a page of contacts)."""
         return await self.ports.history.counts(caller.account_id, contact_ids)
 
+    async def _check_owner(self, caller: Caller, owner_id: str | None) -> None:
+        """C1: an owner is a user of the account (a deactivated one stays an owner)."""
+        if owner_id is None:
+            return
+        check_id(owner_id, "owner_id")
+        if await self.ports.users.get(caller.account_id, owner_id) is None:
+            raise user_not_found(owner_id, "owner_id")
+
     async def _existing(self, caller: Caller, contact_id: str) -> Contact:
-        contact = await self.ports.contacts.get(caller.account_id, contact_id)
+        contact = await self.ports.contacts.get(caller.scope, contact_id)
         if contact is None:
             raise refuse(ErrorCode.NOT_FOUND, f"contact {quoted(contact_id)} does not exist", "id")
         return contact

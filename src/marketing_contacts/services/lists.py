@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from marketing_contacts.domain.errors import (
@@ -26,6 +27,7 @@ from marketing_contacts.domain.errors import (
     quoted,
     refuse,
 )
+from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.paging import Page, paged
 from marketing_contacts.services.ports.lists import ContactList, ListGone, ListStore
@@ -75,10 +77,22 @@ class ListService:
 
     async def get(self, caller: Caller, list_id: str) -> ContactList | None:
         check_id(list_id, "id")
-        return await self.lists.get(caller.account_id, list_id)
+        found = await self.lists.get(caller.account_id, list_id)
+        return None if found is None else await self._as_seen(caller, found)
 
     async def page(self, caller: Caller, first: int, after: str | None) -> Page[ContactList]:
-        return await paged(first, after, self.lists.page(caller.account_id, first, after))
+        page = await paged(first, after, self.lists.page(caller.account_id, first, after))
+        if caller.scope.whole_account:
+            return page
+        return replace(page, items=[await self._as_seen(caller, found) for found in page.items])
+
+    async def _as_seen(self, caller: Caller, contact_list: ContactList) -> ContactList:
+        """P3: a user who sees some owners' contacts sees a list of those among its members,
+        and counts those (the stored size is every member's)."""
+        if caller.scope.whole_account:
+            return contact_list
+        members = ContactFilter(list_id=contact_list.id)
+        return replace(contact_list, size=await self.ports.contacts.count(caller.scope, members))
 
     async def count(self, caller: Caller) -> int:
         return await self.lists.count(caller.account_id)
@@ -96,7 +110,7 @@ class ListService:
             name=stripped,
             created_at=self.ports.clock.now(),
         )
-        return await self.lists.insert(contact_list, ids)
+        return await self._as_seen(caller, await self.lists.insert(contact_list, ids))
 
     async def add(self, caller: Caller, list_id: str, contact_ids: Sequence[str]) -> ContactList:
         """Members already in the list stay as they are; nothing changes if one is not found."""
@@ -140,7 +154,7 @@ class ListService:
         contact_list = await self.lists.get(caller.account_id, list_id)
         if contact_list is None:
             raise self._not_found(list_id, field)
-        return contact_list
+        return await self._as_seen(caller, contact_list)
 
     @staticmethod
     def _not_found(list_id: str, field: str) -> DomainError:
@@ -153,7 +167,7 @@ class ListService:
         (the first MAX_NAMED_IDS of them, and a count of the rest)."""
         if not ids:
             return
-        found = {c.id for c in await self.ports.contacts.get_many(caller.account_id, ids)}
+        found = {c.id for c in await self.ports.contacts.get_many(caller.scope, ids)}
         missing = contacts_not_found(contact_ids, found, "contact_ids")
         if missing is not None:
             raise missing

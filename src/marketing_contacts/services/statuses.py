@@ -89,7 +89,7 @@ class StatusService:
                 marketing_access=caller.marketing_access,
                 edition=account.edition,
             )
-            found = {c.id: c for c in await self.ports.contacts.get_many(account.id, ids)}
+            found = {c.id: c for c in await self.ports.contacts.get_many(caller.scope, ids)}
             missing = contacts_not_found(contact_ids, found, "contact_ids")
             if missing is not None:
                 raise missing

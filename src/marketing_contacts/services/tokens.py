@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from marketing_contacts.domain.errors import ErrorCode, check_id, refuse
 from marketing_contacts.domain.users import (
+    RecordVisibility,
     Role,
     User,
     check_admin,
@@ -111,7 +112,14 @@ class TokenService:
             marketing_access=user.marketing_access,
             visibility=user.visibility,
             team_id=user.team_id,
+            team_members=await self._team_members(user),
         )
+
+    async def _team_members(self, user: User) -> frozenset[str]:
+        """C9: a TEAM user sees its team's records; only such a user costs a read of them."""
+        if user.visibility is not RecordVisibility.TEAM or user.team_id is None:
+            return frozenset()
+        return frozenset(await self.ports.users.member_ids(user.account_id, user.team_id))
 
     async def _user_of(self, token: ApiToken) -> User | None:
         if token.user_id is not None:

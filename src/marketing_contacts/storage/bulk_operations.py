@@ -15,6 +15,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
 from marketing_contacts.domain.bulk import BulkOperation, BulkOperationStatus, BulkProgress
+from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.bulk import IdempotencyKey, TooManyActive
 from marketing_contacts.storage.bulk_codec import operation_doc, operation_from, progress_doc
@@ -32,9 +33,21 @@ from marketing_contacts.storage.transactions import transact
 PAGES = Keyset("bulk", descending=True)
 _ACTIVE = [BulkOperationStatus.QUEUED.value, BulkOperationStatus.RUNNING.value]
 
+
+def _seen_by(scope: Scope) -> Doc:
+    """The operations the scope sees (P3): its account's, and of those only the ones its
+    owners requested when it names owners."""
+    seen: Doc = {"account_id": oid(scope.account_id)}
+    if scope.owners is not None:
+        seen["requested_by"] = {"$in": sorted(scope.owners)}
+    return seen
+
+
 INDEXES = {
     BULK_OPERATIONS: [
         IndexModel([("account_id", ASCENDING), ("_id", DESCENDING)]),
+        # P3: the operations of a user limited to its own or its team's records, newest first
+        IndexModel([("account_id", ASCENDING), ("requested_by", ASCENDING), ("_id", DESCENDING)]),
         IndexModel([("status", ASCENDING), ("lease_until", ASCENDING)]),
         # an account's oldest active operation (its next turn), past however many have ended
         IndexModel([("account_id", ASCENDING), ("status", ASCENDING), ("_id", ASCENDING)]),
@@ -126,11 +139,11 @@ class MongoBulkOperations:
         if active >= max_active:
             raise TooManyActive(account_id)
 
-    async def get(self, account_id: str, operation_id: str) -> BulkOperation | None:
+    async def get(self, scope: Scope, operation_id: str) -> BulkOperation | None:
         key = oid(operation_id)
         if key is None:
             return None
-        doc = await self.operations.find_one({"_id": key, "account_id": oid(account_id)})
+        doc = await self.operations.find_one({"_id": key, **_seen_by(scope)})
         return None if doc is None else operation_from(doc)
 
     async def load(self, operation_id: str) -> BulkOperation | None:
@@ -138,12 +151,13 @@ class MongoBulkOperations:
         doc = None if key is None else await self.operations.find_one({"_id": key})
         return None if doc is None else operation_from(doc)
 
-    async def page(self, account_id: str, first: int, after: str | None) -> Page[BulkOperation]:
-        query: Doc = {"account_id": oid(account_id)}
-        return await keyset_page(self.operations, query, PAGES, first, after, operation_from)
+    async def page(self, scope: Scope, first: int, after: str | None) -> Page[BulkOperation]:
+        return await keyset_page(
+            self.operations, _seen_by(scope), PAGES, first, after, operation_from
+        )
 
-    async def count(self, account_id: str) -> int:
-        return await self.operations.count_documents({"account_id": oid(account_id)})
+    async def count(self, scope: Scope) -> int:
+        return await self.operations.count_documents(_seen_by(scope))
 
     async def claim(
         self, operation_id: str, owner: str, now: datetime, lease_until: datetime
@@ -196,14 +210,12 @@ class MongoBulkOperations:
         )
         return None if doc is None else operation_from(doc)
 
-    async def cancel(
-        self, account_id: str, operation_id: str, now: datetime
-    ) -> BulkOperation | None:
+    async def cancel(self, scope: Scope, operation_id: str, now: datetime) -> BulkOperation | None:
         key = oid(operation_id)
         if key is None:
             return None
         doc = await self.operations.find_one_and_update(
-            {"_id": key, "account_id": oid(account_id), "status": {"$in": _ACTIVE}},
+            {"_id": key, **_seen_by(scope), "status": {"$in": _ACTIVE}},
             {"$set": {"status": BulkOperationStatus.CANCELLED.value, "finished_at": now}},
             return_document=ReturnDocument.AFTER,
         )

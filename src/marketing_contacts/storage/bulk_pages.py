@@ -21,7 +21,7 @@ from marketing_contacts.domain.bulk import BulkOperation, Selection
 from marketing_contacts.services.ports.bulk import BulkPage
 from marketing_contacts.storage.bulk_codec import operation_from
 from marketing_contacts.storage.codec import contact_from
-from marketing_contacts.storage.contact_query import selection_query
+from marketing_contacts.storage.contact_query import scope_doc, selection_query
 from marketing_contacts.storage.database import BULK_OPERATIONS, BULK_PAGES, CONTACTS, Doc, Mongo
 from marketing_contacts.storage.ids import oid
 
@@ -52,7 +52,7 @@ class MongoBulkPages:
 
     async def resolve(self, operation: BulkOperation, page_size: int) -> BulkOperation:
         resolution = str(ObjectId())
-        query = selection_query(operation.account_id, operation.selection, operation.created_at)
+        query = selection_query(operation.scope, operation.selection, operation.created_at)
         found = (
             self.contacts.find(query, {"_id": 1})
             .sort("_id", ASCENDING)
@@ -114,7 +114,7 @@ class MongoBulkPages:
                     "from": CONTACTS,
                     "localField": "ids",
                     "foreignField": "_id",
-                    "pipeline": [{"$match": {"account_id": oid(operation.account_id)}}],
+                    "pipeline": [{"$match": scope_doc(operation.scope)}],
                     "as": "contacts",
                 }
             },

@@ -24,6 +24,7 @@ from marketing_contacts.domain.conditions import (
     OneOf,
 )
 from marketing_contacts.domain.filters import ContactFilter
+from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.storage.database import Doc
 from marketing_contacts.storage.ids import first_id_after, first_id_at, oid
 
@@ -31,19 +32,26 @@ from marketing_contacts.storage.ids import first_id_after, first_id_at, oid
 _STORED_AS = {ContactField.ID: "_id"}
 
 
-def filter_doc(account_id: str, where: ContactFilter) -> Doc:
-    """The MongoDB filter selecting what `where.matches` selects."""
-    return conditions_doc(account_id, where.conditions())
+def filter_doc(scope: Scope, where: ContactFilter) -> Doc:
+    """The MongoDB filter selecting what `where.matches` selects, of the contacts in scope."""
+    return conditions_doc(scope, where.conditions())
 
 
-def selection_query(account_id: str, selection: Selection, created_until: datetime | None) -> Doc:
-    return conditions_doc(account_id, selection.conditions(created_until))
+def selection_query(scope: Scope, selection: Selection, created_until: datetime | None) -> Doc:
+    return conditions_doc(scope, selection.conditions(created_until))
 
 
-def conditions_doc(account_id: str, conditions: Sequence[Condition]) -> Doc:
-    """The account's contacts that meet every condition."""
-    query: Doc = {"account_id": oid(account_id)}
+def scope_doc(scope: Scope) -> Doc:
+    """The contacts the scope sees (P3), with no other condition."""
+    return conditions_doc(scope, ())
+
+
+def conditions_doc(scope: Scope, conditions: Sequence[Condition]) -> Doc:
+    """The contacts in scope (the account's, and only the owners' when it names owners) that
+    meet every condition."""
+    query: Doc = {"account_id": oid(scope.account_id)}
     both: list[Doc] = []
+    conditions = [*scope.conditions(), *conditions]
     for condition in conditions:
         if isinstance(condition, AnyOf):
             both.append({"$or": [_comparison_doc(one) for one in condition.conditions]})

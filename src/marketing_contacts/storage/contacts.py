@@ -15,10 +15,11 @@ from marketing_contacts.domain.bulk import Selection
 from marketing_contacts.domain.contacts import Contact
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingState
+from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.contacts import DuplicateEmail
 from marketing_contacts.storage.codec import contact_from, details_diff
-from marketing_contacts.storage.contact_query import filter_doc, selection_query
+from marketing_contacts.storage.contact_query import filter_doc, scope_doc, selection_query
 from marketing_contacts.storage.database import CONTACTS, Doc, Mongo
 from marketing_contacts.storage.ids import oid
 from marketing_contacts.storage.paging import Keyset, keyset_page
@@ -73,34 +74,34 @@ class MongoContactStore:
         self.collection = mongo[CONTACTS]
 
     async def count_by_state(
-        self, account_id: str, selection: Selection, created_until: datetime | None = None
+        self, scope: Scope, selection: Selection, created_until: datetime | None = None
     ) -> dict[MarketingState, int]:
         return await count_by_state(
-            self.collection, selection_query(account_id, selection, created_until)
+            self.collection, selection_query(scope, selection, created_until)
         )
 
-    async def get(self, account_id: str, contact_id: str) -> Contact | None:
+    async def get(self, scope: Scope, contact_id: str) -> Contact | None:
         key = oid(contact_id)
         if key is None:
             return None
-        doc = await self.collection.find_one({"_id": key, "account_id": oid(account_id)})
+        doc = await self.collection.find_one({"_id": key, **scope_doc(scope)})
         return None if doc is None else contact_from(doc)
 
-    async def get_many(self, account_id: str, contact_ids: Sequence[str]) -> list[Contact]:
+    async def get_many(self, scope: Scope, contact_ids: Sequence[str]) -> list[Contact]:
         keys = [key for key in map(oid, contact_ids) if key is not None]
         if not keys:
             return []
-        cursor = self.collection.find({"_id": {"$in": keys}, "account_id": oid(account_id)})
+        cursor = self.collection.find({"_id": {"$in": keys}, **scope_doc(scope)})
         return [contact_from(doc) async for doc in cursor]
 
     async def page(
-        self, account_id: str, where: ContactFilter, first: int, after: str | None
+        self, scope: Scope, where: ContactFilter, first: int, after: str | None
     ) -> Page[Contact]:
-        query = filter_doc(account_id, where)
+        query = filter_doc(scope, where)
         return await keyset_page(self.collection, query, PAGES, first, after, contact_from)
 
-    async def count(self, account_id: str, where: ContactFilter) -> int:
-        return await self.collection.count_documents(filter_doc(account_id, where))
+    async def count(self, scope: Scope, where: ContactFilter) -> int:
+        return await self.collection.count_documents(filter_doc(scope, where))
 
     async def update_fields(self, before: Contact, after: Contact) -> None:
         changed = details_diff(before, after)

@@ -174,6 +174,15 @@ class MongoUserStore:
                 members.append(user)
         return found
 
+    async def member_ids(self, account_id: str, team_id: str) -> list[str]:
+        key = oid(team_id)
+        if key is None:
+            return []
+        cursor = self.collection.find(
+            {"account_id": oid(account_id), "team_id": key}, {"_id": 1}
+        ).sort("_id", ASCENDING)
+        return [str(doc["_id"]) async for doc in cursor.limit(MAX_TEAM_MEMBERS)]
+
 
 class MongoTeamStore:
     def __init__(self, mongo: Mongo) -> None:

@@ -14,6 +14,7 @@ from marketing_contacts.domain.bulk import (
 )
 from marketing_contacts.domain.conditions import all_hold
 from marketing_contacts.domain.contacts import Contact
+from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.bulk import BulkPage, IdempotencyKey, TooManyActive
 from tests.support.waiting import let_others_run
@@ -26,14 +27,14 @@ ACTIVE = (BulkOperationStatus.QUEUED, BulkOperationStatus.RUNNING)
 
 
 def selected(
-    data: FakeData, account_id: str, selection: Selection, created_until: datetime | None
+    data: FakeData, scope: Scope, selection: Selection, created_until: datetime | None
 ) -> list[Contact]:
-    conditions = selection.conditions(created_until)
+    conditions = [*scope.conditions(), *selection.conditions(created_until)]
     return sorted(
         (
             c
             for c in data.contacts.values()
-            if c.account_id == account_id and all_hold(conditions, c)
+            if c.account_id == scope.account_id and all_hold(conditions, c)
         ),
         key=lambda c: c.id,
     )
@@ -72,22 +73,29 @@ class FakeBulkOperations:
             o.account_id == account_id and o.status in ACTIVE for o in self.data.operations.values()
         )
 
-    async def get(self, account_id: str, operation_id: str) -> BulkOperation | None:
+    def _seen(self, scope: Scope) -> list[BulkOperation]:
+        return [
+            o
+            for o in self.data.operations.values()
+            if o.account_id == scope.account_id and scope.sees(o.requested_by)
+        ]
+
+    async def get(self, scope: Scope, operation_id: str) -> BulkOperation | None:
         found = self.data.operations.get(operation_id)
-        return found if found is not None and found.account_id == account_id else None
+        return found if found is not None and found in self._seen(scope) else None
 
     async def load(self, operation_id: str) -> BulkOperation | None:
         await let_others_run()
         return self.data.operations.get(operation_id)
 
-    async def page(self, account_id: str, first: int, after: str | None) -> Page[BulkOperation]:
+    async def page(self, scope: Scope, first: int, after: str | None) -> Page[BulkOperation]:
         await let_others_run()
-        mine = [o for o in self.data.operations.values() if o.account_id == account_id]
+        mine = self._seen(scope)
         return keyset_page(mine, _operation_id, object_id, "bulk", first, after, descending=True)
 
-    async def count(self, account_id: str) -> int:
+    async def count(self, scope: Scope) -> int:
         await let_others_run()
-        return sum(o.account_id == account_id for o in self.data.operations.values())
+        return len(self._seen(scope))
 
     async def claim(
         self, operation_id: str, owner: str, now: datetime, lease_until: datetime
@@ -137,10 +145,8 @@ class FakeBulkOperations:
         self.data.operations[operation.id] = done
         return done
 
-    async def cancel(
-        self, account_id: str, operation_id: str, now: datetime
-    ) -> BulkOperation | None:
-        current = await self.get(account_id, operation_id)
+    async def cancel(self, scope: Scope, operation_id: str, now: datetime) -> BulkOperation | None:
+        current = await self.get(scope, operation_id)
         if current is None or current.status not in ACTIVE:
             return None
         done = replace(current, status=BulkOperationStatus.CANCELLED, finished_at=now)
@@ -185,9 +191,7 @@ class FakeBulkPages:
     async def resolve(self, operation: BulkOperation, page_size: int) -> BulkOperation:
         ids = [
             c.id
-            for c in selected(
-                self.data, operation.account_id, operation.selection, operation.created_at
-            )
+            for c in selected(self.data, operation.scope, operation.selection, operation.created_at)
         ]
         if operation.selection.ids is not None:
             ids = operation.selection.in_selection_order(set(ids))
@@ -222,6 +226,7 @@ class FakeBulkPages:
                     for cid in pages[number]
                     if (contact := self.data.contacts.get(cid)) is not None
                     and contact.account_id == operation.account_id
+                    and operation.scope.sees(contact.owner_id)
                 ],
             )
             for number in range(first, min(first + count, len(pages)))

@@ -84,6 +84,11 @@ class FakeUserStore:
             for team_id in team_ids
         }
 
+    async def member_ids(self, account_id: str, team_id: str) -> list[str]:
+        await let_others_run()
+        users = self._of(account_id)
+        return [u.id for u in users if u.team_id == team_id][:MAX_TEAM_MEMBERS]
+
 
 class FakeTeamStore:
     def __init__(self, data: FakeData) -> None:

@@ -39,6 +39,7 @@ from marketing_contacts.domain.tiers import TierChange
 from marketing_contacts.domain.update_dates import update_instant
 from marketing_contacts.domain.usage import UsageCounts
 from marketing_contacts.domain.users import Role, Team, User
+from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.contacts import ContactDraft
@@ -192,26 +193,31 @@ class FakeContactStore:
             key=lambda c: c.id,
         )
 
-    async def get(self, account_id: str, contact_id: str) -> Contact | None:
+    def _seen(self, scope: Scope) -> list[Contact]:
+        return [c for c in self._of(scope.account_id) if scope.sees(c.owner_id)]
+
+    async def get(self, scope: Scope, contact_id: str) -> Contact | None:
         await let_others_run()
         contact = self.data.contacts.get(contact_id)
-        return contact if contact is not None and contact.account_id == account_id else None
+        if contact is None or contact.account_id != scope.account_id:
+            return None
+        return contact if scope.sees(contact.owner_id) else None
 
-    async def get_many(self, account_id: str, contact_ids: Sequence[str]) -> list[Contact]:
+    async def get_many(self, scope: Scope, contact_ids: Sequence[str]) -> list[Contact]:
         await let_others_run()
         wanted = set(contact_ids)
-        return [c for c in self._of(account_id) if c.id in wanted]
+        return [c for c in self._seen(scope) if c.id in wanted]
 
     async def page(
-        self, account_id: str, where: ContactFilter, first: int, after: str | None
+        self, scope: Scope, where: ContactFilter, first: int, after: str | None
     ) -> Page[Contact]:
         await let_others_run()
-        items = [c for c in self._of(account_id) if where.matches(c)]
+        items = [c for c in self._seen(scope) if where.matches(c)]
         return keyset_page(items, _id, object_id, "contact", first, after)
 
-    async def count(self, account_id: str, where: ContactFilter) -> int:
+    async def count(self, scope: Scope, where: ContactFilter) -> int:
         await let_others_run()
-        return sum(1 for c in self._of(account_id) if where.matches(c))
+        return sum(1 for c in self._seen(scope) if where.matches(c))
 
     async def update_fields(self, before: Contact, after: Contact) -> None:
         """The non-status fields that differ, onto the stored contact (no status condition)."""
@@ -241,10 +247,10 @@ class FakeContactStore:
         ][:limit]
 
     async def count_by_state(
-        self, account_id: str, selection: Selection, created_until: datetime | None = None
+        self, scope: Scope, selection: Selection, created_until: datetime | None = None
     ) -> dict[MarketingState, int]:
         counts: dict[MarketingState, int] = {}
-        for contact in selected(self.data, account_id, selection, created_until):
+        for contact in selected(self.data, scope, selection, created_until):
             counts[contact.state] = counts.get(contact.state, 0) + 1
         return counts
 

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from marketing_contacts.domain.bulk import BulkOperation, BulkOperationStatus, BulkProgress
 from marketing_contacts.domain.contacts import Contact
+from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import Page
 
 
@@ -48,16 +49,18 @@ class BulkOperations(Protocol):
         atomically with the insert (concurrent starts of one account never pass it together)."""
         ...
 
-    async def get(self, account_id: str, operation_id: str) -> BulkOperation | None: ...
+    async def get(self, scope: Scope, operation_id: str) -> BulkOperation | None:
+        """P3: an operation is its requester's record: a scope of some owners sees theirs."""
+        ...
 
     async def load(self, operation_id: str) -> BulkOperation | None: ...
 
-    async def page(self, account_id: str, first: int, after: str | None) -> Page[BulkOperation]:
+    async def page(self, scope: Scope, first: int, after: str | None) -> Page[BulkOperation]:
         """Newest first."""
         ...
 
-    async def count(self, account_id: str) -> int:
-        """How many operations the account has, whatever their status (all pages together)."""
+    async def count(self, scope: Scope) -> int:
+        """How many operations the scope sees, whatever their status (all pages together)."""
         ...
 
     async def claim(
@@ -80,9 +83,7 @@ class BulkOperations(Protocol):
         lease); None if it had ended already, or another run holds it."""
         ...
 
-    async def cancel(
-        self, account_id: str, operation_id: str, now: datetime
-    ) -> BulkOperation | None:
+    async def cancel(self, scope: Scope, operation_id: str, now: datetime) -> BulkOperation | None:
         """CANCELLED if QUEUED or RUNNING; None otherwise."""
         ...
 

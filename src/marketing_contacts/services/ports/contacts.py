@@ -10,6 +10,7 @@ from marketing_contacts.domain.bulk import Selection
 from marketing_contacts.domain.contacts import Contact
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingState
+from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import Page
 
 
@@ -18,15 +19,18 @@ class DuplicateEmail(Exception):
 
 
 class ContactStore(Protocol):
-    async def get(self, account_id: str, contact_id: str) -> Contact | None: ...
+    """Every read of contacts takes the caller's scope (P3): an account's contacts, limited to
+    some owners' for a user limited to OWNED or TEAM; what is outside it is never returned."""
 
-    async def get_many(self, account_id: str, contact_ids: Sequence[str]) -> list[Contact]: ...
+    async def get(self, scope: Scope, contact_id: str) -> Contact | None: ...
+
+    async def get_many(self, scope: Scope, contact_ids: Sequence[str]) -> list[Contact]: ...
 
     async def page(
-        self, account_id: str, where: ContactFilter, first: int, after: str | None
+        self, scope: Scope, where: ContactFilter, first: int, after: str | None
     ) -> Page[Contact]: ...
 
-    async def count(self, account_id: str, where: ContactFilter) -> int:
+    async def count(self, scope: Scope, where: ContactFilter) -> int:
         """How many contacts `page` walks through for this filter, all pages together."""
         ...
 
@@ -36,11 +40,12 @@ class ContactStore(Protocol):
         ...
 
     async def pending_before(self, account_id: str, instant: datetime, limit: int) -> list[Contact]:
-        """Up to `limit` contacts in P that became pending before `instant`."""
+        """Up to `limit` contacts in P that became pending before `instant`: the whole
+        account's (U4 applies to every contact, whoever started nothing)."""
         ...
 
     async def count_by_state(
-        self, account_id: str, selection: Selection, created_until: datetime | None = None
+        self, scope: Scope, selection: Selection, created_until: datetime | None = None
     ) -> dict[MarketingState, int]:
         """How many contacts the selection holds in each state (B2's preview); with
         `created_until`, only those created by then (B1)."""

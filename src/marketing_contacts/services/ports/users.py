@@ -50,6 +50,11 @@ class UserStore(Protocol):
         without any."""
         ...
 
+    async def member_ids(self, account_id: str, team_id: str) -> list[str]:
+        """The ids of the team's users (at most MAX_TEAM_MEMBERS), oldest first: whose records
+        a TEAM user sees (C9)."""
+        ...
+
 
 class TeamStore(Protocol):
     async def insert(self, team: Team) -> None:
