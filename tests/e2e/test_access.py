@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -283,3 +284,43 @@ async def test_p3_an_owned_member_sees_its_own_records_over_http_and_on_a_socket
         await changed(stack, member, visibility="ALL")
         after = await (await subscribe(socket, "2", SEEN, id=hidden_id)).data()
         assert after["contacts"]["totalCount"] == 2 and after["contact"] == {"id": hidden_id}
+
+
+AUDIT_LOG = """query($record: ID) { auditLog(recordId: $record) { edges { node {
+  action recordIds requestId tokenId user { id } } } } }"""
+RENAME = """mutation($id: ID!) { updateContact(id: $id, input: {firstName: "Ada"}) {
+  contact { id } userErrors { code } } }"""
+
+
+async def test_p4_the_log_names_each_writes_request_user_and_token(stack: Stack) -> None:
+    """Over HTTP (the client's X-Request-Id kept, or one made and answered) and on a socket
+    (each operation a request of its own), read back by the admin through the other process."""
+    member = member_of_new_account(stack, "Audit")
+    made = stack.post(stack.api_a, member.token, CREATE_OWNED, owner=member.user_id)
+    contact_id = made["createContact"]["contact"]["id"]
+    sent = await asyncio.to_thread(
+        partial(
+            httpx.post,
+            f"{stack.api_a}/graphql",
+            json={"query": RENAME, "variables": {"id": contact_id}},
+            headers={"Authorization": f"Bearer {member.token}", "X-Request-Id": "ci-rename-1"},
+            timeout=30,
+        )
+    )
+    assert sent.headers["x-request-id"] == "ci-rename-1"
+    assert sent.json()["data"]["updateContact"]["userErrors"] == []
+    made_id = graphql(stack.api_a, member.token, RENAME, id=contact_id).headers["x-request-id"]
+    async with graphql_socket(ws_url(stack.api_a), member.token) as socket:
+        await acknowledged(socket)
+        renamed = await (await subscribe(socket, "1", RENAME, id=contact_id)).data()
+        assert renamed["updateContact"]["userErrors"] == []
+    log = stack.post(stack.api_b, member.admin_token, AUDIT_LOG, record=contact_id)
+    nodes = [edge["node"] for edge in log["auditLog"]["edges"]]
+    assert [n["action"] for n in nodes] == ["updateContact"] * 3 + ["createContact"]
+    assert {(n["tokenId"], n["user"]["id"]) for n in nodes} == {(member.token_id, member.user_id)}
+    assert {tuple(n["recordIds"]) for n in nodes} == {(contact_id,)}
+    socket_id, generated, kept, created = (n["requestId"] for n in nodes)
+    assert kept == "ci-rename-1" and generated == made_id
+    assert len({socket_id, generated, kept, created}) == 4  # one per request and operation
+    refused = graphql(stack.api_a, member.token, AUDIT_LOG, record=contact_id).json()
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # admins only

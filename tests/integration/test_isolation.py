@@ -48,6 +48,7 @@ ARGUMENTS: dict[str, list[str]] = {
     "me": [""],
     "users": ["(first: 20)"],
     "teams": [""],
+    "auditLog": ["(first: 20)", '(recordId: "{contact}")'],
     "contact": ['(id: "{contact}")'],
     "contacts": [
         "(first: 50)",

@@ -2,7 +2,8 @@
 
 `tests/schema/contract.graphql` is the contract as the project was given it (its types, fields,
 arguments and values verbatim; its comments point at this repository's docs): the served schema
-may add to it, never remove or change what it holds.
+may add to it, never remove or change what it holds. `tests/schema/access.graphql` extends it
+for users and access (P1-P5): the two concatenate into one document the served schema keeps.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ def contract_path() -> Path:
 
 
 CONTRACT = contract_path()
+#: the resolved issues' extensions of the contract
+EXTENSIONS = [CONTRACT.with_name("access.graphql")]
 
 
 def test_served_schema_has_no_breaking_change_against_the_contract() -> None:
@@ -26,6 +29,15 @@ def test_served_schema_has_no_breaking_change_against_the_contract() -> None:
     served = build_schema(schema.as_str())
     assert [
         f"{c.type.name}: {c.description}" for c in find_breaking_changes(contract, served)
+    ] == []
+
+
+def test_served_schema_has_no_breaking_change_against_the_contract_and_its_extensions() -> None:
+    document = "\n".join(path.read_text() for path in [CONTRACT, *EXTENSIONS])
+    extended = build_schema(document)
+    served = build_schema(schema.as_str())
+    assert [
+        f"{c.type.name}: {c.description}" for c in find_breaking_changes(extended, served)
     ] == []
 
 

@@ -4,14 +4,18 @@ body is bounded as it arrives (413 past 1 MB)."""
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import deque
+from dataclasses import replace
 
 import pymongo
 from pymongo.errors import PyMongoError
+from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from marketing_contacts.domain.audit import kept_request_id
 from marketing_contacts.http.refusals import error_response
 from marketing_contacts.runtime import Runtime
 from marketing_contacts.schema.errors import DATABASE_UNAVAILABLE
@@ -20,6 +24,7 @@ from marketing_contacts.services.tokens import TokenService
 
 log = logging.getLogger(__name__)
 CALLER = "caller"
+REQUEST_ID_HEADER = "x-request-id"
 #: no GraphQL request of a client needs more; a larger one is refused before it is read (its
 #: Content-Length says so) or as soon as that much of it has arrived (a chunked body)
 MAX_BODY_BYTES = 1_000_000
@@ -76,7 +81,9 @@ class RequireToken:
         if body is None:
             await too_large()(scope, receive, send)
             return
-        scope.setdefault("state", {})[CALLER] = outcome
+        request_id = new_request_id(connection.headers.get(REQUEST_ID_HEADER))
+        scope.setdefault("state", {})[CALLER] = replace(outcome, request_id=request_id)
+        send = _telling_request_id(send, request_id)
         # every database operation of the request shares one deadline: however many it makes,
         # a database that hangs or an account that stays held is answered within the timeout
         runtime: Runtime = connection.app.state.runtime
@@ -107,6 +114,24 @@ class RequireToken:
             and "text/html" in connection.headers.get("accept", "")
             and "query" not in connection.query_params
         )
+
+
+def new_request_id(sent: str | None = None) -> str:
+    """P4: the id a request's writes name in the audit log: the client's X-Request-Id when it
+    is a plain short one, else one of the service's own."""
+    return kept_request_id(sent) or uuid.uuid4().hex
+
+
+def _telling_request_id(send: Send, request_id: str) -> Send:
+    """A `send` whose answer carries the request's id (X-Request-Id), to find its entries."""
+
+    async def telling(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            headers[REQUEST_ID_HEADER] = request_id
+        await send(message)
+
+    return telling
 
 
 def _declared_length(connection: HTTPConnection) -> int:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import ExitStack
+from dataclasses import replace
 from typing import Any
 
 from pymongo.errors import PyMongoError
@@ -30,6 +31,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 
 from marketing_contacts.domain.errors import MAX_ID_LENGTH
+from marketing_contacts.http.auth import new_request_id
 from marketing_contacts.schema.context import RequestContext
 from marketing_contacts.schema.errors import DATABASE_UNAVAILABLE
 from marketing_contacts.services.ports.events import AccessChanged
@@ -108,7 +110,8 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, No
             context.authenticated = None
             await self.websocket.close(code=FORBIDDEN, reason="Forbidden")
             return False
-        context.authenticated = caller
+        # P4: each operation on the socket is a request of its own in the audit log
+        context.authenticated = replace(caller, request_id=new_request_id())
         return True
 
     def _access_changed(self, change: AccessChanged) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from marketing_contacts.schema.accounts import AccountQueries
+from marketing_contacts.schema.audit import AuditQueries
 from marketing_contacts.schema.bulk import BulkQueries
 from marketing_contacts.schema.contacts import ContactQueries
 from marketing_contacts.schema.lists import ListQueries
@@ -13,5 +14,13 @@ from marketing_contacts.schema.users import UserQueries
 
 
 @strawberry.type(description="What a caller reads: always within the account of its token.")
-class Query(AccountQueries, UsageQueries, ContactQueries, BulkQueries, ListQueries, UserQueries):
+class Query(
+    AccountQueries,
+    UsageQueries,
+    ContactQueries,
+    BulkQueries,
+    ListQueries,
+    UserQueries,
+    AuditQueries,
+):
     pass

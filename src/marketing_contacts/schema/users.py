@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar, cast
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from marketing_contacts.domain.users import RecordVisibility, Role, UserEdit
+from marketing_contacts.domain.users import RecordVisibility, Role, UserEdit, kept
 from marketing_contacts.domain.users import Team as DomainTeam
 from marketing_contacts.domain.users import User as DomainUser
 from marketing_contacts.schema.connections import After, Connection, First, connection, first_or
@@ -173,25 +173,28 @@ class CreateUserInput:
     email: str = strawberry.field(
         description="A valid address, unique in the account whatever its case."
     )
-    role: Role = strawberry.field(default=Role.MEMBER, description="What the user may do.")
+    role: Role | None = strawberry.field(
+        default=Role.MEMBER, description="What the user may do; null: MEMBER."
+    )
     team_id: strawberry.ID | None = strawberry.field(
         default=None, description="A team of the account, or none."
     )
-    visibility: RecordVisibility = strawberry.field(
-        default=RecordVisibility.ALL, description="Which records the user sees."
+    visibility: RecordVisibility | None = strawberry.field(
+        default=RecordVisibility.ALL, description="Which records the user sees; null: ALL."
     )
-    marketing_access: bool = strawberry.field(
-        default=True, description="May set contacts MARKETING (S5, P2)."
+    marketing_access: bool | None = strawberry.field(
+        default=True, description="May set contacts MARKETING (S5, P2); null: true."
     )
 
     def to_draft(self) -> UserDraft:
+        """An explicit null is the field's default, as leaving it out is."""
         return UserDraft(
             name=self.name,
             email=self.email,
-            role=self.role,
+            role=kept(self.role, Role.MEMBER),
             team_id=None if self.team_id is None else str(self.team_id),
-            visibility=self.visibility,
-            marketing_access=self.marketing_access,
+            visibility=kept(self.visibility, RecordVisibility.ALL),
+            marketing_access=kept(self.marketing_access, True),
         )
 
 

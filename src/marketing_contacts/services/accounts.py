@@ -165,7 +165,10 @@ class AccountService:
                 else before.creation_defaults.configured(defaults, "creation_defaults"),
                 revision=before.revision + 1,
             )
-            await self.ports.accounts.replace_settings(before, after)
+            audit = self.ports.audit_entry(
+                before.id, caller.actor, "updateAccountSettings", [before.id]
+            )
+            await self.ports.accounts.replace_settings(before, after, audit)
             return after
 
         return await self.ports.retrying_on(caller.account_id, attempt)

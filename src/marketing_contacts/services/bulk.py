@@ -127,7 +127,10 @@ class BulkService:
                 now + IDEMPOTENCY_WINDOW,
             )
         try:
-            held = await self.ports.operations.insert(operation, key, self.max_active)
+            audit = self.ports.audit_entry(
+                caller.account_id, caller.actor, "startBulkStatusChange", [operation.id]
+            )
+            held = await self.ports.operations.insert(operation, key, self.max_active, audit)
         except TooManyActive:
             raise refuse(
                 ErrorCode.TOO_MANY,
@@ -152,8 +155,11 @@ class BulkService:
     async def cancel(self, caller: Caller, operation_id: str) -> BulkOperation:
         """Stops the operation after its current chunk; what was applied stays applied."""
         check_id(operation_id, "id")
+        audit = self.ports.audit_entry(
+            caller.account_id, caller.actor, "cancelBulkOperation", [operation_id]
+        )
         cancelled = await self.ports.operations.cancel(
-            caller.scope, operation_id, self.ports.clock.now()
+            caller.scope, operation_id, self.ports.clock.now(), audit
         )
         if cancelled is not None:
             await self.ports.ledger.tell(caller.account_id, BulkProgressed(operation_id))

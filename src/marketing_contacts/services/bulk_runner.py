@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.audit import Actor
 from marketing_contacts.domain.bulk import (
     BulkOperation,
     BulkOperationStatus,
@@ -325,7 +326,12 @@ class BulkRunner:
             progress=outcome.progress,
             lease_until=now + self.settings.lease,
         )
-        return replace(batch_for(account, outcome.change, outcome.updates), bulk=chunk)
+        # P4: a page names the user who started the operation, and the contacts it changed
+        written = [operation.id, *(u.after.id for u in outcome.updates)]
+        audit = self.ports.audit_entry(
+            operation.account_id, Actor(operation.requested_by), "bulkOperation", written
+        )
+        return replace(batch_for(account, outcome.change, outcome.updates, audit), bulk=chunk)
 
     async def _finish(self, operation: BulkOperation, owner: str) -> BulkOperation | None:
         """Every page is applied: the pages go first, so a COMPLETED operation has left nothing

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from marketing_contacts.domain.audit import Actor
 from marketing_contacts.domain.users import RecordVisibility, Role
 from marketing_contacts.domain.visibility import Scope, scope_of
 
@@ -22,6 +23,13 @@ class Caller:
     team_id: str | None = None
     #: the other users of the caller's team, as read with the token (TEAM visibility)
     team_members: frozenset[str] = frozenset()
+    #: P4: the request (or WebSocket operation) the caller acts in, named in what it writes
+    request_id: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        """Who the caller's writes name in the audit log."""
+        return Actor(self.user_id, self.token_id, self.request_id)
 
     @property
     def scope(self) -> Scope:

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.changes import plan_usage_change
 from marketing_contacts.domain.contacts import (
     Contact,
@@ -167,6 +168,7 @@ class ContactService:
                 batch_for(account, change),
                 created=(contact,),
                 history=() if update is None else history_of([update]),
+                audit=self._audit(caller, "createContact", contact.id),
             )
             try:
                 await self.ports.ledger.commit(batch)
@@ -206,9 +208,10 @@ class ContactService:
             if edit.marketing_status is not None:
                 update = change_status(edited, edit.marketing_status, source, now)
             try:
+                audit = self._audit(caller, "updateContact", contact.id)
                 if update is None:
                     if changes:
-                        await self.ports.contacts.update_fields(contact, edited)
+                        await self.ports.contacts.update_fields(contact, edited, audit)
                     return edited
                 assert account is not None  # read above: a status change was asked for
                 change = plan_usage_change(account, transitions_of([update]), now)
@@ -217,7 +220,7 @@ class ContactService:
                         await self.ports.ledger.commit(batch_for(account, change))
                     raise tier_limit_reached(account)
                 status_update = replace(update, before=contact)
-                await self.ports.ledger.commit(batch_for(account, change, [status_update]))
+                await self.ports.ledger.commit(batch_for(account, change, [status_update], audit))
                 return update.after
             except DuplicateEmail as error:
                 raise duplicate_email() from error
@@ -235,7 +238,10 @@ class ContactService:
             change = plan_usage_change(account, [Transition(contact.id, contact.state, None)], now)
             await self.ports.ledger.commit(
                 ChangeBatch(
-                    account_before=account, account_after=change.account, deleted=(contact,)
+                    account_before=account,
+                    account_after=change.account,
+                    deleted=(contact,),
+                    audit=self._audit(caller, "deleteContact", contact.id),
                 )
             )
             return contact.id
@@ -260,6 +266,9 @@ class ContactService:
     async def history_counts(self, caller: Caller, contact_ids: Sequence[str]) -> dict[str, int]:
         """How many entries each contact's history holds (one read for a page of contacts)."""
         return await self.ports.history.counts(caller.account_id, contact_ids)
+
+    def _audit(self, caller: Caller, action: str, contact_id: str) -> AuditEntry:
+        return self.ports.audit_entry(caller.account_id, caller.actor, action, [contact_id])
 
     async def _check_owner(self, caller: Caller, owner_id: str | None) -> None:
         """C1: an owner is a user of the account (a deactivated one stays an owner)."""

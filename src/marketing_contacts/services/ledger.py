@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.changes import UsageChange
 from marketing_contacts.domain.contacts import StatusUpdate, history_of
 from marketing_contacts.services.locks import account_busy
@@ -78,10 +79,13 @@ async def _until_it_holds(attempt: Callable[[], Awaitable[T]], attempts: int, de
 
 
 def batch_for(
-    account: Account, change: UsageChange, updates: Sequence[StatusUpdate] = ()
+    account: Account,
+    change: UsageChange,
+    updates: Sequence[StatusUpdate] = (),
+    audit: AuditEntry | None = None,
 ) -> ChangeBatch:
     """The batch that writes a decided change: the account after it, the status updates with
-    their history entries, the tier change and the alerts."""
+    their history entries, the tier change, the alerts and the write's audit entry (P4)."""
     return ChangeBatch(
         account_before=account,
         account_after=change.account,
@@ -89,6 +93,7 @@ def batch_for(
         history=history_of(updates),
         tier_change=change.tier_change,
         alerts=change.alerts,
+        audit=audit,
     )
 
 

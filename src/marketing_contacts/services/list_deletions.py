@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from marketing_contacts.domain.audit import Actor
 from marketing_contacts.services.ports.lists import ListDeletion
 from marketing_contacts.services.turns import Budget
 from marketing_contacts.services.wiring import Ports
@@ -65,9 +66,14 @@ class ListDeletions:
         now = clock.now()
         if not await lists.claim_deletion(deletion, owner, now, now + self.lease):
             return False  # another run holds it
+        # P4: each page names who deleted the list, the list and the contacts it takes out
+        actor = Actor(deletion.deleted_by)
         while not budget.spent(clock.now()):
+            audit = self.ports.audit_entry(
+                deletion.account_id, actor, "deleteList", [deletion.list_id]
+            )
             dropped = await lists.drop_members(
-                deletion, owner, self.chunk, clock.now() + self.lease
+                deletion, owner, self.chunk, clock.now() + self.lease, audit
             )
             budget.spend()
             if dropped is None:

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.errors import (
     DomainError,
     ErrorCode,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:  # wiring.py imports ListStore from here
     from marketing_contacts.services.wiring import Ports
 
 #: a membership change of the ListStore: add_members or remove_members
-Membership = Callable[[str, str, Sequence[str]], Awaitable[int]]
+Membership = Callable[[str, str, Sequence[str], AuditEntry], Awaitable[int]]
 
 log = logging.getLogger(__name__)
 
@@ -110,27 +111,32 @@ class ListService:
             name=stripped,
             created_at=self.ports.clock.now(),
         )
-        return await self._as_seen(caller, await self.lists.insert(contact_list, ids))
+        audit = self._audit(caller, "createList", contact_list.id, ids)
+        return await self._as_seen(caller, await self.lists.insert(contact_list, ids, audit))
 
     async def add(self, caller: Caller, list_id: str, contact_ids: Sequence[str]) -> ContactList:
         """Members already in the list stay as they are; nothing changes if one is not found."""
         ids = distinct_ids(contact_ids)
         await self._existing(caller, list_id, "list_id")
         await self._check_contacts(caller, contact_ids, ids)
-        return await self._changed(caller, list_id, self.lists.add_members, ids)
+        audit = self._audit(caller, "addContactsToList", list_id, ids)
+        return await self._changed(caller, list_id, self.lists.add_members, ids, audit)
 
     async def remove(self, caller: Caller, list_id: str, contact_ids: Sequence[str]) -> ContactList:
         """Contacts that are not members stay out; nothing changes if one is not found."""
         ids = distinct_ids(contact_ids)
         await self._existing(caller, list_id, "list_id")
         await self._check_contacts(caller, contact_ids, ids)
-        return await self._changed(caller, list_id, self.lists.remove_members, ids)
+        audit = self._audit(caller, "removeContactsFromList", list_id, ids)
+        return await self._changed(caller, list_id, self.lists.remove_members, ids, audit)
 
     async def delete(self, caller: Caller, list_id: str) -> str:
         """The list at once; every contact's membership of it by the account's next bulk
         turns (a failure to enqueue one leaves it to the sweeper)."""
         check_id(list_id, "id")
-        if not await self.lists.mark_deleted(caller.account_id, list_id, self.ports.clock.now()):
+        audit = self._audit(caller, "deleteList", list_id)
+        now = self.ports.clock.now()
+        if not await self.lists.mark_deleted(caller.account_id, list_id, now, audit):
             raise self._not_found(list_id, "id")
         try:
             await self.ports.jobs.mark_list_deletions(caller.account_id)
@@ -139,12 +145,25 @@ class ListService:
             log.exception("enqueueing the deletion of list %s failed; the sweeper will", list_id)
         return list_id
 
+    def _audit(
+        self, caller: Caller, action: str, list_id: str, contact_ids: Sequence[str] = ()
+    ) -> AuditEntry:
+        """P4: a list's change names the list and the contacts it names."""
+        return self.ports.audit_entry(
+            caller.account_id, caller.actor, action, [list_id, *contact_ids]
+        )
+
     async def _changed(
-        self, caller: Caller, list_id: str, change: Membership, ids: Sequence[str]
+        self,
+        caller: Caller,
+        list_id: str,
+        change: Membership,
+        ids: Sequence[str],
+        audit: AuditEntry,
     ) -> ContactList:
         """The list after `change` of its membership; NOT_FOUND if it was deleted meanwhile."""
         try:
-            await change(caller.account_id, list_id, ids)
+            await change(caller.account_id, list_id, ids, audit)
         except ListGone:
             raise self._not_found(list_id, "list_id") from None
         return await self._existing(caller, list_id, "list_id")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from marketing_contacts.domain.bulk import MAX_ACTIVE_OPERATIONS
 from marketing_contacts.services.accounts import AccountService
 from marketing_contacts.services.alerts import AlertDeliveryService
+from marketing_contacts.services.audit import AuditService
 from marketing_contacts.services.bulk import BulkService
 from marketing_contacts.services.bulk_runner import BulkRunner, BulkRunnerSettings
 from marketing_contacts.services.contacts import ContactService
@@ -24,6 +25,7 @@ class Services:
     ports: Ports
     accounts: AccountService
     alert_delivery: AlertDeliveryService
+    audit: AuditService
     bulk: BulkService
     bulk_runner: BulkRunner
     contacts: ContactService
@@ -45,6 +47,7 @@ class Services:
             ports=ports,
             accounts=AccountService(ports),
             alert_delivery=AlertDeliveryService(ports),
+            audit=AuditService(ports),
             bulk=BulkService(ports, max_active_operations),
             bulk_runner=BulkRunner(ports, bulk),
             contacts=ContactService(ports),

@@ -101,7 +101,11 @@ class StatusService:
                     await self.ports.ledger.commit(batch_for(account, change))
                 raise tier_limit_reached(account)
             if updates:
-                await self.ports.ledger.commit(batch_for(account, change, updates))
+                written = [u.after.id for u in updates]
+                audit = self.ports.audit_entry(
+                    account.id, caller.actor, "setMarketingStatus", written
+                )
+                await self.ports.ledger.commit(batch_for(account, change, updates, audit))
             after = {u.after.id: u.after for u in updates}
             return StatusResult(
                 contacts=[after.get(cid, found[cid]) for cid in ids],

@@ -17,6 +17,7 @@ import secrets
 from dataclasses import replace
 from datetime import timedelta
 
+from marketing_contacts.domain.audit import SYSTEM, Actor
 from marketing_contacts.domain.errors import ErrorCode, check_id, refuse
 from marketing_contacts.domain.users import (
     RecordVisibility,
@@ -47,8 +48,9 @@ class TokenService:
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
 
-    async def issue(self, user: User, name: str) -> tuple[ApiToken, str]:
-        """A new token acting as `user`; the secret is returned once and never stored."""
+    async def issue(self, user: User, name: str, actor: Actor = SYSTEM) -> tuple[ApiToken, str]:
+        """A new token acting as `user`; the secret is returned once and never stored (the
+        CLI's, as the system; `create` for the API)."""
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = ApiToken(
             id=self.ports.ids.new_id(),
@@ -59,7 +61,10 @@ class TokenService:
             created_at=self.ports.clock.now(),
             user_id=user.id,
         )
-        await self.ports.tokens.insert(token)
+        audit = self.ports.audit_entry(
+            user.account_id, actor, "createApiToken", [token.id, user.id]
+        )
+        await self.ports.tokens.insert(token, audit)
         return token, secret
 
     async def create(self, caller: Caller, user_id: str, name: str) -> tuple[ApiToken, str]:
@@ -73,13 +78,16 @@ class TokenService:
             raise refuse(
                 ErrorCode.CONFLICT, "the user is deactivated: its tokens are refused", "user_id"
             )
-        return await self.issue(user, name)
+        return await self.issue(user, name, caller.actor)
 
     async def revoke(self, caller: Caller, token_id: str) -> ApiToken:
         """P1: for good, and at once: the next request is 401, open sockets close."""
         check_admin(caller.role)
         check_id(token_id, "id")
-        token = await self.ports.tokens.revoke(caller.account_id, token_id)
+        audit = self.ports.audit_entry(
+            caller.account_id, caller.actor, "revokeApiToken", [token_id]
+        )
+        token = await self.ports.tokens.revoke(caller.account_id, token_id, audit)
         if token is None:
             raise refuse(ErrorCode.NOT_FOUND, "no token of the account has this id", "id")
         if token.user_id is None:  # stored before users: it gets its user, to show it

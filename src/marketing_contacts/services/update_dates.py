@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.audit import SYSTEM
 from marketing_contacts.domain.changes import plan_usage_change, roll_over
 from marketing_contacts.domain.contacts import apply_update_date_to, transitions_of
 from marketing_contacts.domain.statuses import StatusSource, StatusSourceType
@@ -97,7 +98,9 @@ class UpdateDateService:
             before = known or await self.ports.account(account.id)
             change = plan_usage_change(before, transitions_of(updates), self.ports.clock.now())
             known = None  # until the commit holds
-            await self.ports.ledger.commit(batch_for(before, change, updates))
+            ids = [u.after.id for u in updates]
+            audit = self.ports.audit_entry(account.id, SYSTEM, "updateDate", ids)
+            await self.ports.ledger.commit(batch_for(before, change, updates, audit))
             known = change.account
             return len(updates)
 

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from marketing_contacts.domain.audit import SYSTEM, Actor
 from marketing_contacts.domain.errors import ErrorCode, check_id, refuse
 from marketing_contacts.domain.users import (
     RecordVisibility,
@@ -64,8 +65,9 @@ class UserService:
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
 
-    async def add(self, account_id: str, draft: UserDraft) -> User:
-        """A new user of the account, whoever asks (the CLI; `create` for the API)."""
+    async def add(self, account_id: str, draft: UserDraft, actor: Actor = SYSTEM) -> User:
+        """A new user of the account, whoever asks (the CLI, as the system; `create` for the
+        API)."""
         name = check_user_name(draft.name, "name")
         email = None if draft.email is None else check_user_email(draft.email, "email")
         await self.ports.account(account_id)
@@ -83,8 +85,9 @@ class UserService:
             visibility=draft.visibility,
             marketing_access=draft.marketing_access,
         )
+        audit = self.ports.audit_entry(account_id, actor, "createUser", [user.id])
         try:
-            await self.ports.users.insert(user)
+            await self.ports.users.insert(user, audit)
         except DuplicateUser as error:
             raise duplicate_email() from error
         return user
@@ -106,7 +109,7 @@ class UserService:
         check_admin(caller.role)
         if draft.email is None:
             raise refuse(ErrorCode.INVALID, "a user has an email address", "email")
-        return await self.add(caller.account_id, draft)
+        return await self.add(caller.account_id, draft, caller.actor)
 
     async def update(self, caller: Caller, user_id: str, edit: UserEdit) -> User:
         """Only an ADMIN changes users, their marketing access included (P2); the account
@@ -126,7 +129,8 @@ class UserService:
             if stepping_down:
                 admins = await self.ports.users.count_active_admins(caller.account_id)
                 check_keeps_an_admin(before, after, admins)
-            await self.ports.users.replace(before, after)
+            audit = self.ports.audit_entry(caller.account_id, caller.actor, "updateUser", [user_id])
+            await self.ports.users.replace(before, after, audit)
             if stepping_down:
                 await self._keep_an_admin(before, after)
             return after
@@ -174,8 +178,9 @@ class UserService:
         )
         if len(await self.ports.teams.all(caller.account_id)) >= MAX_TEAMS:
             raise refuse(ErrorCode.TOO_MANY, f"an account has at most {MAX_TEAMS} teams", "name")
+        audit = self.ports.audit_entry(caller.account_id, caller.actor, "createTeam", [team.id])
         try:
-            await self.ports.teams.insert(team)
+            await self.ports.teams.insert(team, audit)
         except DuplicateTeam as error:
             raise refuse(
                 ErrorCode.DUPLICATE, "a team of the account has this name", "name"

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.audit import Actor, AuditEntry, audit_entry
 from marketing_contacts.domain.errors import ErrorCode, refuse
 from marketing_contacts.services.ledger import PATIENCE_SECONDS, Ledger, retrying
 from marketing_contacts.services.locks import AccountLocks
 from marketing_contacts.services.ports.accounts import AccountStore
 from marketing_contacts.services.ports.alerts import AlertOutbox
+from marketing_contacts.services.ports.audit import AuditLog
 from marketing_contacts.services.ports.bulk import BulkOperations, BulkPages, IdempotencyKeys
 from marketing_contacts.services.ports.changes import ChangeWriter
 from marketing_contacts.services.ports.clock import Clock, IdGenerator
@@ -44,6 +46,7 @@ class Ports:
     idempotency: IdempotencyKeys
     bulk_pages: BulkPages
     jobs: JobQueue
+    audit: AuditLog
     clock: Clock
     ids: IdGenerator
     #: writers of one account in this process queue instead of racing each other
@@ -56,6 +59,14 @@ class Ports:
         writers of the account (services.ledger.retrying), CONFLICT past the patience."""
         lock = self.account_locks.holding(account_id, self.patience)
         return await retrying(attempt, lock=lock, patience=self.patience)
+
+    def audit_entry(
+        self, account_id: str, actor: Actor, action: str, record_ids: Iterable[str]
+    ) -> AuditEntry:
+        """P4: the entry a write of now records, in the write's own transaction."""
+        return audit_entry(
+            self.ids.new_id(), account_id, self.clock.now(), action, record_ids, actor
+        )
 
     @property
     def ledger(self) -> Ledger:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.services.ports.accounts import DueUpdateDate
 from marketing_contacts.services.ports.changes import StaleWrite
+from marketing_contacts.storage.audit import with_entry
 from marketing_contacts.storage.codec import account_doc, account_from, account_settings_doc
 from marketing_contacts.storage.database import ACCOUNTS, Mongo
 from marketing_contacts.storage.ids import oid
@@ -18,6 +21,7 @@ INDEXES = {ACCOUNTS: [IndexModel([("next_update_at", ASCENDING)])]}
 
 class MongoAccountStore:
     def __init__(self, mongo: Mongo) -> None:
+        self.mongo = mongo
         self.collection = mongo[ACCOUNTS]
 
     async def get(self, account_id: str) -> Account | None:
@@ -28,13 +32,19 @@ class MongoAccountStore:
     async def insert(self, account: Account) -> None:
         await self.collection.insert_one(account_doc(account))
 
-    async def replace_settings(self, before: Account, after: Account) -> None:
-        result = await self.collection.update_one(
-            {"_id": oid(before.id), "revision": before.revision},
-            {"$set": account_settings_doc(after)},
-        )
-        if result.matched_count != 1:
-            raise StaleWrite(before.id)
+    async def replace_settings(
+        self, before: Account, after: Account, audit: AuditEntry | None = None
+    ) -> None:
+        async def write(session: AsyncClientSession | None) -> None:
+            result = await self.collection.update_one(
+                {"_id": oid(before.id), "revision": before.revision},
+                {"$set": account_settings_doc(after)},
+                session=session,
+            )
+            if result.matched_count != 1:
+                raise StaleWrite(before.id)
+
+        await with_entry(self.mongo, audit, write)
 
     async def due_for_update(self, now: datetime) -> list[DueUpdateDate]:
         cursor = self.collection.find(

@@ -14,10 +14,12 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
+from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.bulk import BulkOperation, BulkOperationStatus, BulkProgress
 from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.bulk import IdempotencyKey, TooManyActive
+from marketing_contacts.storage.audit import record, with_entry
 from marketing_contacts.storage.bulk_codec import operation_doc, operation_from, progress_doc
 from marketing_contacts.storage.database import (
     ACCOUNTS,
@@ -86,9 +88,14 @@ class MongoBulkOperations:
         operation: BulkOperation,
         key: IdempotencyKey | None,
         max_active: int | None = None,
+        audit: AuditEntry | None = None,
     ) -> IdempotencyKey | None:
         if key is None and max_active is None:
-            await self.operations.insert_one(operation_doc(operation))
+
+            async def write(session: AsyncClientSession | None) -> None:
+                await self.operations.insert_one(operation_doc(operation), session=session)
+
+            await with_entry(self.mongo, audit, write)
             return None
 
         async def insert_once_within_bounds(session: AsyncClientSession) -> IdempotencyKey | None:
@@ -112,6 +119,7 @@ class MongoBulkOperations:
             if max_active is not None:
                 await self._check_active(operation.account_id, max_active, session)
             await self.operations.insert_one(operation_doc(operation), session=session)
+            await record(self.mongo, audit, session)
             return None
 
         while True:
@@ -210,15 +218,22 @@ class MongoBulkOperations:
         )
         return None if doc is None else operation_from(doc)
 
-    async def cancel(self, scope: Scope, operation_id: str, now: datetime) -> BulkOperation | None:
+    async def cancel(
+        self, scope: Scope, operation_id: str, now: datetime, audit: AuditEntry | None = None
+    ) -> BulkOperation | None:
         key = oid(operation_id)
         if key is None:
             return None
-        doc = await self.operations.find_one_and_update(
-            {"_id": key, **_seen_by(scope), "status": {"$in": _ACTIVE}},
-            {"$set": {"status": BulkOperationStatus.CANCELLED.value, "finished_at": now}},
-            return_document=ReturnDocument.AFTER,
-        )
+
+        async def write(session: AsyncClientSession | None) -> Doc | None:
+            return await self.operations.find_one_and_update(
+                {"_id": key, **_seen_by(scope), "status": {"$in": _ACTIVE}},
+                {"$set": {"status": BulkOperationStatus.CANCELLED.value, "finished_at": now}},
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+
+        doc = await with_entry(self.mongo, audit, write, lambda found: found is not None)
         return None if doc is None else operation_from(doc)
 
     async def stale(self, queued_before: datetime, now: datetime) -> list[BulkOperation]:

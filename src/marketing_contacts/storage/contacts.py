@@ -11,6 +11,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.bulk import Selection
 from marketing_contacts.domain.contacts import Contact
 from marketing_contacts.domain.filters import ContactFilter
@@ -18,9 +19,10 @@ from marketing_contacts.domain.statuses import MarketingState
 from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.contacts import DuplicateEmail
+from marketing_contacts.storage.audit import with_entry
 from marketing_contacts.storage.codec import contact_from, details_diff
 from marketing_contacts.storage.contact_query import filter_doc, scope_doc, selection_query
-from marketing_contacts.storage.database import CONTACTS, Doc, Mongo
+from marketing_contacts.storage.database import CONTACTS, Doc, Mongo, is_duplicate_key
 from marketing_contacts.storage.ids import oid
 from marketing_contacts.storage.paging import Keyset, keyset_page
 
@@ -71,6 +73,7 @@ async def count_by_state(
 
 class MongoContactStore:
     def __init__(self, mongo: Mongo) -> None:
+        self.mongo = mongo
         self.collection = mongo[CONTACTS]
 
     async def count_by_state(
@@ -103,15 +106,25 @@ class MongoContactStore:
     async def count(self, scope: Scope, where: ContactFilter) -> int:
         return await self.collection.count_documents(filter_doc(scope, where))
 
-    async def update_fields(self, before: Contact, after: Contact) -> None:
+    async def update_fields(
+        self, before: Contact, after: Contact, audit: AuditEntry | None = None
+    ) -> None:
         changed = details_diff(before, after)
         if not changed:
             return
-        try:
+
+        async def write(session: AsyncClientSession | None) -> None:
             await self.collection.update_one(
-                {"_id": oid(after.id), "account_id": oid(after.account_id)}, {"$set": changed}
+                {"_id": oid(after.id), "account_id": oid(after.account_id)},
+                {"$set": changed},
+                session=session,
             )
+
+        try:
+            await with_entry(self.mongo, audit, write)
         except DuplicateKeyError as error:
+            if not is_duplicate_key(error, "email_key"):
+                raise
             raise DuplicateEmail(after.email) from error
 
     async def pending_before(self, account_id: str, instant: datetime, limit: int) -> list[Contact]:

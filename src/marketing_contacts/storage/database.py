@@ -8,6 +8,7 @@ from typing import Any
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
 Doc = dict[str, Any]
 
@@ -24,6 +25,7 @@ LISTS = "lists"
 BULK_OPERATIONS = "bulk_operations"
 IDEMPOTENCY_KEYS = "idempotency_keys"
 BULK_PAGES = "bulk_pages"
+AUDIT_LOG = "audit_log"
 
 #: how long one operation (and one transaction with its retries) may take when the client sets
 #: no timeoutMS of its own
@@ -56,3 +58,16 @@ async def ensure_indexes(mongo: Mongo, indexes: Mapping[str, Sequence[IndexModel
     for collection, models in indexes.items():
         if models:
             await mongo[collection].create_indexes(list(models))
+
+
+DUPLICATE_KEY = 11000
+
+
+def is_duplicate_key(error: PyMongoError, key: str) -> bool:
+    """The write failed on a unique index holding `key`, not on another one (a transaction
+    writes to several collections: an audit entry's id is never a taken address)."""
+    details = getattr(error, "details", None) or {}
+    return any(
+        e.get("code") == DUPLICATE_KEY and key in str(e.get("keyPattern", e))
+        for e in details.get("writeErrors", [details])
+    )

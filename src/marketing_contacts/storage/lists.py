@@ -22,6 +22,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.lists import (
     ContactList,
@@ -29,6 +30,7 @@ from marketing_contacts.services.ports.lists import (
     ListGone,
     ListRecount,
 )
+from marketing_contacts.storage.audit import record
 from marketing_contacts.storage.database import CONTACTS, LISTS, Doc, Mongo
 from marketing_contacts.storage.ids import oid
 from marketing_contacts.storage.paging import Keyset, keyset_page
@@ -73,6 +75,7 @@ def deletion_from(doc: Doc) -> ListDeletion:
         deleted_at=doc["deleted_at"],
         owner=doc.get("drop_owner"),
         lease_until=doc.get("drop_lease_until"),
+        deleted_by=doc.get("deleted_by"),
     )
 
 
@@ -98,12 +101,16 @@ class MongoListStore:
         self.contacts = mongo[CONTACTS]
 
     async def insert(
-        self, contact_list: ContactList, member_ids: Sequence[str] = ()
+        self,
+        contact_list: ContactList,
+        member_ids: Sequence[str] = (),
+        audit: AuditEntry | None = None,
     ) -> ContactList:
         async def write(session: AsyncClientSession) -> ContactList:
             added = await self._add(contact_list.account_id, contact_list.id, member_ids, session)
             stored = replace(contact_list, size=added)
             await self.lists.insert_one(list_doc(stored), session=session)
+            await record(self.mongo, audit, session)
             return stored
 
         return await transact(self.mongo, write)
@@ -120,16 +127,27 @@ class MongoListStore:
     async def count(self, account_id: str) -> int:
         return await self.lists.count_documents(_live(account_id))
 
-    async def add_members(self, account_id: str, list_id: str, contact_ids: Sequence[str]) -> int:
+    async def add_members(
+        self,
+        account_id: str,
+        list_id: str,
+        contact_ids: Sequence[str],
+        audit: AuditEntry | None = None,
+    ) -> int:
         async def write(session: AsyncClientSession) -> int:
             added = await self._add(account_id, list_id, contact_ids, session)
             await self._count_in(account_id, list_id, added, session)
+            await record(self.mongo, audit, session)
             return added
 
         return await transact(self.mongo, write)
 
     async def remove_members(
-        self, account_id: str, list_id: str, contact_ids: Sequence[str]
+        self,
+        account_id: str,
+        list_id: str,
+        contact_ids: Sequence[str],
+        audit: AuditEntry | None = None,
     ) -> int:
         async def write(session: AsyncClientSession) -> int:
             query = self._contacts(account_id, contact_ids)
@@ -141,17 +159,30 @@ class MongoListStore:
                 )
                 removed = pulled.modified_count
             await self._count_in(account_id, list_id, -removed, session)
+            await record(self.mongo, audit, session)
             return removed
 
         return await transact(self.mongo, write)
 
-    async def mark_deleted(self, account_id: str, list_id: str, at: datetime) -> bool:
+    async def mark_deleted(
+        self, account_id: str, list_id: str, at: datetime, audit: AuditEntry | None = None
+    ) -> bool:
         if oid(list_id) is None:
             return False
-        marked = await self.lists.update_one(
-            _live(account_id, list_id), {"$set": {"deleted_at": at}}
-        )
-        return marked.modified_count == 1
+        deleted_by = None if audit is None else audit.actor.user_id
+
+        async def write(session: AsyncClientSession) -> bool:
+            marked = await self.lists.update_one(
+                _live(account_id, list_id),
+                {"$set": {"deleted_at": at, "deleted_by": deleted_by}},
+                session=session,
+            )
+            if marked.modified_count != 1:
+                return False
+            await record(self.mongo, audit, session)
+            return True
+
+        return await transact(self.mongo, write)
 
     async def deletions(self, account_id: str, first: int) -> list[ListDeletion]:
         query = {"account_id": oid(account_id), "deleted_at": {"$gt": EPOCH}}
@@ -183,23 +214,37 @@ class MongoListStore:
         return claimed.matched_count == 1
 
     async def drop_members(
-        self, deletion: ListDeletion, owner: str, limit: int, lease_until: datetime
+        self,
+        deletion: ListDeletion,
+        owner: str,
+        limit: int,
+        lease_until: datetime,
+        audit: AuditEntry | None = None,
     ) -> int | None:
-        renewed = await self.lists.update_one(
-            {**_deleted(deletion), "drop_owner": owner},
-            {"$set": {"drop_lease_until": lease_until}},
-        )
-        if renewed.matched_count != 1:
-            return None
-        account = ObjectId(deletion.account_id)
-        members = {"account_id": account, "list_ids": deletion.list_id}
-        found = self.contacts.find(members, {"_id": 1}).limit(limit)
-        keys = [doc["_id"] async for doc in found]
-        if keys:
-            await self.contacts.update_many(
-                {"_id": {"$in": keys}, **members}, {"$pull": {"list_ids": deletion.list_id}}
+        async def write(session: AsyncClientSession) -> int | None:
+            renewed = await self.lists.update_one(
+                {**_deleted(deletion), "drop_owner": owner},
+                {"$set": {"drop_lease_until": lease_until}},
+                session=session,
             )
-        return len(keys)
+            if renewed.matched_count != 1:
+                return None
+            account = ObjectId(deletion.account_id)
+            members = {"account_id": account, "list_ids": deletion.list_id}
+            found = self.contacts.find(members, {"_id": 1}, session=session).limit(limit)
+            keys = [doc["_id"] async for doc in found]
+            if keys:
+                await self.contacts.update_many(
+                    {"_id": {"$in": keys}, **members},
+                    {"$pull": {"list_ids": deletion.list_id}},
+                    session=session,
+                )
+                if audit is not None:
+                    written = (*audit.record_ids, *map(str, keys))
+                    await record(self.mongo, replace(audit, record_ids=written), session)
+            return len(keys)
+
+        return await transact(self.mongo, write)
 
     async def purge(self, deletion: ListDeletion, owner: str) -> bool:
         purged = await self.lists.delete_one({**_deleted(deletion), "drop_owner": owner})

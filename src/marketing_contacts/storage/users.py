@@ -13,8 +13,10 @@ from collections.abc import Sequence
 
 from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError
 
+from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.users import (
     RecordVisibility,
     Role,
@@ -31,6 +33,7 @@ from marketing_contacts.services.ports.users import (
     DuplicateTeam,
     DuplicateUser,
 )
+from marketing_contacts.storage.audit import with_entry
 from marketing_contacts.storage.database import TEAMS, USERS, Doc, Mongo
 from marketing_contacts.storage.ids import oid
 from marketing_contacts.storage.paging import Keyset, keyset_page
@@ -110,11 +113,15 @@ def _keys(ids: Sequence[str]) -> list[ObjectId]:
 
 class MongoUserStore:
     def __init__(self, mongo: Mongo) -> None:
+        self.mongo = mongo
         self.collection = mongo[USERS]
 
-    async def insert(self, user: User) -> None:
+    async def insert(self, user: User, audit: AuditEntry | None = None) -> None:
+        async def write(session: AsyncClientSession | None) -> None:
+            await self.collection.insert_one(user_doc(user), session=session)
+
         try:
-            await self.collection.insert_one(user_doc(user))
+            await with_entry(self.mongo, audit, write)
         except DuplicateKeyError as error:
             raise DuplicateUser(user.email) from error
 
@@ -136,19 +143,24 @@ class MongoUserStore:
         query: Doc = {"account_id": oid(account_id)}
         return await keyset_page(self.collection, query, PAGES, first, after, user_from)
 
-    async def replace(self, before: User, after: User) -> None:
+    async def replace(self, before: User, after: User, audit: AuditEntry | None = None) -> None:
         doc = user_doc(after)
         del doc["_id"]
-        result = await self.collection.update_one(
-            {
-                "_id": oid(before.id),
-                "account_id": oid(before.account_id),
-                "revision": before.revision,
-            },
-            {"$set": doc},
-        )
-        if result.matched_count != 1:
-            raise StaleWrite(before.id)
+
+        async def write(session: AsyncClientSession | None) -> None:
+            result = await self.collection.update_one(
+                {
+                    "_id": oid(before.id),
+                    "account_id": oid(before.account_id),
+                    "revision": before.revision,
+                },
+                {"$set": doc},
+                session=session,
+            )
+            if result.matched_count != 1:
+                raise StaleWrite(before.id)
+
+        await with_entry(self.mongo, audit, write)
 
     async def count(self, account_id: str) -> int:
         return await self.collection.count_documents({"account_id": oid(account_id)})
@@ -186,11 +198,15 @@ class MongoUserStore:
 
 class MongoTeamStore:
     def __init__(self, mongo: Mongo) -> None:
+        self.mongo = mongo
         self.collection = mongo[TEAMS]
 
-    async def insert(self, team: Team) -> None:
+    async def insert(self, team: Team, audit: AuditEntry | None = None) -> None:
+        async def write(session: AsyncClientSession | None) -> None:
+            await self.collection.insert_one(team_doc(team), session=session)
+
         try:
-            await self.collection.insert_one(team_doc(team))
+            await with_entry(self.mongo, audit, write)
         except DuplicateKeyError as error:
             raise DuplicateTeam(team.name) from error
 

@@ -13,6 +13,7 @@ from marketing_contacts.services.wiring import Ports
 from marketing_contacts.storage import (
     accounts,
     alert_outbox,
+    audit,
     bulk_operations,
     bulk_pages,
     contacts,
@@ -32,6 +33,7 @@ def all_indexes() -> dict[str, Sequence[IndexModel]]:
     for module in (
         accounts,
         alert_outbox,
+        audit,
         bulk_operations,
         bulk_pages,
         contacts,
@@ -68,6 +70,7 @@ def mongo_ports(mongo: Mongo, events: EventPublisher, jobs: JobQueue, clock: Clo
         idempotency=bulk_operations.MongoIdempotencyKeys(mongo),
         bulk_pages=bulk_pages.MongoBulkPages(mongo),
         jobs=jobs,
+        audit=audit.MongoAuditLog(mongo),
         clock=clock,
         ids=MongoIds(),
         patience=mongo.timeout,

@@ -29,6 +29,7 @@ from marketing_contacts.domain.usage import UsageCounts
 from marketing_contacts.services.paging import Stored
 from marketing_contacts.services.ports.changes import BulkChunk, ChangeBatch, Committed, StaleWrite
 from marketing_contacts.services.ports.contacts import DuplicateEmail
+from marketing_contacts.storage.audit import record
 from marketing_contacts.storage.bulk_codec import progress_increments
 from marketing_contacts.storage.codec import (
     account_from,
@@ -51,25 +52,12 @@ from marketing_contacts.storage.database import (
     TIER_CHANGES,
     UPDATE_DATES,
     Mongo,
+    is_duplicate_key,
 )
 from marketing_contacts.storage.ids import oid
 from marketing_contacts.storage.transactions import transact
 
 T = TypeVar("T")
-
-DUPLICATE_KEY = 11000
-
-
-def _write_errors(error: PyMongoError) -> list[dict[str, object]]:
-    details = getattr(error, "details", None) or {}
-    return list(details.get("writeErrors", [details]))
-
-
-def _is_duplicate_email(error: PyMongoError) -> bool:
-    return any(
-        e.get("code") == DUPLICATE_KEY and "email_key" in str(e.get("keyPattern", e))
-        for e in _write_errors(error)
-    )
 
 
 class MongoChangeWriter:
@@ -83,7 +71,7 @@ class MongoChangeWriter:
         try:
             return await transact(self.mongo, work, snapshot=snapshot)
         except PyMongoError as error:
-            if _is_duplicate_email(error):
+            if is_duplicate_key(error, "email_key"):
                 raise DuplicateEmail(str(error)) from error
             raise
 
@@ -111,6 +99,7 @@ class MongoChangeWriter:
                 await self.mongo[TIER_CHANGES].insert_many(tier_change_docs, session=session)
             if alert_docs:
                 await self.mongo[ALERTS].insert_many(alert_docs, session=session)
+            await record(self.mongo, batch.audit, session)
             if batch.account_after is not batch.account_before:  # last: see the module's doc
                 await self._write_account(batch.account_before, batch.account_after, session)
 

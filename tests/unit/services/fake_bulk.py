@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.bulk import (
     BulkOperation,
     BulkOperationStatus,
@@ -18,6 +19,7 @@ from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.bulk import BulkPage, IdempotencyKey, TooManyActive
 from tests.support.waiting import let_others_run
+from tests.unit.services.fake_audit import record
 from tests.unit.services.fake_paging import keyset_page, object_id
 
 if TYPE_CHECKING:
@@ -53,6 +55,7 @@ class FakeBulkOperations:
         operation: BulkOperation,
         key: IdempotencyKey | None,
         max_active: int | None = None,
+        audit: AuditEntry | None = None,
     ) -> IdempotencyKey | None:
         await let_others_run()
         if key is not None:
@@ -66,6 +69,7 @@ class FakeBulkOperations:
         if key is not None:
             self.data.idempotency[(operation.account_id, key.key)] = key
         self.data.operations[operation.id] = operation
+        record(self.data, audit)
         return None
 
     def _active(self, account_id: str) -> int:
@@ -145,12 +149,15 @@ class FakeBulkOperations:
         self.data.operations[operation.id] = done
         return done
 
-    async def cancel(self, scope: Scope, operation_id: str, now: datetime) -> BulkOperation | None:
+    async def cancel(
+        self, scope: Scope, operation_id: str, now: datetime, audit: AuditEntry | None = None
+    ) -> BulkOperation | None:
         current = await self.get(scope, operation_id)
         if current is None or current.status not in ACTIVE:
             return None
         done = replace(current, status=BulkOperationStatus.CANCELLED, finished_at=now)
         self.data.operations[operation_id] = done
+        record(self.data, audit)
         return done
 
     async def stale(self, queued_before: datetime, now: datetime) -> list[BulkOperation]:

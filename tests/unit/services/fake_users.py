@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.users import Team, User, team_name_key, user_email_key
 from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.changes import StaleWrite
@@ -19,6 +20,7 @@ from marketing_contacts.services.ports.users import (
     DuplicateUser,
 )
 from tests.support.waiting import let_others_run
+from tests.unit.services.fake_audit import record
 from tests.unit.services.fake_paging import keyset_page, object_id
 
 if TYPE_CHECKING:
@@ -36,7 +38,7 @@ class FakeUserStore:
     def _of(self, account_id: str) -> list[User]:
         return sorted((u for u in self.data.users.values() if u.account_id == account_id), key=_id)
 
-    async def insert(self, user: User) -> None:
+    async def insert(self, user: User, audit: AuditEntry | None = None) -> None:
         await let_others_run()
         key = user_email_key(user.email)
         if user.id in self.data.users or any(
@@ -44,6 +46,7 @@ class FakeUserStore:
         ):
             raise DuplicateUser(user.email)
         self.data.users[user.id] = user
+        record(self.data, audit)
 
     async def get(self, account_id: str, user_id: str) -> User | None:
         await let_others_run()
@@ -59,7 +62,7 @@ class FakeUserStore:
         await let_others_run()
         return keyset_page(self._of(account_id), _id, object_id, "user", first, after)
 
-    async def replace(self, before: User, after: User) -> None:
+    async def replace(self, before: User, after: User, audit: AuditEntry | None = None) -> None:
         await let_others_run()
         stored = self.data.users.get(before.id)
         if stored is None or stored.account_id != before.account_id:
@@ -67,6 +70,7 @@ class FakeUserStore:
         if stored.revision != before.revision:
             raise StaleWrite(before.id)
         self.data.users[before.id] = replace(after, id=before.id, account_id=before.account_id)
+        record(self.data, audit)
 
     async def count(self, account_id: str) -> int:
         await let_others_run()
@@ -94,7 +98,7 @@ class FakeTeamStore:
     def __init__(self, data: FakeData) -> None:
         self.data = data
 
-    async def insert(self, team: Team) -> None:
+    async def insert(self, team: Team, audit: AuditEntry | None = None) -> None:
         await let_others_run()
         key = team_name_key(team.name)
         if any(
@@ -103,6 +107,7 @@ class FakeTeamStore:
         ):
             raise DuplicateTeam(team.name)
         self.data.teams[team.id] = team
+        record(self.data, audit)
 
     async def get_many(self, account_id: str, team_ids: Sequence[str]) -> list[Team]:
         await let_others_run()
@@ -119,11 +124,12 @@ class FakeTokenStore:
     def __init__(self, data: FakeData) -> None:
         self.data = data
 
-    async def insert(self, token: ApiToken) -> None:
+    async def insert(self, token: ApiToken, audit: AuditEntry | None = None) -> None:
         await let_others_run()
         if any(t.secret_hash == token.secret_hash for t in self.data.tokens.values()):
             raise ValueError("secret hash exists")
         self.data.tokens[token.id] = token
+        record(self.data, audit)
 
     async def find_by_hash(self, secret_hash: str) -> ApiToken | None:
         await let_others_run()
@@ -134,11 +140,14 @@ class FakeTokenStore:
         token = self.data.tokens.get(token_id)
         return token if token is not None and token.account_id == account_id else None
 
-    async def revoke(self, account_id: str, token_id: str) -> ApiToken | None:
+    async def revoke(
+        self, account_id: str, token_id: str, audit: AuditEntry | None = None
+    ) -> ApiToken | None:
         token = await self.get(account_id, token_id)
         if token is None:
             return None
         self.data.tokens[token_id] = revoked = replace(token, revoked=True)
+        record(self.data, audit)
         return revoked
 
     async def attach_user(self, token_id: str, user_id: str) -> None:

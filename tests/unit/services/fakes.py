@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.alerts import TierAlert
+from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.bulk import (
     MAX_ACTIVE_OPERATIONS,
     BulkOperation,
@@ -61,6 +62,7 @@ from marketing_contacts.services.registry import Services
 from marketing_contacts.services.users import UserDraft
 from marketing_contacts.services.wiring import Ports
 from tests.support.waiting import let_others_run
+from tests.unit.services.fake_audit import FakeAuditLog, record
 from tests.unit.services.fake_bulk import (
     FakeBulkOperations,
     FakeBulkPages,
@@ -116,6 +118,8 @@ class FakeData:
     #: the pages of each operation's resolved selection: contact ids, by resolution token
     pages: dict[str, dict[str, list[list[str]]]] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyKey] = field(default_factory=dict)
+    #: P4: every write's entry, oldest first
+    audit: list[AuditEntry] = field(default_factory=list)
     next_number: int = 0
 
     def new_id(self) -> str:
@@ -155,7 +159,9 @@ class FakeAccountStore:
             raise ValueError(f"account {account.id} exists")
         self.data.accounts[account.id] = account
 
-    async def replace_settings(self, before: Account, after: Account) -> None:
+    async def replace_settings(
+        self, before: Account, after: Account, audit: AuditEntry | None = None
+    ) -> None:
         await let_others_run()
         stored = self.data.accounts.get(before.id)
         if stored is None or stored.revision != before.revision:
@@ -169,6 +175,7 @@ class FakeAccountStore:
             creation_defaults=after.creation_defaults,
             revision=after.revision,
         )
+        record(self.data, audit)
 
     async def due_for_update(self, now: datetime) -> list[DueUpdateDate]:
         await let_others_run()
@@ -219,7 +226,9 @@ class FakeContactStore:
         await let_others_run()
         return sum(1 for c in self._seen(scope) if where.matches(c))
 
-    async def update_fields(self, before: Contact, after: Contact) -> None:
+    async def update_fields(
+        self, before: Contact, after: Contact, audit: AuditEntry | None = None
+    ) -> None:
         """The non-status fields that differ, onto the stored contact (no status condition)."""
         await let_others_run()
         stored = self.data.contacts.get(after.id)
@@ -235,6 +244,7 @@ class FakeContactStore:
         contacts[edited.id] = edited
         check_unique_emails(contacts, [edited])
         self.data.contacts = contacts
+        record(self.data, audit)
 
     async def pending_before(self, account_id: str, instant: datetime, limit: int) -> list[Contact]:
         await let_others_run()
@@ -375,6 +385,7 @@ class FakeChangeWriter:
         if writes_account:
             data.accounts[account_id] = batch.account_after
         data.history.extend(batch.history)
+        record(data, batch.audit)
         if batch.bulk is not None:
             chunk = batch.bulk
             operation = data.operations[chunk.operation_id]
@@ -528,7 +539,10 @@ class FakeListStore:
     data: FakeData
 
     async def insert(
-        self, contact_list: ContactList, member_ids: Sequence[str] = ()
+        self,
+        contact_list: ContactList,
+        member_ids: Sequence[str] = (),
+        audit: AuditEntry | None = None,
     ) -> ContactList:
         await let_others_run()
         if contact_list.id in self.data.lists:
@@ -538,6 +552,7 @@ class FakeListStore:
         )
         stored = replace(contact_list, size=added)
         self.data.lists[contact_list.id] = stored
+        record(self.data, audit)
         return stored
 
     async def get(self, account_id: str, list_id: str) -> ContactList | None:
@@ -554,23 +569,42 @@ class FakeListStore:
         await let_others_run()
         return sum(item.account_id == account_id for item in self.data.lists.values())
 
-    async def add_members(self, account_id: str, list_id: str, contact_ids: Sequence[str]) -> int:
+    async def add_members(
+        self,
+        account_id: str,
+        list_id: str,
+        contact_ids: Sequence[str],
+        audit: AuditEntry | None = None,
+    ) -> int:
         await let_others_run()
-        return self._counted(account_id, list_id, set(contact_ids), lambda ids: ids | {list_id})
+        added = self._counted(account_id, list_id, set(contact_ids), lambda ids: ids | {list_id})
+        record(self.data, audit)
+        return added
 
     async def remove_members(
-        self, account_id: str, list_id: str, contact_ids: Sequence[str]
+        self,
+        account_id: str,
+        list_id: str,
+        contact_ids: Sequence[str],
+        audit: AuditEntry | None = None,
     ) -> int:
         await let_others_run()
         removed = self._counted(account_id, list_id, set(contact_ids), lambda ids: ids - {list_id})
+        record(self.data, audit)
         return -removed
 
-    async def mark_deleted(self, account_id: str, list_id: str, at: datetime) -> bool:
+    async def mark_deleted(
+        self, account_id: str, list_id: str, at: datetime, audit: AuditEntry | None = None
+    ) -> bool:
         await let_others_run()
         if await self.get(account_id, list_id) is None:
             return False
         del self.data.lists[list_id]
-        self.data.list_deletions[list_id] = ListDeletion(account_id, list_id, at)
+        deleted_by = None if audit is None else audit.actor.user_id
+        self.data.list_deletions[list_id] = ListDeletion(
+            account_id, list_id, at, deleted_by=deleted_by
+        )
+        record(self.data, audit)
         return True
 
     async def deletions(self, account_id: str, first: int) -> list[ListDeletion]:
@@ -594,7 +628,12 @@ class FakeListStore:
         return True
 
     async def drop_members(
-        self, deletion: ListDeletion, owner: str, limit: int, lease_until: datetime
+        self,
+        deletion: ListDeletion,
+        owner: str,
+        limit: int,
+        lease_until: datetime,
+        audit: AuditEntry | None = None,
     ) -> int | None:
         await let_others_run()
         stored = self._deletion(deletion)
@@ -607,6 +646,8 @@ class FakeListStore:
             if c.account_id == deletion.account_id and deletion.list_id in c.list_ids
         )[:limit]
         self._change(deletion.account_id, set(members), lambda ids: ids - {deletion.list_id})
+        if members and audit is not None:
+            record(self.data, replace(audit, record_ids=(*audit.record_ids, *members)))
         return len(members)
 
     async def purge(self, deletion: ListDeletion, owner: str) -> bool:
@@ -724,6 +765,7 @@ class FakeWorld:
     idempotency: FakeIdempotencyKeys
     bulk_pages: FakeBulkPages
     jobs: FakeJobQueue
+    audit: FakeAuditLog
     ids: FakeIds
 
     def ports(self) -> Ports:
@@ -743,6 +785,7 @@ class FakeWorld:
             idempotency=self.idempotency,
             bulk_pages=self.bulk_pages,
             jobs=self.jobs,
+            audit=self.audit,
             clock=self.clock,
             ids=self.ids,
         )
@@ -836,6 +879,7 @@ def fake_world(now: datetime = DEFAULT_NOW) -> FakeWorld:
         idempotency=FakeIdempotencyKeys(data),
         bulk_pages=FakeBulkPages(data),
         jobs=FakeJobQueue(),
+        audit=FakeAuditLog(data),
         ids=FakeIds(data),
     )
 

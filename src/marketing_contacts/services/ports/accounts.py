@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.audit import AuditEntry
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,12 @@ class AccountStore(Protocol):
 
     async def insert(self, account: Account) -> None: ...
 
-    async def replace_settings(self, before: Account, after: Account) -> None:
+    async def replace_settings(
+        self, before: Account, after: Account, audit: AuditEntry | None = None
+    ) -> None:
         """Write `after`'s name, zone, policy, thresholds, creation defaults and revision (and
-        nothing else of it) if the revision is still `before`'s; else StaleWrite."""
+        nothing else of it), with the audit entry, if the revision is still `before`'s; else
+        StaleWrite and nothing written."""
         ...
 
     async def due_for_update(self, now: datetime) -> list[DueUpdateDate]:

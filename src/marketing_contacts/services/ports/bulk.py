@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.bulk import BulkOperation, BulkOperationStatus, BulkProgress
 from marketing_contacts.domain.contacts import Contact
 from marketing_contacts.domain.visibility import Scope
@@ -42,11 +43,13 @@ class BulkOperations(Protocol):
         operation: BulkOperation,
         key: IdempotencyKey | None,
         max_active: int | None = None,
+        audit: AuditEntry | None = None,
     ) -> IdempotencyKey | None:
-        """Persist a QUEUED operation; with a key already held (and not expired), persist
-        nothing and return the key as held. P5: with `max_active`, persist nothing and raise
-        TooManyActive when the account has that many QUEUED or RUNNING already, decided
-        atomically with the insert (concurrent starts of one account never pass it together)."""
+        """Persist a QUEUED operation with the audit entry of its start; with a key already
+        held (and not expired), persist nothing and return the key as held. P5: with
+        `max_active`, persist nothing and raise TooManyActive when the account has that many
+        QUEUED or RUNNING already, decided atomically with the insert (concurrent starts of
+        one account never pass it together)."""
         ...
 
     async def get(self, scope: Scope, operation_id: str) -> BulkOperation | None:
@@ -83,8 +86,11 @@ class BulkOperations(Protocol):
         lease); None if it had ended already, or another run holds it."""
         ...
 
-    async def cancel(self, scope: Scope, operation_id: str, now: datetime) -> BulkOperation | None:
-        """CANCELLED if QUEUED or RUNNING; None otherwise."""
+    async def cancel(
+        self, scope: Scope, operation_id: str, now: datetime, audit: AuditEntry | None = None
+    ) -> BulkOperation | None:
+        """CANCELLED, with the audit entry, if QUEUED or RUNNING; None (nothing written)
+        otherwise."""
         ...
 
     async def stale(self, queued_before: datetime, now: datetime) -> list[BulkOperation]:

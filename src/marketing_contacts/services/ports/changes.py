@@ -8,6 +8,7 @@ from typing import Protocol
 
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.alerts import TierAlert
+from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.bulk import BulkProgress
 from marketing_contacts.domain.contacts import Contact, StatusUpdate
 from marketing_contacts.domain.statuses import HistoryEntry
@@ -59,6 +60,8 @@ class ChangeBatch:
     tier_change: TierChange | None = None
     alerts: tuple[TierAlert, ...] = ()
     bulk: BulkChunk | None = None
+    #: P4: the write's entry in the audit log, written in the same transaction
+    audit: AuditEntry | None = None
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.bulk import Selection
 from marketing_contacts.domain.contacts import Contact
 from marketing_contacts.domain.filters import ContactFilter
@@ -34,9 +35,11 @@ class ContactStore(Protocol):
         """How many contacts `page` walks through for this filter, all pages together."""
         ...
 
-    async def update_fields(self, before: Contact, after: Contact) -> None:
-        """Write the fields other than the status that differ; DuplicateEmail if the address
-        is taken."""
+    async def update_fields(
+        self, before: Contact, after: Contact, audit: AuditEntry | None = None
+    ) -> None:
+        """Write the fields other than the status that differ, with the audit entry, in one
+        transaction; DuplicateEmail if the address is taken (nothing written)."""
         ...
 
     async def pending_before(self, account_id: str, instant: datetime, limit: int) -> list[Contact]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.services.paging import Page
 
 
@@ -36,6 +37,8 @@ class ListDeletion:
     deleted_at: datetime
     owner: str | None = None
     lease_until: datetime | None = None
+    #: P4: the user who deleted it, whom the pages taking its membership out name
+    deleted_by: str | None = None
 
     def stale(self, deleted_before: datetime, now: datetime) -> bool:
         """No live run holds it: never claimed since before `deleted_before`, or its lease
@@ -66,10 +69,14 @@ class ListGone(Exception):
 
 class ListStore(Protocol):
     async def insert(
-        self, contact_list: ContactList, member_ids: Sequence[str] = ()
+        self,
+        contact_list: ContactList,
+        member_ids: Sequence[str] = (),
+        audit: AuditEntry | None = None,
     ) -> ContactList:
         """Store the new list with the account's contacts among `member_ids` as members, in one
-        write; the list as stored (its size counts them)."""
+        write with the audit entry (as are the changes below); the list as stored (its size
+        counts them)."""
         ...
 
     async def get(self, account_id: str, list_id: str) -> ContactList | None:
@@ -84,21 +91,34 @@ class ListStore(Protocol):
         """How many live lists the account has (all pages together)."""
         ...
 
-    async def add_members(self, account_id: str, list_id: str, contact_ids: Sequence[str]) -> int:
+    async def add_members(
+        self,
+        account_id: str,
+        list_id: str,
+        contact_ids: Sequence[str],
+        audit: AuditEntry | None = None,
+    ) -> int:
         """Make the account's contacts among `contact_ids` members, and count them in the list's
         size, in one write; how many were not yet. ListGone if the list is not live."""
         ...
 
     async def remove_members(
-        self, account_id: str, list_id: str, contact_ids: Sequence[str]
+        self,
+        account_id: str,
+        list_id: str,
+        contact_ids: Sequence[str],
+        audit: AuditEntry | None = None,
     ) -> int:
         """Take the account's contacts among `contact_ids` out, and off the list's size, in one
         write; how many were members. ListGone if the list is not live."""
         ...
 
-    async def mark_deleted(self, account_id: str, list_id: str, at: datetime) -> bool:
-        """The live list stops being live, its membership left for a ListDeletion to take out;
-        False if it was not live."""
+    async def mark_deleted(
+        self, account_id: str, list_id: str, at: datetime, audit: AuditEntry | None = None
+    ) -> bool:
+        """The live list stops being live, its membership left for a ListDeletion to take out
+        (naming the entry's user as `deleted_by`); False, and nothing written, if it was not
+        live."""
         ...
 
     async def deletions(self, account_id: str, first: int) -> list[ListDeletion]:
@@ -117,9 +137,15 @@ class ListStore(Protocol):
         ...
 
     async def drop_members(
-        self, deletion: ListDeletion, owner: str, limit: int, lease_until: datetime
+        self,
+        deletion: ListDeletion,
+        owner: str,
+        limit: int,
+        lease_until: datetime,
+        audit: AuditEntry | None = None,
     ) -> int | None:
-        """Take up to `limit` members out of the deleted list, renewing `owner`'s lease; how
+        """Take up to `limit` members out of the deleted list, renewing `owner`'s lease, in one
+        write with the audit entry (the ids of the contacts taken out added to its own); how
         many (fewer than `limit`: none is left), or None when `owner` no longer holds it."""
         ...
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from marketing_contacts.domain.audit import AuditEntry
+
 
 @dataclass(frozen=True)
 class ApiToken:
@@ -25,14 +27,20 @@ class ApiToken:
 
 
 class TokenStore(Protocol):
-    async def insert(self, token: ApiToken) -> None: ...
+    async def insert(self, token: ApiToken, audit: AuditEntry | None = None) -> None:
+        """Store the token with the audit entry of its creation, in one transaction (as every
+        write with an entry below)."""
+        ...
 
     async def find_by_hash(self, secret_hash: str) -> ApiToken | None: ...
 
     async def get(self, account_id: str, token_id: str) -> ApiToken | None: ...
 
-    async def revoke(self, account_id: str, token_id: str) -> ApiToken | None:
-        """Mark the account's token revoked (for good); the token after, None if absent."""
+    async def revoke(
+        self, account_id: str, token_id: str, audit: AuditEntry | None = None
+    ) -> ApiToken | None:
+        """Mark the account's token revoked (for good); the token after, None if absent (and no
+        entry recorded)."""
         ...
 
     async def attach_user(self, token_id: str, user_id: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.users import Team, User
 from marketing_contacts.services.paging import Page
 
@@ -22,8 +23,9 @@ class DuplicateTeam(Exception):
 
 
 class UserStore(Protocol):
-    async def insert(self, user: User) -> None:
-        """DuplicateUser when the account has the address, or any user has the id."""
+    async def insert(self, user: User, audit: AuditEntry | None = None) -> None:
+        """DuplicateUser when the account has the address, or any user has the id (nothing
+        written); the audit entry in the same transaction (as every write with one below)."""
         ...
 
     async def get(self, account_id: str, user_id: str) -> User | None: ...
@@ -36,7 +38,7 @@ class UserStore(Protocol):
         """Oldest first."""
         ...
 
-    async def replace(self, before: User, after: User) -> None:
+    async def replace(self, before: User, after: User, audit: AuditEntry | None = None) -> None:
         """Write `after` over the stored user if it is still at `before.revision`, else
         StaleWrite and nothing written."""
         ...
@@ -57,7 +59,7 @@ class UserStore(Protocol):
 
 
 class TeamStore(Protocol):
-    async def insert(self, team: Team) -> None:
+    async def insert(self, team: Team, audit: AuditEntry | None = None) -> None:
         """DuplicateTeam when the account has a team of that name."""
         ...
 

@@ -1,0 +1,119 @@
+"""P4 on real SecantusDB: an entry is written in its write's transaction (an entry that cannot
+be written takes the write back with it), and every mutation of the served schema, found by
+introspection, writes an entry naming its action, user and token."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from graphql import build_client_schema, get_introspection_query
+from pymongo.errors import DuplicateKeyError
+
+from marketing_contacts.domain.audit import Actor, AuditEntry
+from marketing_contacts.domain.bulk import Selection
+from marketing_contacts.domain.changes import plan_usage_change
+from marketing_contacts.domain.contacts import change_status, transitions_of
+from marketing_contacts.domain.statuses import MarketingStatus, StatusSource, StatusSourceType
+from marketing_contacts.domain.visibility import Scope
+from marketing_contacts.runtime import Runtime
+from marketing_contacts.services.bulk import BulkRequest
+from marketing_contacts.services.contacts import ContactDraft
+from marketing_contacts.services.ledger import batch_for
+from marketing_contacts.services.users import UserDraft
+from tests.support.graphql import open_client
+
+#: each mutation with arguments it succeeds with, in an order that keeps each one's records
+#: there for the next ones (the names in braces are made before)
+VALID: dict[str, str] = {
+    "createContact": '(input: {{email: "new@audit.io"}})',
+    "updateContact": '(id: "{contact}", input: {{firstName: "Eve"}})',
+    "setMarketingStatus": '(input: {{contactIds: ["{contact}"], status: MARKETING}})',
+    "startBulkStatusChange": (
+        '(input: {{selection: {{ids: ["{contact}"]}}, status: NON_MARKETING}})'
+    ),
+    "cancelBulkOperation": '(id: "{operation}")',
+    "updateAccountSettings": '(input: {{name: "Renamed"}})',
+    "createList": '(name: "New", contactIds: ["{contact}"])',
+    "addContactsToList": '(listId: "{list}", contactIds: ["{contact}"])',
+    "removeContactsFromList": '(listId: "{list}", contactIds: ["{contact}"])',
+    "deleteList": '(id: "{list}")',
+    "createUser": '(input: {{name: "Eve", email: "eve@audit.io"}})',
+    "updateUser": '(id: "{user}", input: {{name: "Eve 2"}})',
+    "createTeam": '(name: "East")',
+    "createApiToken": '(userId: "{user}", name: "laptop")',
+    "revokeApiToken": '(id: "{token}")',
+    "deleteContact": '(id: "{contact}")',
+}
+NEWEST = """{ auditLog(first: 1) { totalCount edges { node {
+  action recordIds tokenId requestId user { id } } } } }"""
+
+
+async def test_p4_every_mutation_writes_an_entry_of_its_action(runtime: Runtime) -> None:
+    services = runtime.services
+    admin = await open_client(services, name="Audited")
+    a = admin.caller
+    contact = await services.contacts.create(a, ContactDraft(email="one@audit.io"))
+    listed = await services.lists.create(a, "Old", [contact.id])
+    operation = await services.bulk.start(
+        a, BulkRequest(Selection(ids=(contact.id,)), MarketingStatus.NON_MARKETING)
+    )
+    user = await services.users.create(a, UserDraft(name="Sam", email="sam@audit.io"))
+    token, _ = await services.tokens.create(a, user.id, "phone")
+    names = {
+        "contact": contact.id,
+        "list": listed.id,
+        "operation": operation.id,
+        "user": user.id,
+        "token": token.id,
+    }
+    served = build_client_schema(await admin.execute(get_introspection_query()))  # type: ignore[arg-type]
+    assert served.mutation_type is not None
+    assert set(served.mutation_type.fields) == set(VALID), "every mutation needs its VALID entry"
+    before = (await admin.execute(NEWEST))["auditLog"]["totalCount"]
+    for count, (name, arguments) in enumerate(VALID.items(), start=1):
+        document = f"mutation {{ {name}{arguments.format(**names)} {{ userErrors {{ code }} }} }}"
+        assert (await admin.execute(document))[name]["userErrors"] == [], name
+        log = (await admin.execute(NEWEST))["auditLog"]
+        assert log["totalCount"] == before + count, name
+        newest = log["edges"][0]["node"]
+        assert newest["action"] == name
+        assert (newest["tokenId"], newest["user"]) == (a.token_id, {"id": a.user_id})
+        assert newest["recordIds"], name
+
+
+async def test_p4_an_entry_that_cannot_be_written_takes_its_write_back(runtime: Runtime) -> None:
+    """Each kind of transaction a store writes an entry in: the entry's id taken makes its
+    insert fail, and the write it came with is not there."""
+    services, ports = runtime.services, runtime.services.ports
+    admin = await open_client(services, name="Atomic")
+    a = admin.caller
+    contact = await services.contacts.create(a, ContactDraft(email="atomic@audit.io"))
+    listed = await services.lists.create(a, "Atomic", [])
+    taken = (await ports.audit.page(Scope(a.account_id), None, 1, None)).items[0]
+
+    def entry(action: str, *ids: str) -> AuditEntry:
+        return replace(ports.audit_entry(a.account_id, Actor(a.user_id), action, ids), id=taken.id)
+
+    with pytest.raises(DuplicateKeyError):
+        await ports.contacts.update_fields(
+            contact, replace(contact, first_name="Eve"), entry("updateContact", contact.id)
+        )
+    with pytest.raises(DuplicateKeyError):
+        await ports.lists.add_members(
+            a.account_id, listed.id, [contact.id], entry("addContactsToList", listed.id)
+        )
+    account = await ports.account(a.account_id)
+    now = ports.clock.now()
+    source = StatusSource(StatusSourceType.USER, a.user_id)
+    update = change_status(contact, MarketingStatus.MARKETING, source, now)
+    assert update is not None
+    change = plan_usage_change(account, transitions_of([update]), now)
+    with pytest.raises(DuplicateKeyError):
+        await ports.writer.commit(
+            batch_for(account, change, [update], entry("setMarketingStatus", contact.id))
+        )
+    assert await ports.contacts.get(Scope(a.account_id), contact.id) == contact
+    assert (await ports.lists.get(a.account_id, listed.id)) == listed
+    assert (await ports.account(a.account_id)).counts == account.counts
+    assert await ports.audit.count(Scope(a.account_id), contact.id) == 1  # its creation only
