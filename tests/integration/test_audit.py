@@ -15,13 +15,14 @@ from marketing_contacts.domain.bulk import Selection
 from marketing_contacts.domain.changes import plan_usage_change
 from marketing_contacts.domain.contacts import change_status, transitions_of
 from marketing_contacts.domain.statuses import MarketingStatus, StatusSource, StatusSourceType
+from marketing_contacts.domain.users import RecordVisibility, Role
 from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.runtime import Runtime
 from marketing_contacts.services.bulk import BulkRequest
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.ledger import batch_for
 from marketing_contacts.services.users import UserDraft
-from tests.support.graphql import open_client
+from tests.support.graphql import client_of, open_client
 
 #: each mutation with arguments it succeeds with, in an order that keeps each one's records
 #: there for the next ones (the names in braces are made before)
@@ -117,3 +118,28 @@ async def test_p4_an_entry_that_cannot_be_written_takes_its_write_back(runtime: 
     assert (await ports.lists.get(a.account_id, listed.id)) == listed
     assert (await ports.account(a.account_id)).counts == account.counts
     assert await ports.audit.count(Scope(a.account_id), contact.id) == 1  # its creation only
+
+
+async def test_p3_an_admin_limited_to_its_records_reads_the_entries_of_its_users(
+    runtime: Runtime,
+) -> None:
+    """An ADMIN whose visibility is OWNED reads the log of its own writes only, all of it or
+    by record; another admin's writes are not in it."""
+    services = runtime.services
+    admin = await open_client(services, name="Scoped log")
+    a = admin.caller
+    draft = UserDraft(
+        name="Owner", email="owner@audit.io", role=Role.ADMIN, visibility=RecordVisibility.OWNED
+    )
+    scoped = await client_of(services, await services.users.create(a, draft))
+    theirs = await services.contacts.create(a, ContactDraft(email="theirs@audit.io"))
+    mine = await services.contacts.create(
+        scoped.caller, ContactDraft(email="mine@audit.io", owner_id=scoped.caller.user_id)
+    )
+    query = """query($record: ID) { auditLog(recordId: $record) { totalCount
+      edges { node { action recordIds } } } }"""
+    seen = (await scoped.execute(query))["auditLog"]
+    assert seen["edges"] == [{"node": {"action": "createContact", "recordIds": [mine.id]}}]
+    assert (await scoped.execute(query, record=mine.id))["auditLog"]["totalCount"] == 1
+    assert (await scoped.execute(query, record=theirs.id))["auditLog"]["totalCount"] == 0
+    assert (await admin.execute(query, record=theirs.id))["auditLog"]["totalCount"] == 1
