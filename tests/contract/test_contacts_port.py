@@ -73,6 +73,8 @@ async def test_a_contact_reads_back_with_every_field(ports: Ports) -> None:
             pending_since=at,
             status_seq=3,
             list_ids=frozenset({"list-a", "list-b"}),
+            company_ids=frozenset({"company-a", "company-b"}),
+            primary_company_id="company-b",
         ),
     )
     assert await ports.contacts.get(Scope(account.id), contact.id) == contact
@@ -168,6 +170,14 @@ async def people(ports: Ports) -> People:
         "dan": (None, N, LEAD, "u1", API, False, False, {two}),
         "eve": ("eve@sub.example.com", M, OTHER, "u2", FORM, True, True, set()),
     }
+    # C11: first and last names a search finds
+    named = {
+        "ann": ("Ann", "Smith"),
+        "bob": ("Robert", "Annan"),
+        "cat": ("Cat", "Émile"),
+        "dan": ("Dan", "Smithers"),
+        "eve": (None, None),
+    }
     by_name = {}
     for i, (name, row) in enumerate(rows.items()):
         email, state, stage, owner, via, bounced, unsubscribed, lists = row
@@ -175,6 +185,10 @@ async def people(ports: Ports) -> People:
             ports,
             account,
             email=email,
+            first_name=named[name][0],
+            last_name=named[name][1],
+            # C2: ann and eve work for one company
+            company_ids=frozenset({one}) if name in ("ann", "eve") else frozenset(),
             state=state,
             pending_since=created[i] if state is P else None,
             lifecycle_stage=stage,
@@ -243,6 +257,24 @@ def filter_cases() -> list[tuple[str, object, str]]:
             "a list and a stage",
             lambda p: {"list_id": p.lists[1], "lifecycle_stage": LifecycleStage.LEAD},
             "dan",
+        ),
+        # C2: associated with a company (the people's first list id stands for its id)
+        ("a company's", lambda p: {"company_id": p.lists[0]}, "ann eve"),
+        ("no such company's", {"company_id": "no-such-company"}, ""),
+        # C11: a prefix of the email, the first name or the last name, in any case
+        ("search, every field it reads", {"search": "ann"}, "ann bob"),
+        ("search, any case", {"search": "SMITH"}, "ann dan"),
+        ("search, a prefix only", {"search": "mith"}, ""),
+        ("search, an address", {"search": "cat@ex"}, "cat"),
+        ("search, past a word", {"search": "Smithersons"}, ""),
+        ("search, accented", {"search": "ÉMI"}, "cat"),
+        ("search, trimmed", {"search": "  eve@sub "}, "eve"),
+        ("search, blank", {"search": "  "}, "ann bob cat dan eve"),
+        ("search and an owner", {"search": "smith", "owner_id": "u1"}, "ann dan"),
+        (
+            "search and the status",
+            {"search": "smith", "marketing_status": MarketingStatus.MARKETING},
+            "ann",
         ),
     ]
 
@@ -356,6 +388,26 @@ async def test_an_edit_writes_the_fields_that_differ(ports: Ports) -> None:
         Scope(account.id), ContactFilter(email_domain="elsewhere.org"), 10, None
     )
     assert by_domain.items == [edited]
+
+
+async def test_c11_an_edit_is_found_by_its_new_name_at_once_and_no_longer_by_the_old(
+    ports: Ports,
+) -> None:
+    account = await stored_account(ports)
+    (contact,) = await store(
+        ports, account, new_contact(ports, account, email="ada@one.org", last_name="Byron")
+    )
+    edited = replace(contact, email="ada@two.org", last_name="Lovelace")
+    await ports.contacts.update_fields(contact, edited)
+
+    async def found(prefix: str) -> list[Contact]:
+        page = await ports.contacts.page(Scope(account.id), ContactFilter(search=prefix), 10, None)
+        return page.items
+
+    assert await found("love") == [edited]
+    assert await found("ada@two") == [edited]
+    assert await found("byron") == []
+    assert await found("ada@one") == []
 
 
 async def test_an_edit_keeps_what_another_writer_changed_meanwhile(ports: Ports) -> None:

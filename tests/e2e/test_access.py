@@ -286,6 +286,62 @@ async def test_p3_an_owned_member_sees_its_own_records_over_http_and_on_a_socket
         assert after["contacts"]["totalCount"] == 2 and after["contact"] == {"id": hidden_id}
 
 
+CREATE_COMPANY = """mutation($name: String!, $owner: ID) {
+  createCompany(input: {name: $name, ownerId: $owner}) { company { id } userErrors { code } } }"""
+ASSOCIATE = """mutation($contact: ID!, $company: ID!) { associate(input: {fromType: CONTACT,
+  fromId: $contact, toType: COMPANY, toId: $company}) { userErrors { code field } } }"""
+COMPANIES_SEEN = """query($contact: ID!, $company: ID!) {
+  companies { totalCount edges { node { name } } }
+  company(id: $company) { name }
+  contact(id: $contact) { primaryCompany { name } companies { edges { node { name } } } } }"""
+
+
+def test_p3_companies_are_seen_by_their_owners_over_http_in_one_account_and_not_another(
+    stack: Stack,
+) -> None:
+    """C2, C9: an OWNED member sees its own company among its contact's, not the admin's
+    (the contact's primary, made first); another account's admin finds neither record."""
+    member = member_of_new_account(stack, "Company owners")
+    outsider = run_json(stack.env, "accounts", "create", "--name", "Company outsider")["token"]
+    admin_id = me(stack, member.admin_token)["id"]
+    stack.post(stack.api_b, member.admin_token, UPDATE_USER, id=member.user_id,
+               input={"visibility": "OWNED"})  # fmt: skip
+    own = stack.post(stack.api_a, member.token, CREATE_OWNED, owner=member.user_id)
+    own_id = own["createContact"]["contact"]["id"]
+
+    def company(token: str, name: str, owner: str) -> str:
+        made = stack.post(stack.api_b, token, CREATE_COMPANY, name=name, owner=owner)
+        company_id: str = made["createCompany"]["company"]["id"]
+        return company_id
+
+    hidden = company(member.admin_token, "Hidden", admin_id)
+    mine = company(member.token, "Mine", member.user_id)
+    for company_id in (hidden, mine):  # the hidden one first: the contact's primary
+        done = stack.post(stack.api_b, member.admin_token, ASSOCIATE, contact=own_id,
+                          company=company_id)  # fmt: skip
+        assert done["associate"]["userErrors"] == []
+    seen = stack.post(stack.api_a, member.token, COMPANIES_SEEN, contact=own_id, company=hidden)
+    assert seen == {
+        "companies": {"totalCount": 1, "edges": [{"node": {"name": "Mine"}}]},
+        "company": None,
+        "contact": {"primaryCompany": None, "companies": {"edges": [{"node": {"name": "Mine"}}]}},
+    }
+    whole = stack.post(stack.api_a, member.admin_token, COMPANIES_SEEN, contact=own_id,
+                       company=hidden)  # fmt: skip
+    assert whole["contact"]["primaryCompany"] == {"name": "Hidden"}
+    assert whole["companies"]["totalCount"] == 2
+    outside = stack.post(stack.api_a, outsider, COMPANIES_SEEN, contact=own_id, company=hidden)
+    assert outside == {
+        "companies": {"totalCount": 0, "edges": []},
+        "company": None,
+        "contact": None,
+    }
+    refused = stack.post(stack.api_b, outsider, ASSOCIATE, contact=own_id, company=hidden)
+    assert refused["associate"]["userErrors"] == [
+        {"code": "NOT_FOUND", "field": ["input", "fromId"]}
+    ]
+
+
 AUDIT_LOG = """query($record: ID) { auditLog(recordId: $record) { edges { node {
   action recordIds requestId tokenId user { id } } } } }"""
 RENAME = """mutation($id: ID!) { updateContact(id: $id, input: {firstName: "Ada"}) {

@@ -16,6 +16,20 @@ BOUNDED: dict[str, str] = {
         "(status, lease_until); its QUEUED clause reads the QUEUED operations from that index "
         "(the queue's backlog, claimed within seconds) and checks created_at on them"
     ),
+    # C11: a prefix is a range of keys, which comes before the id order in the index: the
+    # scan reads the keys the prefix matches, and the page is sorted from them in memory
+    "find contacts {account_id eq, search_keys range} sort {_id: 1}": (
+        "a search reads the contacts its prefix matches from (account_id, search_keys, _id) and "
+        "keeps the first page of them in id order: as many as match (a name or address "
+        "prefix typed in a search box), not the account's contacts"
+    ),
+    "find companies {account_id eq, search_keys range} sort {_id: 1}": (
+        "as a contact search: the companies a name or domain prefix matches, from "
+        "(account_id, search_keys, _id), the page kept in id order"
+    ),
+    "find companies {_id range, account_id eq, search_keys range} sort {_id: 1}": (
+        "the next page of a company search: the prefix's matches past the cursor"
+    ),
     "find accounts {}": (
         "the daily reconciliation reads every account's id once per run: a walk of the accounts "
         "by design (one small document each), not a read a request makes"
@@ -32,6 +46,7 @@ CONTACT_FILTERS = frozenset(
         "owner_id",
         "created_via",
         "list_ids",
+        "company_ids",
         "email_hard_bounced",
         "unsubscribed_from_all",
         "unengaged",
@@ -53,6 +68,29 @@ RESIDUALS: list[Residual] = [
         "a contact's id carries the second it was created at (ContactService.create): "
         "createdAfter/createdBefore and a bulk change's creation bound the _id range read; "
         "created_at decides only within its edge seconds",
+    ),
+    Residual(
+        "contacts",
+        "search_keys",
+        CONTACT_FILTERS,
+        "C11: a search with a filter reads the contacts of the filter by its index and checks "
+        "the prefix on their keys: never more than that filter alone reads",
+    ),
+    Residual(
+        "contacts",
+        "primary_company_id",
+        frozenset({"company_ids"}),
+        "C2: deleting a company clears the primary of its contacts, which its index reads",
+    ),
+    *(
+        Residual(
+            "companies",
+            name,
+            frozenset({"owner_id", "domain", "search_keys"}),
+            "a combination of company filters (and P3's owners) reads one filter's companies "
+            "by its index and checks the others on those",
+        )
+        for name in ("owner_id", "domain", "search_keys")
     ),
     Residual(
         "alerts",

@@ -187,6 +187,26 @@ async def test_contacts_filter_by_status_and_email_domain(runtime: Runtime) -> N
     assert [e["node"]["email"] for e in marketing["contacts"]["edges"]] == ["a@acme.io"]
 
 
+async def test_c11_a_search_finds_a_contact_the_moment_it_is_written(runtime: Runtime) -> None:
+    client = await open_client(runtime.services)
+
+    async def found(search: str) -> list[str]:
+        page = (await client.execute(PAGE, filter={"search": search}))["contacts"]
+        assert page["totalCount"] == len(page["edges"])
+        return [edge["node"]["email"] for edge in page["edges"]]
+
+    ada = (await create(client, email="ada@engines.io", lastName="Byron"))["contact"]
+    await create(client, email="charles@engines.io", firstName="Charles")
+    assert await found("BYR") == ["ada@engines.io"]
+    assert await found("cha") == ["charles@engines.io"]
+    await client.execute(UPDATE, id=ada["id"], input={"lastName": "Lovelace"})
+    assert await found("love") == ["ada@engines.io"]
+    assert await found("byr") == []
+    result = await client.try_execute(PAGE, filter={"search": "x" * 201})
+    assert result.data is None
+    assert result.errors[0].extensions == {"code": "INVALID", "field": ["filter", "search"]}
+
+
 @pytest.mark.parametrize(
     ("variables", "code", "field"),
     [

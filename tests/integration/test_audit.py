@@ -10,6 +10,7 @@ import pytest
 from graphql import build_client_schema, get_introspection_query
 from pymongo.errors import DuplicateKeyError
 
+from marketing_contacts.domain.associations import ContactCompany
 from marketing_contacts.domain.audit import Actor, AuditEntry
 from marketing_contacts.domain.bulk import Selection
 from marketing_contacts.domain.changes import plan_usage_change
@@ -19,6 +20,7 @@ from marketing_contacts.domain.users import RecordVisibility, Role
 from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.runtime import Runtime
 from marketing_contacts.services.bulk import BulkRequest
+from marketing_contacts.services.companies import CompanyDraft
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.ledger import batch_for
 from marketing_contacts.services.users import UserDraft
@@ -44,6 +46,13 @@ VALID: dict[str, str] = {
     "createTeam": '(name: "East")',
     "createApiToken": '(userId: "{user}", name: "laptop")',
     "revokeApiToken": '(id: "{token}")',
+    "createCompany": '(input: {{name: "Acme"}})',
+    "updateCompany": '(id: "{company}", input: {{domain: "acme.io"}})',
+    "associate": '(input: {{fromType: CONTACT, fromId: "{contact}", toType: COMPANY, '
+    'toId: "{company}"}})',
+    "dissociate": '(input: {{fromType: COMPANY, fromId: "{company}", toType: CONTACT, '
+    'toId: "{contact}"}})',
+    "deleteCompany": '(id: "{company}")',
     "deleteContact": '(id: "{contact}")',
 }
 NEWEST = """{ auditLog(first: 1) { totalCount edges { node {
@@ -61,7 +70,9 @@ async def test_p4_every_mutation_writes_an_entry_of_its_action(runtime: Runtime)
     )
     user = await services.users.create(a, UserDraft(name="Sam", email="sam@audit.io"))
     token, _ = await services.tokens.create(a, user.id, "phone")
+    company = await services.companies.create(a, CompanyDraft(name="Old"))
     names = {
+        "company": company.id,
         "contact": contact.id,
         "list": listed.id,
         "operation": operation.id,
@@ -100,6 +111,13 @@ async def test_p4_an_entry_that_cannot_be_written_takes_its_write_back(runtime: 
         await ports.contacts.update_fields(
             contact, replace(contact, first_name="Eve"), entry("updateContact", contact.id)
         )
+    company = await services.companies.create(a, CompanyDraft(name="Atomic"))
+    pair = ContactCompany(contact.id, company.id)
+    with pytest.raises(DuplicateKeyError):
+        await ports.companies.associate(a.account_id, pair, 10, entry("associate", contact.id))
+    with pytest.raises(DuplicateKeyError):
+        await ports.companies.delete(a.account_id, company.id, entry("deleteCompany", company.id))
+    assert await ports.companies.get(Scope(a.account_id), company.id) == company
     with pytest.raises(DuplicateKeyError):
         await ports.lists.add_members(
             a.account_id, listed.id, [contact.id], entry("addContactsToList", listed.id)

@@ -28,13 +28,16 @@ from graphql import (
 )
 from graphql.type.definition import GraphQLOutputType
 
+from marketing_contacts.domain.associations import Association, RecordType
 from marketing_contacts.domain.bulk import Selection
+from marketing_contacts.domain.companies import CompanyFilter
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.domain.users import RecordVisibility, Role
 from marketing_contacts.runtime import Runtime
 from marketing_contacts.services.bulk import BulkRequest
 from marketing_contacts.services.callers import Caller
+from marketing_contacts.services.companies import CompanyDraft
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.registry import Services
 from marketing_contacts.services.users import UserDraft
@@ -65,6 +68,8 @@ ARGUMENTS: dict[str, list[str]] = {
     "bulkOperations": ["(first: 20)"],
     "list": ['(id: "{list}")'],
     "lists": ["(first: 20)"],
+    "company": ['(id: "{company}")'],
+    "companies": ["(first: 50)", '(filter: {{search: "hid"}})', '(filter: {{ownerId: "{admin}"}})'],
     "createContact": ['(input: {{ownerId: "{admin}", firstName: "Eve"}})'],
     "updateContact": ['(id: "{contact}", input: {{firstName: "Eve", ownerId: "{admin}"}})'],
     "deleteContact": ['(id: "{contact}")'],
@@ -83,6 +88,17 @@ ARGUMENTS: dict[str, list[str]] = {
     "createTeam": ['(name: "Eve")'],
     "createApiToken": ['(userId: "{admin}", name: "eve")'],
     "revokeApiToken": ['(id: "{token}")'],
+    "createCompany": ['(input: {{name: "Eve", ownerId: "{admin}"}})'],
+    "updateCompany": ['(id: "{company}", input: {{name: "Eve", ownerId: "{admin}"}})'],
+    "deleteCompany": ['(id: "{company}")'],
+    "associate": [
+        '(input: {{fromType: CONTACT, fromId: "{own}", toType: COMPANY, toId: "{company}"}})',
+        '(input: {{fromType: COMPANY, fromId: "{company}", toType: CONTACT, toId: "{contact}", '
+        "primary: true}})",
+    ],
+    "dissociate": [
+        '(input: {{fromType: CONTACT, fromId: "{contact}", toType: COMPANY, toId: "{company}"}})'
+    ],
     # last: it ends the list every other document names
     "deleteList": ['(id: "{list}")'],
 }
@@ -128,6 +144,12 @@ async def account_under_attack(services: Services) -> Hidden:
         for status in (MarketingStatus.MARKETING, MarketingStatus.NON_MARKETING)
     ]
     shared = await services.lists.create(a, "Shared", [own.id, *(c.id for c in hidden)])
+    company = await services.companies.create(
+        a, CompanyDraft(name="Hidden Co", domain="hidden-co.io", owner_id=a.user_id)
+    )
+    for contact in hidden:
+        pair = Association(RecordType.CONTACT, contact.id, RecordType.COMPANY, company.id)
+        await services.companies.associate(a, pair)
     operation = await services.bulk.start(
         a, BulkRequest(Selection(ids=tuple(c.id for c in hidden)), MarketingStatus.NON_MARKETING)
     )
@@ -138,8 +160,16 @@ async def account_under_attack(services: Services) -> Hidden:
         "list": shared.id,
         "operation": operation.id,
         "token": token.id,
+        "company": company.id,
+        "own": own.id,
     }
-    from_member = {*(c.id for c in hidden), *(c.email or "" for c in hidden), operation.id}
+    from_member = {
+        *(c.id for c in hidden),
+        *(c.email or "" for c in hidden),
+        operation.id,
+        company.id,
+        "hidden-co.io",
+    }
     from_outside = {
         *from_member,
         own.id,
@@ -207,7 +237,9 @@ async def snapshot(services: Services, admin: Caller) -> dict[str, Any]:
     lists = await services.lists.page(admin, 50, None)
     operations = await services.bulk.page(admin, 50, None)
     users = await services.users.page(admin, 50, None)
+    companies = await services.companies.page(admin, CompanyFilter(), 50, None)
     return {
+        "companies": {c.id: c for c in companies.items},
         "contacts": {c.id: c for c in contacts.items},
         "lists": lists.items,
         "operations": operations.items,
@@ -247,6 +279,10 @@ async def test_p3_an_owned_member_sees_and_changes_nothing_of_anyone_elses(
     assert after["account"].usage.counts == replace(counts, total=counts.total + 1)  # its own
     assert after["operations"][-1] == before["operations"][-1]  # the admin's, still queued
     assert after["users"] == before["users"]  # a MEMBER changes no user
+    company = hidden.names["company"]
+    assert after["companies"][company] == before["companies"][company]
+    own = hidden.names["own"]
+    assert after["contacts"][own].company_ids == before["contacts"][own].company_ids == set()
 
     # counts are of what the member sees: its one contact, in the list and in previews
     def data_of(field: str) -> list[Any]:
@@ -255,6 +291,8 @@ async def test_p3_an_owned_member_sees_and_changes_nothing_of_anyone_elses(
     assert [c["totalCount"] for c in data_of("contacts")] == [1, 0, 1]
     assert [p["matched"] for p in data_of("previewStatusChange")] == [0, 1, 1, 0]
     assert [found["size"] for found in data_of("list")] == [1]
+    assert [found["totalCount"] for found in data_of("companies")] == [0, 0, 0]
+    assert data_of("company") == [None]
     assert (await services.tokens.authenticate(hidden.admin_secret)) is not None
 
 

@@ -1,6 +1,6 @@
 """Design principle 7: a request costs the same database commands whatever the size of the data
 it reads or writes (no N+1): each main read and write, on an account with 5 contacts, list
-members and history entries, and on one with 50."""
+members, history entries, companies and a company's contacts, and on one with 50."""
 
 from __future__ import annotations
 
@@ -58,7 +58,25 @@ REQUESTS: dict[str, str] = {
         bulkOperation { id status } userErrors { code } } }""",
     "lists page": """{ lists(first: 200) { edges { node { id name size } }
         pageInfo { hasNextPage } } }""",
+    "contacts page with companies": """{ contacts(first: 200) { edges { node { id
+        primaryCompany { name } companies(first: 200) { totalCount edges { node { id name } } }
+        } } } }""",
+    "companies page": """{ companies(first: 200) { totalCount
+        edges { node { id name domain owner { id } } } } }""",
+    "company with contacts": """query($company: ID!) { company(id: $company) {
+        contacts(first: 200) { totalCount edges { node { id email } } } } }""",
+    "search contacts": """{ contacts(filter: {search: "c1"}, first: 200) { totalCount
+        edges { node { id } } } }""",
+    "search companies": """{ companies(filter: {search: "co"}, first: 200) { totalCount
+        edges { node { id } } } }""",
+    "associate": """mutation($subject: ID!, $company: ID!) { associate(input: {
+        fromType: CONTACT, fromId: $subject, toType: COMPANY, toId: $company, primary: true}) {
+        userErrors { code } } }""",
 }
+CREATE_COMPANY = """mutation($name: String!, $domain: String) {
+  createCompany(input: {name: $name, domain: $domain}) { company { id } userErrors { code } } }"""
+ASSOCIATE = """mutation($contact: ID!, $company: ID!) { associate(input: {fromType: CONTACT,
+  fromId: $contact, toType: COMPANY, toId: $company}) { userErrors { code } } }"""
 
 
 @dataclass
@@ -90,7 +108,17 @@ async def populate(client: Client, size: int) -> Account:
     for n in range(size):
         made = await client.execute(CREATE_LIST, name=f"list {n}", ids=contacts)
         lists.append(made["createList"]["list"]["id"])
-    return Account(client, size, {"subject": subject, "contacts": contacts, "list": lists[0]})
+    companies = []
+    for n in range(size):
+        made = await client.execute(CREATE_COMPANY, name=f"Company {n}", domain=f"co{n}.io")
+        companies.append(made["createCompany"]["company"]["id"])
+    # every contact works for the first company (its primary) and for one other
+    for n, contact in enumerate(contacts):
+        for company in {companies[0], companies[n % size]}:
+            associated = await client.execute(ASSOCIATE, contact=contact, company=company)
+            assert associated["associate"]["userErrors"] == []
+    variables = {"subject": subject, "contacts": contacts, "list": lists[0]}
+    return Account(client, size, {**variables, "company": companies[0]})
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +160,11 @@ async def test_the_accounts_hold_what_their_size_says(accounts: tuple[Account, A
         assert len(data["contact"]["statusHistory"]["edges"]) == account.size
         sizes = [edge["node"]["size"] for edge in data["lists"]["edges"]]
         assert sizes == [account.size] * account.size
+        company = await account.client.execute(
+            "query($id: ID!) { company(id: $id) { contacts { totalCount } } }",
+            id=account.variables["company"],
+        )
+        assert company["company"]["contacts"]["totalCount"] == account.size
 
 
 @pytest.mark.parametrize("request_name", list(REQUESTS))

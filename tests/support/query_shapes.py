@@ -128,9 +128,15 @@ def condition_of(value: Any) -> Condition:
             found.append(Condition.IN)
         elif operator in _RANGES:
             found.append(Condition.RANGE)
+        elif operator == "$elemMatch" and _only_ranges(operand):
+            found.append(Condition.RANGE)  # bounds that one array member meets: a range
         else:
             found.append(Condition.OTHER)
     return min(found, key=_STRENGTH.index)
+
+
+def _only_ranges(operand: Any) -> bool:
+    return isinstance(operand, Mapping) and bool(operand) and operand.keys() <= _RANGES
 
 
 def _sorted(conditions: Mapping[str, Condition]) -> Fields:

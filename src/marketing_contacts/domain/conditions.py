@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from marketing_contacts.domain.contacts import Contact, email_domain
+from marketing_contacts.domain.search import found_by
 
 
 class ContactField(StrEnum):
@@ -30,6 +31,10 @@ class ContactField(StrEnum):
     #: S6, as Contact.unengaged decides it
     UNENGAGED = "unengaged"
     LIST_IDS = "list_ids"
+    #: C2: the companies it is associated with
+    COMPANY_IDS = "company_ids"
+    #: C11: the lower-cased email, first and last name a search finds the contact by
+    SEARCH_KEYS = "search_keys"
 
     def of(self, contact: Contact) -> object:
         if self is ContactField.EMAIL_DOMAIN:
@@ -73,6 +78,19 @@ class Contains:
 
 
 @dataclass(frozen=True)
+class StartsWith:
+    """C11: one of the keys in the field (a set of lower-cased words) starts with `prefix`."""
+
+    field: ContactField
+    prefix: str
+
+    def holds(self, contact: Contact) -> bool:
+        keys = self.field.of(contact)
+        assert isinstance(keys, frozenset)
+        return found_by(keys, self.prefix)
+
+
+@dataclass(frozen=True)
 class Later:
     """The instant in the field is after `than`."""
 
@@ -106,7 +124,7 @@ class AnyOf:
         return any(condition.holds(contact) for condition in self.conditions)
 
 
-Comparison = Equals | OneOf | Contains | Later | Earlier
+Comparison = Equals | OneOf | Contains | StartsWith | Later | Earlier
 Condition = Comparison | AnyOf
 
 

@@ -17,6 +17,7 @@ from marketing_contacts.domain.errors import (
     quoted,
     refuse,
 )
+from marketing_contacts.domain.search import search_keys
 from marketing_contacts.domain.statuses import (
     HistoryEntry,
     MarketingState,
@@ -138,6 +139,9 @@ class Contact:
     #: number of status changes so far; writes of the status are conditional on it
     status_seq: int = 0
     list_ids: frozenset[str] = frozenset()
+    #: C2: the companies it is associated with, and the primary one among them
+    company_ids: frozenset[str] = frozenset()
+    primary_company_id: str | None = None
 
     @property
     def marketing_status(self) -> MarketingStatus:
@@ -151,6 +155,11 @@ class Contact:
     def unengaged(self) -> bool:
         """S6: hard-bounced or unsubscribed from all email."""
         return self.email_hard_bounced or self.unsubscribed_from_all
+
+    @property
+    def search_keys(self) -> frozenset[str]:
+        """C11: what a search finds the contact by: its email, first name and last name."""
+        return search_keys(self.email, self.first_name, self.last_name)
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,13 @@ from marketing_contacts.domain.conditions import (
     Equals,
     Later,
     OneOf,
+    StartsWith,
     all_hold,
 )
 from marketing_contacts.domain.contacts import MAX_TEXT_LENGTH, Contact, LifecycleStage
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.errors import check_id, check_length
+from marketing_contacts.domain.search import search_prefix
 from marketing_contacts.domain.statuses import MarketingState, MarketingStatus
 
 #: a domain name has at most 253 characters (RFC 1035)
@@ -41,6 +43,10 @@ class ContactFilter:
     list_id: str | None = None
     #: S6: hard-bounced or unsubscribed from all email
     unengaged: bool | None = None
+    #: C2: contacts associated with this company
+    company_id: str | None = None
+    #: C11: a case-insensitive prefix of the email, first name or last name (blank: any)
+    search: str | None = None
 
     def check(self, *field: str) -> None:
         """The client's strings are bounded like what they are compared with (a domain, an
@@ -48,6 +54,8 @@ class ContactFilter:
         check_length(self.email_domain, MAX_DOMAIN_LENGTH, *field, "email_domain")
         check_length(self.owner_id, MAX_TEXT_LENGTH, *field, "owner_id")
         check_id(self.list_id, *field, "list_id")
+        check_id(self.company_id, *field, "company_id")
+        search_prefix(self.search, *field, "search")
 
     def matches(self, contact: Contact) -> bool:
         return all_hold(self.conditions(), contact)
@@ -73,8 +81,13 @@ class ContactFilter:
             found.append(Earlier(ContactField.CREATED_AT, self.created_before))
         if self.list_id is not None:
             found.append(Contains(ContactField.LIST_IDS, self.list_id))
+        if self.company_id is not None:
+            found.append(Contains(ContactField.COMPANY_IDS, self.company_id))
         if self.unengaged is not None:  # S6
             found.append(Equals(ContactField.UNENGAGED, self.unengaged))
+        prefix = search_prefix(self.search, "search")
+        if prefix is not None:  # C11
+            found.append(StartsWith(ContactField.SEARCH_KEYS, prefix))
         return tuple(found)
 
     def _states(self) -> set[MarketingState] | None:

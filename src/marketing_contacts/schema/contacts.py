@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -19,6 +19,9 @@ from marketing_contacts.schema.errors import UserError, attempt
 from marketing_contacts.schema.filters import ContactFilterInput
 from marketing_contacts.schema.users import Loaders, User
 from marketing_contacts.services.contacts import EDITABLE_FIELDS, ContactDraft, ContactEdit
+
+if TYPE_CHECKING:
+    from marketing_contacts.schema.companies import Company
 
 ContactId = Annotated[strawberry.ID, strawberry.argument(description="The contact's id.")]
 
@@ -102,6 +105,30 @@ class Contact:
     )
     #: the sequence of its newest history entry, as read: where its first history page starts
     status_seq: strawberry.Private[int]
+    company_ids: strawberry.Private[frozenset[str]]
+    primary_company_id: strawberry.Private[str | None]
+
+    @strawberry.field(
+        description="Associated companies the caller sees, the primary one first (a page of "
+        "contacts reads its companies together)."
+    )
+    async def companies(
+        self, info: Info, first: First = 20, after: After = None
+    ) -> Connection[Annotated[Company, strawberry.lazy("marketing_contacts.schema.companies")]]:
+        from marketing_contacts.schema.companies import contact_companies
+
+        size = first_or(first, 20)
+        return await contact_companies(info, self.company_ids, self.primary_company_id, size, after)
+
+    @strawberry.field(
+        description="The primary associated company; independent of companyName (C2)."
+    )
+    async def primary_company(
+        self, info: Info
+    ) -> Annotated[Company, strawberry.lazy("marketing_contacts.schema.companies")] | None:
+        from marketing_contacts.schema.companies import primary_company
+
+        return await primary_company(info, self.primary_company_id)
 
     @strawberry.field(
         description="The user who owns the contact (C1); null when nobody does (a page of "
@@ -150,6 +177,8 @@ class Contact:
             email_hard_bounced=contact.email_hard_bounced,
             unsubscribed_from_all=contact.unsubscribed_from_all,
             status_seq=contact.status_seq,
+            company_ids=contact.company_ids,
+            primary_company_id=contact.primary_company_id,
         )
 
 

@@ -36,6 +36,8 @@ class RequestContext:
     _history_counts: HistoryCounts | None = field(default=None, repr=False)
     #: the request's shared loaders of users and teams (schema.users.Loaders), made at first use
     shared_loaders: Any = field(default=None, repr=False)
+    #: the request's loader of companies (schema.companies.company_loader), made at first use
+    company_loader: Any = field(default=None, repr=False)
 
     @property
     def caller(self) -> Caller:

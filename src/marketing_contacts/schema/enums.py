@@ -15,6 +15,7 @@ import strawberry
 from strawberry.types.enum import has_enum_definition
 
 from marketing_contacts.domain.alerts import TierAlertKind
+from marketing_contacts.domain.associations import RecordType
 from marketing_contacts.domain.bulk import BulkOperationStatus
 from marketing_contacts.domain.contacts import LifecycleStage
 from marketing_contacts.domain.creation import CreationSource
@@ -189,7 +190,8 @@ described(
         ErrorCode.TOO_MANY: "More than the service takes at once: more items than one request "
         "may hold (send them in parts), more alerts than a subscription could hold, more "
         "background operations queued or running than an account may have (P5), or more "
-        "operations at once than one WebSocket runs.",
+        "operations at once than one WebSocket runs, or more companies than one contact may "
+        "be associated with (1,000).",
         ErrorCode.CONFLICT: "The idempotency key was used with another input, or the change "
         "would leave the account without an active ADMIN, or the user is deactivated.",
         ErrorCode.CONFIRMATION_MISMATCH: "confirmCount is not the number of contacts the "
@@ -217,5 +219,16 @@ described(
         RecordVisibility.ALL: "Every record of the account.",
         RecordVisibility.TEAM: "Records owned by the user or by another member of the user's team.",
         RecordVisibility.OWNED: "Records owned by the user.",
+    },
+)
+
+described(
+    RecordType,
+    "A kind of CRM record that associations connect.",
+    {
+        RecordType.CONTACT: "A contact.",
+        RecordType.COMPANY: "A company (C2).",
+        RecordType.DEAL: "A deal (C5); deals are not served yet, and an association naming "
+        "one is INVALID.",
     },
 )

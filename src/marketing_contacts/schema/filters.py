@@ -54,6 +54,14 @@ class ContactFilterInput:
     list_id: strawberry.ID | None = strawberry.field(
         default=None, description="Members of this list."
     )
+    company_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Contacts associated with this company."
+    )
+    search: str | None = strawberry.field(
+        default=None,
+        description="Case-insensitive prefix of the email, first name or last name; finds a "
+        "record as soon as it is written (C11).",
+    )
 
     def to_filter(self) -> ContactFilter:
         return ContactFilter(
@@ -68,4 +76,6 @@ class ContactFilterInput:
             email_hard_bounced=self.email_hard_bounced,
             unsubscribed_from_all=self.unsubscribed_from_all,
             list_id=self.list_id,
+            search=self.search,
+            company_id=self.company_id,
         )

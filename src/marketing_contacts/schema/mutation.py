@@ -7,6 +7,7 @@ import strawberry
 
 from marketing_contacts.schema.accounts import AccountMutations
 from marketing_contacts.schema.bulk import BulkMutations
+from marketing_contacts.schema.companies import CompanyMutations
 from marketing_contacts.schema.contacts import ContactMutations
 from marketing_contacts.schema.lists import ListMutations
 from marketing_contacts.schema.statuses import StatusMutations
@@ -23,6 +24,7 @@ class Mutation(
     BulkMutations,
     AccountMutations,
     ListMutations,
+    CompanyMutations,
     UserMutations,
 ):
     pass

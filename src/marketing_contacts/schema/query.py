@@ -7,6 +7,7 @@ import strawberry
 from marketing_contacts.schema.accounts import AccountQueries
 from marketing_contacts.schema.audit import AuditQueries
 from marketing_contacts.schema.bulk import BulkQueries
+from marketing_contacts.schema.companies import CompanyQueries
 from marketing_contacts.schema.contacts import ContactQueries
 from marketing_contacts.schema.lists import ListQueries
 from marketing_contacts.schema.usage import UsageQueries
@@ -20,6 +21,7 @@ class Query(
     ContactQueries,
     BulkQueries,
     ListQueries,
+    CompanyQueries,
     UserQueries,
     AuditQueries,
 ):

@@ -30,9 +30,9 @@ from marketing_contacts.domain.statuses import (
     StatusSourceType,
 )
 from marketing_contacts.domain.usage import Transition
-from marketing_contacts.domain.users import user_not_found
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.ledger import batch_for
+from marketing_contacts.services.owners import check_owner
 from marketing_contacts.services.paging import Page, check_first, paged
 from marketing_contacts.services.ports.changes import ChangeBatch
 from marketing_contacts.services.ports.contacts import DuplicateEmail
@@ -120,7 +120,7 @@ class ContactService:
     async def create(self, caller: Caller, draft: ContactDraft) -> Contact:
         email = normalize_email(draft.email, "email")
         check_text_fields(vars(draft))
-        await self._check_owner(caller, draft.owner_id)
+        await check_owner(self.ports, caller, draft.owner_id)
 
         async def attempt() -> Contact:
             account = await self.ports.account(caller.account_id)
@@ -184,7 +184,7 @@ class ContactService:
         if "email" in changes:
             changes["email"] = normalize_email(changes["email"], "email")
         check_text_fields(changes)
-        await self._check_owner(caller, changes.get("owner_id"))
+        await check_owner(self.ports, caller, changes.get("owner_id"))
         source = StatusSource(StatusSourceType.USER, caller.user_id)
 
         async def attempt() -> Contact:
@@ -269,14 +269,6 @@ class ContactService:
 
     def _audit(self, caller: Caller, action: str, contact_id: str) -> AuditEntry:
         return self.ports.audit_entry(caller.account_id, caller.actor, action, [contact_id])
-
-    async def _check_owner(self, caller: Caller, owner_id: str | None) -> None:
-        """C1: an owner is a user of the account (a deactivated one stays an owner)."""
-        if owner_id is None:
-            return
-        check_id(owner_id, "owner_id")
-        if await self.ports.users.get(caller.account_id, owner_id) is None:
-            raise user_not_found(owner_id, "owner_id")
 
     async def _existing(self, caller: Caller, contact_id: str) -> Contact:
         contact = await self.ports.contacts.get(caller.scope, contact_id)

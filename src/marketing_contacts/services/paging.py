@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -92,3 +92,29 @@ async def paged(first: int, after: str | None, read: Coroutine[Any, Any, Page[T]
 
 def not_a_cursor() -> DomainError:
     return refuse(ErrorCode.INVALID, "after is not a cursor of this connection", "after")
+
+
+async def page_in_order(
+    items: Sequence[T], key: Callable[[T], str], kind: str, first: int, after: str | None
+) -> Page[T]:
+    """A page of a connection read whole (a contact's companies, held on the contact), in its
+    own order; `after` names the key of the item the page follows, INVALID when no item of
+    the connection has it any more."""
+
+    async def read() -> Page[T]:
+        keys = [key(item) for item in items]
+        start = 0
+        if after is not None:
+            named = decode_cursor(kind, after)
+            if named not in keys:
+                raise BadCursor(after)
+            start = keys.index(named) + 1
+        shown = list(items[start : start + first])
+        return Page(
+            shown,
+            [encode_cursor(kind, key(item)) for item in shown],
+            has_next_page=start + first < len(items),
+            has_previous_page=start > 0,
+        )
+
+    return await paged(first, after, read())

@@ -10,6 +10,7 @@ from marketing_contacts.services.alerts import AlertDeliveryService
 from marketing_contacts.services.audit import AuditService
 from marketing_contacts.services.bulk import BulkService
 from marketing_contacts.services.bulk_runner import BulkRunner, BulkRunnerSettings
+from marketing_contacts.services.companies import CompanyService
 from marketing_contacts.services.contacts import ContactService
 from marketing_contacts.services.lists import ListService
 from marketing_contacts.services.statuses import StatusService
@@ -28,6 +29,7 @@ class Services:
     audit: AuditService
     bulk: BulkService
     bulk_runner: BulkRunner
+    companies: CompanyService
     contacts: ContactService
     lists: ListService
     statuses: StatusService
@@ -50,6 +52,7 @@ class Services:
             audit=AuditService(ports),
             bulk=BulkService(ports, max_active_operations),
             bulk_runner=BulkRunner(ports, bulk),
+            companies=CompanyService(ports),
             contacts=ContactService(ports),
             lists=ListService(ports),
             statuses=StatusService(ports),

@@ -17,6 +17,7 @@ from marketing_contacts.services.ports.audit import AuditLog
 from marketing_contacts.services.ports.bulk import BulkOperations, BulkPages, IdempotencyKeys
 from marketing_contacts.services.ports.changes import ChangeWriter
 from marketing_contacts.services.ports.clock import Clock, IdGenerator
+from marketing_contacts.services.ports.companies import CompanyStore
 from marketing_contacts.services.ports.contacts import ContactStore
 from marketing_contacts.services.ports.events import EventPublisher
 from marketing_contacts.services.ports.history import HistoryStore
@@ -41,6 +42,7 @@ class Ports:
     users: UserStore
     teams: TeamStore
     lists: ListStore
+    companies: CompanyStore
     events: EventPublisher
     operations: BulkOperations
     idempotency: IdempotencyKeys

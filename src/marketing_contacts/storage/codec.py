@@ -156,6 +156,10 @@ def contact_details(contact: Contact) -> Doc:
         # the two fields it follows from
         "unengaged": contact.unengaged,
         "list_ids": sorted(contact.list_ids),
+        "company_ids": sorted(contact.company_ids),
+        "primary_company_id": contact.primary_company_id,
+        # C11: what a search finds it by, written with the fields it follows from
+        "search_keys": sorted(contact.search_keys),
     }
 
 
@@ -224,6 +228,8 @@ def contact_from(doc: Doc) -> Contact:
         pending_since=doc["pending_since"],
         status_seq=doc["status_seq"],
         list_ids=frozenset(doc["list_ids"]),
+        company_ids=frozenset(doc.get("company_ids", ())),
+        primary_company_id=doc.get("primary_company_id"),
     )
 
 

@@ -22,11 +22,13 @@ from marketing_contacts.domain.conditions import (
     Equals,
     Later,
     OneOf,
+    StartsWith,
 )
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.storage.database import Doc
 from marketing_contacts.storage.ids import first_id_after, first_id_at, oid
+from marketing_contacts.storage.search import prefix_range
 
 #: where each compared field is stored (the others under their own name)
 _STORED_AS = {ContactField.ID: "_id"}
@@ -96,6 +98,8 @@ def _stored(condition: Comparison) -> tuple[str, Doc]:
     if isinstance(condition, OneOf):
         values = (_value(field, value) for value in condition.values)
         return name, {"$in": sorted(value for value in values if value is not None)}
+    if isinstance(condition, StartsWith):
+        return name, prefix_range(condition.prefix)
     if isinstance(condition, Later):
         return name, {"$gt": condition.than}
     return name, {"$lte" if condition.inclusive else "$lt": condition.than}

@@ -50,12 +50,17 @@ INDEXES = {
         _by_account("owner_id", "_id"),
         _by_account("created_via", "_id"),
         _by_account("list_ids", "_id"),
+        # C2: a company's contacts
+        _by_account("company_ids", "_id"),
         _by_account("email_hard_bounced", "_id"),
         _by_account("unsubscribed_from_all", "_id"),
         # S6: the unengaged filter's pages; the unengaged ones by state (a bulk change of the
         # unengaged selects marketing ones)
         _by_account("unengaged", "_id"),
         _by_account("unengaged", "state", "_id"),
+        # C11: a search by prefix reads the keys between the prefix and the next string after
+        # it (storage.search); its matches are then sorted by id
+        _by_account("search_keys", "_id"),
         # U4: the pending contacts an update date takes to N
         _by_account("state", "pending_since"),
     ]

@@ -26,6 +26,7 @@ BULK_OPERATIONS = "bulk_operations"
 IDEMPOTENCY_KEYS = "idempotency_keys"
 BULK_PAGES = "bulk_pages"
 AUDIT_LOG = "audit_log"
+COMPANIES = "companies"
 
 #: how long one operation (and one transaction with its retries) may take when the client sets
 #: no timeoutMS of its own

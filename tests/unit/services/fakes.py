@@ -31,6 +31,7 @@ from marketing_contacts.domain.bulk import (
     BulkOperationStatus,
     Selection,
 )
+from marketing_contacts.domain.companies import Company
 from marketing_contacts.domain.contacts import Contact, email_key
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.errors import DomainError, ErrorCode
@@ -70,6 +71,7 @@ from tests.unit.services.fake_bulk import (
     FakeJobQueue,
     selected,
 )
+from tests.unit.services.fake_companies import FakeCompanyStore
 from tests.unit.services.fake_paging import ID_LENGTH, keyset_page, object_id, sequence
 from tests.unit.services.fake_users import FakeTeamStore, FakeTokenStore, FakeUserStore
 
@@ -120,6 +122,7 @@ class FakeData:
     idempotency: dict[tuple[str, str], IdempotencyKey] = field(default_factory=dict)
     #: P4: every write's entry, oldest first
     audit: list[AuditEntry] = field(default_factory=list)
+    companies: dict[str, Company] = field(default_factory=dict)
     next_number: int = 0
 
     def new_id(self) -> str:
@@ -760,6 +763,7 @@ class FakeWorld:
     users: FakeUserStore
     teams: FakeTeamStore
     lists: FakeListStore
+    companies: FakeCompanyStore
     events: FakePublisher
     operations: FakeBulkOperations
     idempotency: FakeIdempotencyKeys
@@ -780,6 +784,7 @@ class FakeWorld:
             users=self.users,
             teams=self.teams,
             lists=self.lists,
+            companies=self.companies,
             events=self.events,
             operations=self.operations,
             idempotency=self.idempotency,
@@ -874,6 +879,7 @@ def fake_world(now: datetime = DEFAULT_NOW) -> FakeWorld:
         users=FakeUserStore(data),
         teams=FakeTeamStore(data),
         lists=FakeListStore(data),
+        companies=FakeCompanyStore(data),
         events=FakePublisher(data),
         operations=FakeBulkOperations(data),
         idempotency=FakeIdempotencyKeys(data),

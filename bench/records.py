@@ -1,0 +1,193 @@
+"""The cost of the CRM records (C2, C11): database commands per request, flat in the number of
+records, measured in one run.
+
+Starts its own SecantusDB and Redis on free ports and opens the services over them with a
+PyMongo CommandListener. Two accounts are seeded through the services, one with SMALL and one
+with LARGE contacts and as many companies; each contact works for two companies (the first
+one, its primary, is shared by every contact of the account). Each request runs through the
+schema as the API runs it (the token checked, then the document executed):
+
+- createCompany; associate (a contact with one more company);
+- a page of 100 contacts with their primary company and their companies;
+- a page of 100 of a company's contacts (the shared one: every contact of the account);
+- a search of contacts and of companies by a prefix.
+
+It prints commands per request on each account, the ratio LARGE / SMALL (1.00 is flat) and
+median times. Database commands do not depend on the machine; SecantusDB's times grow with the
+collection in ways MongoDB's do not. Run from the repository root: `.venv/bin/python
+bench/records.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from access import caller_of, repeated
+from harness.figures import print_table
+from marketing_contacts.dev.processes import free_port
+from marketing_contacts.dev.servers import IN_MEMORY, start_mongo, start_redis
+from marketing_contacts.domain.associations import Association, RecordType
+from marketing_contacts.runtime import SCHEMA, open_runtime
+from marketing_contacts.schema.context import RequestContext
+from marketing_contacts.services.accounts import AccountOpening
+from marketing_contacts.services.companies import CompanyDraft
+from marketing_contacts.services.contacts import ContactDraft
+from marketing_contacts.services.registry import Services
+from marketing_contacts.settings import Settings
+from status_changes import CommandCounter, Measured
+
+SMALL, LARGE = 100, 1_000
+
+CREATE_COMPANY = """mutation($n: String!) { createCompany(input: {name: $n}) {
+  company { id } userErrors { code } } }"""
+ASSOCIATE = """mutation($contact: ID!, $company: ID!) { associate(input: {fromType: CONTACT,
+  fromId: $contact, toType: COMPANY, toId: $company}) { userErrors { code } } }"""
+CONTACTS_WITH_COMPANIES = """{ contacts(first: 100) { edges { node { id
+  primaryCompany { name } companies(first: 20) { totalCount edges { node { id name } } } } } } }"""
+COMPANY_CONTACTS = """query($company: ID!) { company(id: $company) {
+  contacts(first: 100) { totalCount edges { node { id email } } } } }"""
+SEARCH_CONTACTS = """{ contacts(filter: {search: "person-1"}, first: 100) {
+  totalCount edges { node { id email } } } }"""
+SEARCH_COMPANIES = """{ companies(filter: {search: "company 1"}, first: 100) {
+  totalCount edges { node { id name } } } }"""
+
+
+@dataclass
+class Seeded:
+    services: Services
+    secret: str
+    contacts: list[str]
+    companies: list[str]
+    #: companies made by the measured createCompany calls, to associate with
+    spare: list[str]
+
+
+async def seed(services: Services, size: int) -> Seeded:
+    account = await services.accounts.open(AccountOpening(name=f"Records {size}"))
+    admin = await caller_of(services, await services.users.first_admin(account.id))
+    contacts = [
+        (await services.contacts.create(admin, ContactDraft(email=f"person-{n}@bench.io"))).id
+        for n in range(size)
+    ]
+    companies = [
+        (await services.companies.create(admin, CompanyDraft(name=f"Company {n}"))).id
+        for n in range(size)
+    ]
+    for n, contact in enumerate(contacts):
+        for company in (companies[0], companies[(n + 1) % size]):
+            pair = Association(RecordType.CONTACT, contact, RecordType.COMPANY, company)
+            await services.companies.associate(admin, pair)
+    _, secret = await services.tokens.issue(await services.users.first_admin(account.id), "bench")
+    return Seeded(services, secret, contacts, companies, [])
+
+
+async def request(seeded: Seeded, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+    """What the API does for one request: the token checked, then the document run."""
+    caller = await seeded.services.tokens.authenticate(seeded.secret)
+    assert caller is not None
+    context = RequestContext(services=seeded.services, authenticated=caller)
+    result = await SCHEMA.execute(document, variable_values=variables, context_value=context)
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    return result.data
+
+
+def requests(seeded: Seeded) -> dict[str, Callable[[int], Awaitable[object]]]:
+    async def create(n: int) -> None:
+        made = await request(seeded, CREATE_COMPANY, {"n": f"Spare {n}"})
+        seeded.spare.append(made["createCompany"]["company"]["id"])
+
+    async def associate(n: int) -> None:
+        pair = {"contact": seeded.contacts[n], "company": seeded.spare[n]}
+        assert (await request(seeded, ASSOCIATE, pair))["associate"]["userErrors"] == []
+
+    def read(document: str, **variables: Any) -> Callable[[int], Awaitable[object]]:
+        return lambda _: request(seeded, document, variables)
+
+    return {
+        "createCompany": create,
+        "associate": associate,
+        "100 contacts with their companies": read(CONTACTS_WITH_COMPANIES),
+        "100 contacts of a company": read(COMPANY_CONTACTS, company=seeded.companies[0]),
+        "search contacts by prefix": read(SEARCH_CONTACTS),
+        "search companies by prefix": read(SEARCH_COMPANIES),
+    }
+
+
+async def run(mongo_uri: str, redis_url: str) -> None:
+    counter = CommandCounter()
+    settings = Settings(
+        mongodb_uri=mongo_uri, mongodb_database="bench_records", redis_url=redis_url
+    )
+    measured: dict[int, dict[str, Measured]] = {}
+    async with open_runtime(settings, event_listeners=[counter]) as runtime:
+        for size in (SMALL, LARGE):
+            print(f"seeding {size:,} contacts, {size:,} companies, {2 * size:,} associations")
+            seeded = await seed(runtime.services, size)
+            measured[size] = {
+                name: await repeated(counter, partial(call), targets=2)
+                for name, call in requests(seeded).items()
+            }
+    rows = []
+    for name, small in measured[SMALL].items():
+        large = measured[LARGE][name]
+        small_commands, breakdown = small.commands_per_call()
+        large_commands, _ = large.commands_per_call()
+        rows.append(
+            [
+                name,
+                f"{small_commands:.1f}",
+                f"{large_commands:.1f}",
+                f"{large_commands / small_commands:.2f}",
+                f"{small.median_ms:.1f}",
+                f"{large.median_ms:.1f}",
+                breakdown,
+            ]
+        )
+    print_table(
+        f"database commands per request on accounts of {SMALL:,} and {LARGE:,} records "
+        "(token check + the document through the schema)",
+        [
+            "request",
+            f"cmds {SMALL:,}",
+            f"cmds {LARGE:,}",
+            "x (flat: 1.00)",
+            f"median ms {SMALL:,}",
+            f"median ms {LARGE:,}",
+            "commands",
+        ],
+        rows,
+    )
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="bench-records-") as work:
+        work_dir = Path(work)
+        mongo = start_mongo(
+            port=free_port(), storage_path=IN_MEMORY, log_path=work_dir / "secantusd.log"
+        )
+        try:
+            redis = start_redis(
+                port=free_port(),
+                data_dir=work_dir / "redis",
+                persistent=False,
+                log_path=work_dir / "redis.log",
+            )
+            try:
+                asyncio.run(run(mongo.uri, redis.url))
+            finally:
+                redis.stop()
+        finally:
+            mongo.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
