@@ -10,7 +10,9 @@ from types import MappingProxyType
 import pytest
 
 from marketing_contacts.domain.alerts import AlertState
+from marketing_contacts.domain.contacts import LifecycleStage
 from marketing_contacts.domain.creation import CreationDefaults, CreationSource
+from marketing_contacts.domain.lifecycle import LifecycleDefaults
 from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.domain.tiers import UpgradePolicy
 from marketing_contacts.domain.usage import UsageCounts
@@ -21,6 +23,16 @@ from tests.contract.records import stored_account
 
 FORMS_NON_MARKETING = CreationDefaults(
     MappingProxyType({CreationSource.FORM: MarketingStatus.NON_MARKETING})
+)
+#: C4: API contacts start as subscribers, chat ones as leads, form ones with no stage
+STAGES = LifecycleDefaults(
+    MappingProxyType(
+        {
+            CreationSource.API: LifecycleStage.SUBSCRIBER,
+            CreationSource.CHATFLOW: LifecycleStage.LEAD,
+            CreationSource.FORM: None,
+        }
+    )
 )
 MILLISECOND = timedelta(milliseconds=1)
 
@@ -36,6 +48,7 @@ async def test_an_account_reads_back_with_every_field(ports: Ports) -> None:
         alert_thresholds=(50, 100),
         counts=UsageCounts(marketing=3, pending=1, total=7),
         creation_defaults=FORMS_NON_MARKETING,
+        lifecycle_defaults=STAGES,
         revision=4,
     )
     assert await ports.accounts.get(account.id) == account
@@ -56,6 +69,7 @@ async def test_settings_are_written_at_the_revision_they_were_read_at(ports: Por
         upgrade_policy=UpgradePolicy.BLOCK,
         alert_thresholds=(60, 100),
         creation_defaults=FORMS_NON_MARKETING,
+        lifecycle_defaults=STAGES,
         revision=account.revision + 1,
     )
     await ports.accounts.replace_settings(account, after)

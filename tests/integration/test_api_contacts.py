@@ -383,3 +383,58 @@ async def test_an_unexpected_error_is_masked_and_logged_with_its_request_id(
     logged = [r for r in caplog.records if request_id in r.getMessage()]
     assert len(logged) == 1 and logged[0].exc_info is not None
     await runtime.mongo["contacts"].delete_one({"_id": ObjectId(contact_id)})
+
+
+STAGES = """mutation($input: AccountSettingsInput!) { updateAccountSettings(input: $input) {
+    account { lifecycleDefaults { source lifecycleStage } } userErrors { code field } } }"""
+
+
+async def test_c4_lifecycle_stages_by_creation_source_are_configured_per_account(
+    runtime: Runtime,
+) -> None:
+    client = await open_client(runtime.services)
+    api = (await create(client, email="api@example.com"))["contact"]
+    imported = (await create(client, email="imp@example.com", createdVia="IMPORT"))["contact"]
+    chosen = (await create(client, email="mql@example.com", lifecycleStage="CUSTOMER"))["contact"]
+    assert (api["lifecycleStage"], imported["lifecycleStage"], chosen["lifecycleStage"]) == (
+        "LEAD",
+        None,
+        "CUSTOMER",
+    )
+    changed = await client.execute(
+        STAGES,
+        input={
+            "lifecycleDefaults": [
+                {"source": "API", "lifecycleStage": "SUBSCRIBER"},
+                {"source": "IMPORT", "lifecycleStage": "LEAD"},
+            ]
+        },
+    )
+    defaults = {
+        d["source"]: d["lifecycleStage"]
+        for d in changed["updateAccountSettings"]["account"]["lifecycleDefaults"]
+    }
+    assert (defaults["API"], defaults["IMPORT"], defaults["FORM"], defaults["CHATFLOW"]) == (
+        "SUBSCRIBER",
+        "LEAD",
+        "LEAD",
+        None,
+    )
+    later = (await create(client, email="later@example.com"))["contact"]
+    assert later["lifecycleStage"] == "SUBSCRIBER"
+    first = await client.execute(
+        "query($id: ID!) { contact(id: $id) { lifecycleStage } }", id=api["id"]
+    )
+    assert first["contact"]["lifecycleStage"] == "LEAD"  # made before: as it was
+    twice = await client.execute(
+        STAGES,
+        input={
+            "lifecycleDefaults": [
+                {"source": "API", "lifecycleStage": "LEAD"},
+                {"source": "API", "lifecycleStage": None},
+            ]
+        },
+    )
+    assert twice["updateAccountSettings"]["userErrors"] == [
+        {"code": "INVALID", "field": ["input", "lifecycleDefaults", "1"]}
+    ]

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from marketing_contacts.domain.alerts import DEFAULT_THRESHOLDS, AlertState
 from marketing_contacts.domain.creation import CreationDefaults
+from marketing_contacts.domain.lifecycle import LifecycleDefaults
 from marketing_contacts.domain.tiers import DEFAULT_LADDERS, Edition, Ladder, UpgradePolicy
 from marketing_contacts.domain.update_dates import (
     CommitmentTerm,
@@ -34,6 +35,8 @@ class Account:
     alert_thresholds: tuple[int, ...] = DEFAULT_THRESHOLDS
     counts: UsageCounts = field(default_factory=UsageCounts)
     creation_defaults: CreationDefaults = field(default_factory=CreationDefaults)
+    #: C4: the lifecycle stage of new contacts by creation source
+    lifecycle_defaults: LifecycleDefaults = field(default_factory=LifecycleDefaults)
     #: bumped by every write that moves the counters; writes are conditional on it
     revision: int = 0
 

@@ -54,11 +54,16 @@ _STAGE_ORDER: list[LifecycleStage] = [
 ]
 
 
+def stage_rank(stage: LifecycleStage) -> int:
+    """C3: where a stage stands in the order (OTHER, outside it, has none: ValueError)."""
+    return _STAGE_ORDER.index(stage)
+
+
 def check_lifecycle_change(current: LifecycleStage | None, new: LifecycleStage | None) -> None:
     """C3: a stage moves backwards only by clearing it first; OTHER is outside the order."""
     if current is None or new is None or LifecycleStage.OTHER in (current, new):
         return
-    if _STAGE_ORDER.index(new) < _STAGE_ORDER.index(current):
+    if stage_rank(new) < stage_rank(current):
         raise refuse(
             ErrorCode.INVALID,
             f"lifecycle stage cannot move back from {current.value} to {new.value}; clear it first",

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from marketing_contacts.domain.accounts import Account as DomainAccount
+from marketing_contacts.domain.contacts import LifecycleStage
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.domain.tiers import Edition, UpgradePolicy
@@ -25,6 +26,15 @@ class CreationDefault:
     source: CreationSource = strawberry.field(description="How the contacts come in.")
     marketing_status: MarketingStatus = strawberry.field(
         description="The status contacts created this way get when the request names none."
+    )
+
+
+@strawberry.type(description="The lifecycle stage a creation source gives new contacts (C4).")
+class LifecycleDefault:
+    source: CreationSource = strawberry.field(description="How the contacts come in.")
+    lifecycle_stage: LifecycleStage | None = strawberry.field(
+        description="The stage contacts created this way get when the request names none; "
+        "null: no stage."
     )
 
 
@@ -56,6 +66,9 @@ class Account:
     usage: Usage = strawberry.field(description="The account's counts against its tier.")
     creation_defaults: list[CreationDefault] = strawberry.field(
         description="The default marketing status of every creation source."
+    )
+    lifecycle_defaults: list[LifecycleDefault] = strawberry.field(
+        description="The default lifecycle stage of every creation source (C4)."
     )
 
     @strawberry.field(description="The account's tier upgrades, newest first.")
@@ -91,6 +104,10 @@ class Account:
                 CreationDefault(source=source, marketing_status=status)
                 for source, status in account.creation_defaults.all().items()
             ],
+            lifecycle_defaults=[
+                LifecycleDefault(source=source, lifecycle_stage=stage)
+                for source, stage in account.lifecycle_defaults.all().items()
+            ],
         )
 
 
@@ -100,6 +117,15 @@ class CreationDefaultInput:
     marketing_status: MarketingStatus = strawberry.field(
         description="The status contacts created this way get from now on when the request "
         "names none."
+    )
+
+
+@strawberry.input(description="One creation source's default lifecycle stage (C4).")
+class LifecycleDefaultInput:
+    source: CreationSource = strawberry.field(description="How the contacts come in.")
+    lifecycle_stage: LifecycleStage | None = strawberry.field(
+        description="The stage contacts created this way get from now on when the request "
+        "names none; null: no stage."
     )
 
 
@@ -126,6 +152,11 @@ class AccountSettingsInput:
         description="Default statuses to change; contacts created afterwards take them. The "
         "sources that always create non-marketing contacts cannot be MARKETING.",
     )
+    lifecycle_defaults: list[LifecycleDefaultInput] | None = strawberry.field(
+        default=None,
+        description="Default lifecycle stages to change (C4); contacts created afterwards "
+        "take them.",
+    )
 
     def to_settings(self) -> AccountSettings:
         return AccountSettings(
@@ -138,6 +169,9 @@ class AccountSettingsInput:
             creation_defaults=None
             if self.creation_defaults is None
             else tuple((d.source, d.marketing_status) for d in self.creation_defaults),
+            lifecycle_defaults=None
+            if self.lifecycle_defaults is None
+            else tuple((d.source, d.lifecycle_stage) for d in self.lifecycle_defaults),
         )
 
 

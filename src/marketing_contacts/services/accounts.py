@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from marketing_contacts.domain.accounts import Account, open_account
 from marketing_contacts.domain.alerts import TierAlert, validate_thresholds
+from marketing_contacts.domain.contacts import LifecycleStage
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.errors import ErrorCode, check_no_controls, refuse
 from marketing_contacts.domain.permissions import check_marketing_access
@@ -50,6 +51,8 @@ class AccountSettings:
     alert_thresholds: tuple[int, ...] | None = None
     #: D2: the default status of these creation sources, for contacts created afterwards
     creation_defaults: tuple[tuple[CreationSource, MarketingStatus], ...] | None = None
+    #: C4: the lifecycle stage of these creation sources (None: no stage), likewise
+    lifecycle_defaults: tuple[tuple[CreationSource, LifecycleStage | None], ...] | None = None
 
 
 def check_name(name: str, *field: str) -> str:
@@ -151,6 +154,7 @@ class AccountService:
         defaults = settings.creation_defaults
         if defaults is not None:
             check_default_permission(caller, defaults)
+        stages = settings.lifecycle_defaults
 
         async def attempt() -> Account:
             before = await self.ports.account(caller.account_id)
@@ -163,6 +167,9 @@ class AccountService:
                 creation_defaults=before.creation_defaults
                 if defaults is None
                 else before.creation_defaults.configured(defaults, "creation_defaults"),
+                lifecycle_defaults=before.lifecycle_defaults
+                if stages is None
+                else before.lifecycle_defaults.configured(stages, "lifecycle_defaults"),
                 revision=before.revision + 1,
             )
             audit = self.ports.audit_entry(

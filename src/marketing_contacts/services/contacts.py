@@ -21,6 +21,7 @@ from marketing_contacts.domain.contacts import (
 from marketing_contacts.domain.creation import CreationSource, initial_status
 from marketing_contacts.domain.errors import ErrorCode, check_id, quoted, refuse
 from marketing_contacts.domain.filters import ContactFilter
+from marketing_contacts.domain.lifecycle import initial_stage
 from marketing_contacts.domain.permissions import check_status_permission
 from marketing_contacts.domain.statuses import (
     HistoryEntry,
@@ -153,7 +154,9 @@ class ContactService:
                 job_title=draft.job_title,
                 company_name=draft.company_name,
                 owner_id=draft.owner_id,
-                lifecycle_stage=draft.lifecycle_stage,
+                lifecycle_stage=initial_stage(
+                    draft.created_via, draft.lifecycle_stage, account.lifecycle_defaults
+                ),
                 email_hard_bounced=draft.email_hard_bounced,
                 unsubscribed_from_all=draft.unsubscribed_from_all,
             )

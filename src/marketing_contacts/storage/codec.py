@@ -13,6 +13,7 @@ from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.alerts import AlertState, TierAlert, TierAlertKind
 from marketing_contacts.domain.contacts import Contact, LifecycleStage, email_domain, email_key
 from marketing_contacts.domain.creation import CreationDefaults, CreationSource
+from marketing_contacts.domain.lifecycle import LifecycleDefaults
 from marketing_contacts.domain.statuses import (
     HistoryEntry,
     MarketingState,
@@ -62,6 +63,10 @@ def account_state_doc(account: Account) -> Doc:
         "creation_defaults": {
             k.value: v.value for k, v in account.creation_defaults.overrides.items()
         },
+        "lifecycle_defaults": {
+            k.value: None if v is None else v.value
+            for k, v in account.lifecycle_defaults.overrides.items()
+        },
         "revision": account.revision,
     }
 
@@ -75,6 +80,7 @@ SETTINGS_FIELDS = (
     "upgrade_policy",
     "alert_thresholds",
     "creation_defaults",
+    "lifecycle_defaults",
     "revision",
 )
 
@@ -131,6 +137,14 @@ def account_from(doc: Doc) -> Account:
         creation_defaults=CreationDefaults(
             MappingProxyType(
                 {CreationSource(k): MarketingStatus(v) for k, v in doc["creation_defaults"].items()}
+            )
+        ),
+        lifecycle_defaults=LifecycleDefaults(
+            MappingProxyType(
+                {
+                    CreationSource(k): _opt(LifecycleStage, v)
+                    for k, v in doc.get("lifecycle_defaults", {}).items()
+                }
             )
         ),
         revision=doc["revision"],

@@ -176,6 +176,7 @@ class FakeAccountStore:
             upgrade_policy=after.upgrade_policy,
             alert_thresholds=after.alert_thresholds,
             creation_defaults=after.creation_defaults,
+            lifecycle_defaults=after.lifecycle_defaults,
             revision=after.revision,
         )
         record(self.data, audit)
