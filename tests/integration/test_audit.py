@@ -53,6 +53,8 @@ VALID: dict[str, str] = {
     "dissociate": '(input: {{fromType: COMPANY, fromId: "{company}", toType: CONTACT, '
     'toId: "{contact}"}})',
     "deleteCompany": '(id: "{company}")',
+    "recordEmailEvent": '(input: {{email: "one@audit.io", type: OPENED, '
+    'occurredAt: "2026-01-01T00:00:00Z"}})',
     "deleteContact": '(id: "{contact}")',
 }
 NEWEST = """{ auditLog(first: 1) { totalCount edges { node {

@@ -96,6 +96,10 @@ ARGUMENTS: dict[str, list[str]] = {
         '(input: {{fromType: COMPANY, fromId: "{company}", toType: CONTACT, toId: "{contact}", '
         "primary: true}})",
     ],
+    "recordEmailEvent": [
+        '(input: {{email: "hidden-non_marketing@target.io", type: HARD_BOUNCED, '
+        'occurredAt: "2026-01-01T00:00:00Z"}})'
+    ],
     "dissociate": [
         '(input: {{fromType: CONTACT, fromId: "{contact}", toType: COMPANY, toId: "{company}"}})'
     ],

@@ -65,6 +65,11 @@ REQUESTS: dict[str, str] = {
         edges { node { id name domain owner { id } } } } }""",
     "company with contacts": """query($company: ID!) { company(id: $company) {
         contacts(first: 200) { totalCount edges { node { id email } } } } }""",
+    "contacts page with email activity": """{ contacts(first: 200) { edges { node { id
+        emailActivity(first: 200) { edges { node { type occurredAt } } } } } } }""",
+    "recordEmailEvent": """mutation($email: String!) { recordEmailEvent(input: {
+        email: $email, type: HARD_BOUNCED, occurredAt: "2026-01-01T00:00:00Z"}) {
+        event { id } userErrors { code } } }""",
     "search contacts": """{ contacts(filter: {search: "c1"}, first: 200) { totalCount
         edges { node { id } } } }""",
     "search companies": """{ companies(filter: {search: "co"}, first: 200) { totalCount
@@ -75,6 +80,8 @@ REQUESTS: dict[str, str] = {
 }
 CREATE_COMPANY = """mutation($name: String!, $domain: String) {
   createCompany(input: {name: $name, domain: $domain}) { company { id } userErrors { code } } }"""
+RECORD = """mutation($email: String!) { recordEmailEvent(input: {email: $email, type: SENT,
+  occurredAt: "2026-01-01T00:00:00Z"}) { userErrors { code } } }"""
 ASSOCIATE = """mutation($contact: ID!, $company: ID!) { associate(input: {fromType: CONTACT,
   fromId: $contact, toType: COMPANY, toId: $company}) { userErrors { code } } }"""
 
@@ -117,7 +124,17 @@ async def populate(client: Client, size: int) -> Account:
         for company in {companies[0], companies[n % size]}:
             associated = await client.execute(ASSOCIATE, contact=contact, company=company)
             assert associated["associate"]["userErrors"] == []
-    variables = {"subject": subject, "contacts": contacts, "list": lists[0]}
+    # the first five contacts' addresses have `size` events each
+    for n in range(5):
+        for _ in range(size):
+            recorded = await client.execute(RECORD, email=f"c{n}@example.com")
+            assert recorded["recordEmailEvent"]["userErrors"] == []
+    variables = {
+        "subject": subject,
+        "contacts": contacts,
+        "list": lists[0],
+        "email": "c1@example.com",
+    }
     return Account(client, size, {**variables, "company": companies[0]})
 
 

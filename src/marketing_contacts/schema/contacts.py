@@ -22,6 +22,7 @@ from marketing_contacts.services.contacts import EDITABLE_FIELDS, ContactDraft, 
 
 if TYPE_CHECKING:
     from marketing_contacts.schema.companies import Company
+    from marketing_contacts.schema.email_events import EmailEvent
 
 ContactId = Annotated[strawberry.ID, strawberry.argument(description="The contact's id.")]
 
@@ -119,6 +120,20 @@ class Contact:
 
         size = first_or(first, 20)
         return await contact_companies(info, self.company_ids, self.primary_company_id, size, after)
+
+    @strawberry.field(
+        description="Every email event of the contact's address, newest first, including "
+        "those from before the contact existed (C7; a page of contacts reads its first "
+        "pages together)."
+    )
+    async def email_activity(
+        self, info: Info, first: First = 20, after: After = None
+    ) -> Connection[
+        Annotated[EmailEvent, strawberry.lazy("marketing_contacts.schema.email_events")]
+    ]:
+        from marketing_contacts.schema.email_events import contact_activity
+
+        return await contact_activity(info, self.email, first_or(first, 20), after)
 
     @strawberry.field(
         description="The primary associated company; independent of companyName (C2)."

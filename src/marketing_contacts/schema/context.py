@@ -38,6 +38,8 @@ class RequestContext:
     shared_loaders: Any = field(default=None, repr=False)
     #: the request's loader of companies (schema.companies.company_loader), made at first use
     company_loader: Any = field(default=None, repr=False)
+    #: the request's loader of email activity (schema.email_events), made at first use
+    email_activity_loader: Any = field(default=None, repr=False)
 
     @property
     def caller(self) -> Caller:

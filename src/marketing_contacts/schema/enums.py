@@ -19,6 +19,7 @@ from marketing_contacts.domain.associations import RecordType
 from marketing_contacts.domain.bulk import BulkOperationStatus
 from marketing_contacts.domain.contacts import LifecycleStage
 from marketing_contacts.domain.creation import CreationSource
+from marketing_contacts.domain.email_events import EmailEventType
 from marketing_contacts.domain.errors import ErrorCode
 from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
 from marketing_contacts.domain.tiers import Edition, UpgradePolicy
@@ -230,5 +231,20 @@ described(
         RecordType.COMPANY: "A company (C2).",
         RecordType.DEAL: "A deal (C5); deals are not served yet, and an association naming "
         "one is INVALID.",
+    },
+)
+
+described(
+    EmailEventType,
+    "What happened to email sent to an address (C7).",
+    {
+        EmailEventType.SENT: "An email was sent to the address.",
+        EmailEventType.DELIVERED: "The receiving server accepted it.",
+        EmailEventType.OPENED: "It was opened.",
+        EmailEventType.CLICKED: "A link in it was clicked.",
+        EmailEventType.HARD_BOUNCED: "The address does not take email; the address's contact "
+        "is marked emailHardBounced (S6).",
+        EmailEventType.UNSUBSCRIBED: "The recipient unsubscribed from all email; the address's "
+        "contact is marked unsubscribedFromAll (S6), its marketing status unchanged.",
     },
 )

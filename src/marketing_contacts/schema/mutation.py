@@ -9,6 +9,7 @@ from marketing_contacts.schema.accounts import AccountMutations
 from marketing_contacts.schema.bulk import BulkMutations
 from marketing_contacts.schema.companies import CompanyMutations
 from marketing_contacts.schema.contacts import ContactMutations
+from marketing_contacts.schema.email_events import EmailEventMutations
 from marketing_contacts.schema.lists import ListMutations
 from marketing_contacts.schema.statuses import StatusMutations
 from marketing_contacts.schema.users import UserMutations
@@ -25,6 +26,7 @@ class Mutation(
     AccountMutations,
     ListMutations,
     CompanyMutations,
+    EmailEventMutations,
     UserMutations,
 ):
     pass

@@ -12,6 +12,7 @@ from marketing_contacts.services.bulk import BulkService
 from marketing_contacts.services.bulk_runner import BulkRunner, BulkRunnerSettings
 from marketing_contacts.services.companies import CompanyService
 from marketing_contacts.services.contacts import ContactService
+from marketing_contacts.services.email_events import EmailActivityService
 from marketing_contacts.services.lists import ListService
 from marketing_contacts.services.statuses import StatusService
 from marketing_contacts.services.tokens import TokenService
@@ -31,6 +32,7 @@ class Services:
     bulk_runner: BulkRunner
     companies: CompanyService
     contacts: ContactService
+    email_activity: EmailActivityService
     lists: ListService
     statuses: StatusService
     tokens: TokenService
@@ -54,6 +56,7 @@ class Services:
             bulk_runner=BulkRunner(ports, bulk),
             companies=CompanyService(ports),
             contacts=ContactService(ports),
+            email_activity=EmailActivityService(ports),
             lists=ListService(ports),
             statuses=StatusService(ports),
             tokens=TokenService(ports),

@@ -19,6 +19,7 @@ from marketing_contacts.services.ports.changes import ChangeWriter
 from marketing_contacts.services.ports.clock import Clock, IdGenerator
 from marketing_contacts.services.ports.companies import CompanyStore
 from marketing_contacts.services.ports.contacts import ContactStore
+from marketing_contacts.services.ports.email_events import EmailEvents
 from marketing_contacts.services.ports.events import EventPublisher
 from marketing_contacts.services.ports.history import HistoryStore
 from marketing_contacts.services.ports.jobs import JobQueue
@@ -43,6 +44,7 @@ class Ports:
     teams: TeamStore
     lists: ListStore
     companies: CompanyStore
+    email_events: EmailEvents
     events: EventPublisher
     operations: BulkOperations
     idempotency: IdempotencyKeys

@@ -13,7 +13,7 @@ from pymongo.errors import DuplicateKeyError
 
 from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.bulk import Selection
-from marketing_contacts.domain.contacts import Contact
+from marketing_contacts.domain.contacts import Contact, email_key
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingState
 from marketing_contacts.domain.visibility import Scope
@@ -93,6 +93,10 @@ class MongoContactStore:
         if key is None:
             return None
         doc = await self.collection.find_one({"_id": key, **scope_doc(scope)})
+        return None if doc is None else contact_from(doc)
+
+    async def by_email(self, scope: Scope, email: str) -> Contact | None:
+        doc = await self.collection.find_one({"email_key": email_key(email), **scope_doc(scope)})
         return None if doc is None else contact_from(doc)
 
     async def get_many(self, scope: Scope, contact_ids: Sequence[str]) -> list[Contact]:

@@ -27,6 +27,7 @@ IDEMPOTENCY_KEYS = "idempotency_keys"
 BULK_PAGES = "bulk_pages"
 AUDIT_LOG = "audit_log"
 COMPANIES = "companies"
+EMAIL_EVENTS = "email_events"
 
 #: how long one operation (and one transaction with its retries) may take when the client sets
 #: no timeoutMS of its own

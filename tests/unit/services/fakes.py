@@ -34,6 +34,7 @@ from marketing_contacts.domain.bulk import (
 from marketing_contacts.domain.companies import Company
 from marketing_contacts.domain.contacts import Contact, email_key
 from marketing_contacts.domain.creation import CreationSource
+from marketing_contacts.domain.email_events import EmailEvent
 from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import HistoryEntry, MarketingState, MarketingStatus
@@ -72,6 +73,7 @@ from tests.unit.services.fake_bulk import (
     selected,
 )
 from tests.unit.services.fake_companies import FakeCompanyStore
+from tests.unit.services.fake_email_events import FakeEmailEvents
 from tests.unit.services.fake_paging import ID_LENGTH, keyset_page, object_id, sequence
 from tests.unit.services.fake_users import FakeTeamStore, FakeTokenStore, FakeUserStore
 
@@ -123,6 +125,7 @@ class FakeData:
     #: P4: every write's entry, oldest first
     audit: list[AuditEntry] = field(default_factory=list)
     companies: dict[str, Company] = field(default_factory=dict)
+    email_events: list[EmailEvent] = field(default_factory=list)
     next_number: int = 0
 
     def new_id(self) -> str:
@@ -214,6 +217,11 @@ class FakeContactStore:
             return None
         return contact if scope.sees(contact.owner_id) else None
 
+    async def by_email(self, scope: Scope, email: str) -> Contact | None:
+        await let_others_run()
+        key = email_key(email)
+        return next((c for c in self._seen(scope) if email_key(c.email) == key), None)
+
     async def get_many(self, scope: Scope, contact_ids: Sequence[str]) -> list[Contact]:
         await let_others_run()
         wanted = set(contact_ids)
@@ -274,8 +282,12 @@ class FakeIds:
     data: FakeData
 
     def new_id(self, at: datetime | None = None) -> str:
-        """In the order they are made (the fake stores read no time from an id)."""
-        return self.data.new_id()
+        """In the order they are made; made `at` a time, as an ObjectId is: its seconds
+        first, so such ids sort by those times (to the second), then in the order made."""
+        made = self.data.new_id()
+        if at is None:
+            return made
+        return f"{int(at.timestamp()):08x}{made[8:]}"
 
 
 def check_unique_emails(contacts: dict[str, Contact], written: Sequence[Contact]) -> None:
@@ -765,6 +777,7 @@ class FakeWorld:
     teams: FakeTeamStore
     lists: FakeListStore
     companies: FakeCompanyStore
+    email_events: FakeEmailEvents
     events: FakePublisher
     operations: FakeBulkOperations
     idempotency: FakeIdempotencyKeys
@@ -786,6 +799,7 @@ class FakeWorld:
             teams=self.teams,
             lists=self.lists,
             companies=self.companies,
+            email_events=self.email_events,
             events=self.events,
             operations=self.operations,
             idempotency=self.idempotency,
@@ -881,6 +895,7 @@ def fake_world(now: datetime = DEFAULT_NOW) -> FakeWorld:
         teams=FakeTeamStore(data),
         lists=FakeListStore(data),
         companies=FakeCompanyStore(data),
+        email_events=FakeEmailEvents(data),
         events=FakePublisher(data),
         operations=FakeBulkOperations(data),
         idempotency=FakeIdempotencyKeys(data),

@@ -27,6 +27,10 @@ class ContactStore(Protocol):
 
     async def get_many(self, scope: Scope, contact_ids: Sequence[str]) -> list[Contact]: ...
 
+    async def by_email(self, scope: Scope, email: str) -> Contact | None:
+        """The contact with this address, whatever its case (C8: at most one)."""
+        ...
+
     async def page(
         self, scope: Scope, where: ContactFilter, first: int, after: str | None
     ) -> Page[Contact]: ...

@@ -1,0 +1,38 @@
+"""Email events, kept by address (C7)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from marketing_contacts.domain.audit import AuditEntry
+from marketing_contacts.domain.contacts import Contact
+from marketing_contacts.domain.email_events import EmailEvent
+from marketing_contacts.services.paging import Page
+
+
+class EmailEvents(Protocol):
+    async def record(
+        self,
+        event: EmailEvent,
+        marked: tuple[Contact, Contact] | None = None,
+        audit: AuditEntry | None = None,
+    ) -> None:
+        """Store the event and, when given, the contact's fields the event marks (before,
+        after: S6), and the audit entry, in one transaction."""
+        ...
+
+    async def page(
+        self, account_id: str, email: str, first: int, after: str | None
+    ) -> Page[EmailEvent]:
+        """The events of the address (any case), newest first (by when they happened)."""
+        ...
+
+    async def first_pages(
+        self, account_id: str, emails: Sequence[str], first: int
+    ) -> dict[str, Page[EmailEvent]]:
+        """The first page of each address's events, read together (keyed by the addresses as
+        given)."""
+        ...
+
+    async def count(self, account_id: str, email: str) -> int: ...
