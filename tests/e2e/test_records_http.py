@@ -1,0 +1,93 @@
+"""The CRM records over HTTP against a real API process (C2, C4, C7, C11, S6): a contact
+created by the API starts as a LEAD, is found by search the moment the write answers, works
+for a company it is associated with, and shows the email events of its address, those from
+before it existed too; a hard bounce marks it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.api import graphql, start_api
+from tests.support.cli import run_json
+
+
+class Api:
+    def __init__(self, base: str, token: str) -> None:
+        self.base = base
+        self.token = token
+
+    def data(self, query: str, **variables: Any) -> dict[str, Any]:
+        response: httpx.Response = graphql(self.base, self.token, query, **variables)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "errors" not in body, body
+        result: dict[str, Any] = body["data"]
+        return result
+
+
+@pytest.fixture(scope="module")
+def api(api_environment: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    process, base = start_api(api_environment, tmp_path_factory.mktemp("api") / "api.log")
+    try:
+        token = run_json(api_environment, "accounts", "create", "--name", "Records")["token"]
+        yield Api(base, token)
+    finally:
+        process.stop()
+
+
+RECORD = """mutation($email: String!, $type: EmailEventType!, $at: DateTime!) {
+  recordEmailEvent(input: {email: $email, type: $type, occurredAt: $at}) {
+    userErrors { code } } }"""
+CREATE = """mutation($email: String!, $last: String) {
+  createContact(input: {email: $email, lastName: $last}) {
+    contact { id lifecycleStage } userErrors { code } } }"""
+SEARCH = """query($search: String!) { contacts(filter: {search: $search}) {
+  edges { node { id } } } }"""
+
+
+def test_c11_c2_c7_a_contact_over_http(api: Api) -> None:
+    sent = api.data(RECORD, email="grace@navy.mil", type="SENT", at="2026-01-01T08:00:00Z")
+    assert sent["recordEmailEvent"]["userErrors"] == []
+    made = api.data(CREATE, email="grace@navy.mil", last="Hopper")["createContact"]["contact"]
+    assert made["lifecycleStage"] == "LEAD"  # C4: created through the API
+    found = api.data(SEARCH, search="HOPP")["contacts"]["edges"]
+    assert found == [{"node": {"id": made["id"]}}]  # C11: at once
+    company = api.data(
+        """mutation { createCompany(input: {name: "US Navy", domain: "navy.mil"}) {
+        company { id } } }"""
+    )["createCompany"]["company"]
+    associated = api.data(
+        """mutation($c: ID!, $k: ID!) { associate(input: {fromType: COMPANY, fromId: $k,
+        toType: CONTACT, toId: $c}) { userErrors { code } } }""",
+        c=made["id"],
+        k=company["id"],
+    )
+    assert associated["associate"]["userErrors"] == []
+    bounced = api.data(
+        RECORD, email="Grace@navy.mil", type="HARD_BOUNCED", at="2026-01-02T08:00:00Z"
+    )
+    assert bounced["recordEmailEvent"]["userErrors"] == []
+    seen = api.data(
+        """query($id: ID!) { contact(id: $id) { emailHardBounced primaryCompany { name }
+        emailActivity { edges { node { type } } } } }""",
+        id=made["id"],
+    )["contact"]
+    assert seen == {
+        "emailHardBounced": True,
+        "primaryCompany": {"name": "US Navy"},
+        "emailActivity": {
+            "edges": [{"node": {"type": "HARD_BOUNCED"}}, {"node": {"type": "SENT"}}]
+        },
+    }
+    by_company = api.data(
+        """query($k: ID!) { companies(filter: {search: "navy.m"}) { edges { node {
+        contacts { edges { node { id } } } } } } company(id: $k) { name } }""",
+        k=company["id"],
+    )
+    assert by_company["companies"]["edges"] == [
+        {"node": {"contacts": {"edges": [{"node": {"id": made["id"]}}]}}}
+    ]
