@@ -18,17 +18,13 @@ bench/access.py`.
 
 from __future__ import annotations
 
-import asyncio
 import sys
-import tempfile
 from dataclasses import fields
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from harness.figures import print_table
-from marketing_contacts.dev.processes import free_port
-from marketing_contacts.dev.servers import IN_MEMORY, start_mongo, start_redis
+from harness.servers import run_on_servers
 from marketing_contacts.domain.audit import Actor, AuditEntry
 from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.domain.users import RecordVisibility, Role, User
@@ -195,25 +191,7 @@ def print_figures(pages: dict[str, Measured], writes: list[tuple[int, str, Measu
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="bench-access-") as work:
-        work_dir = Path(work)
-        mongo = start_mongo(
-            port=free_port(), storage_path=IN_MEMORY, log_path=work_dir / "secantusd.log"
-        )
-        try:
-            redis = start_redis(
-                port=free_port(),
-                data_dir=work_dir / "redis",
-                persistent=False,
-                log_path=work_dir / "redis.log",
-            )
-            try:
-                asyncio.run(run(mongo.uri, redis.url))
-            finally:
-                redis.stop()
-        finally:
-            mongo.stop()
-    return 0
+    return run_on_servers("bench-access-", run)
 
 
 if __name__ == "__main__":

@@ -20,19 +20,15 @@ bench/records.py`.
 
 from __future__ import annotations
 
-import asyncio
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from access import caller_of, repeated
 from harness.figures import print_table
-from marketing_contacts.dev.processes import free_port
-from marketing_contacts.dev.servers import IN_MEMORY, start_mongo, start_redis
+from harness.servers import run_on_servers
 from marketing_contacts.domain.associations import Association, RecordType
 from marketing_contacts.runtime import SCHEMA, open_runtime
 from marketing_contacts.schema.context import RequestContext
@@ -168,25 +164,7 @@ async def run(mongo_uri: str, redis_url: str) -> None:
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory(prefix="bench-records-") as work:
-        work_dir = Path(work)
-        mongo = start_mongo(
-            port=free_port(), storage_path=IN_MEMORY, log_path=work_dir / "secantusd.log"
-        )
-        try:
-            redis = start_redis(
-                port=free_port(),
-                data_dir=work_dir / "redis",
-                persistent=False,
-                log_path=work_dir / "redis.log",
-            )
-            try:
-                asyncio.run(run(mongo.uri, redis.url))
-            finally:
-                redis.stop()
-        finally:
-            mongo.stop()
-    return 0
+    return run_on_servers("bench-records-", run)
 
 
 if __name__ == "__main__":
