@@ -64,12 +64,18 @@ def company_name(raw: str, *field: str) -> str:
     return name
 
 
+def domain_key(raw: str) -> str:
+    """A domain as companies keep it and filters compare it: trimmed, lower case, without a
+    trailing dot."""
+    return raw.strip().lower().removesuffix(".")
+
+
 def company_domain(raw: str | None, *field: str) -> str | None:
     """A web domain as a company keeps it: trimmed, lower case, without a trailing dot (None
     when blank); INVALID when it is no host name (a URL, an address, spaces)."""
     if raw is None or not raw.strip():
         return None
-    domain = raw.strip().lower().removesuffix(".")
+    domain = domain_key(raw)
     if len(domain) > MAX_DOMAIN_LENGTH or not _DOMAIN.fullmatch(domain):
         raise refuse(
             ErrorCode.INVALID,
@@ -100,7 +106,7 @@ class CompanyFilter:
     @property
     def domain_key(self) -> str | None:
         """The domain compared, as companies keep theirs."""
-        return None if self.domain is None else self.domain.strip().lower().removesuffix(".")
+        return None if self.domain is None else domain_key(self.domain)
 
     def matches(self, company: Company) -> bool:
         prefix = self.prefix

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
+from typing import TypeVar
 
 from marketing_contacts.domain.errors import ErrorCode, refuse
 from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
+
+T = TypeVar("T")
 
 
 class CreationSource(StrEnum):
@@ -62,6 +65,19 @@ _CHOSEN_BY: Mapping[CreationSource, StatusSourceType] = MappingProxyType(
 )
 
 
+def named_once(
+    changes: Sequence[tuple[CreationSource, T]], *field: str
+) -> Iterator[tuple[int, tuple[CreationSource, T]]]:
+    """Settings per creation source, with their places, in order; a source named twice is
+    ambiguous: INVALID at its second place, when the walk reaches it."""
+    seen: set[CreationSource] = set()
+    for index, (source, value) in enumerate(changes):
+        if source in seen:
+            raise refuse(ErrorCode.INVALID, f"{source.value} is named twice", *field, str(index))
+        seen.add(source)
+        yield index, (source, value)
+
+
 @dataclass(frozen=True)
 class CreationDefaults:
     """D2: an account's default status per configurable source (unset ones use the defaults)."""
@@ -85,13 +101,7 @@ class CreationDefaults:
         """D2: these defaults changed (each change affects contacts created afterwards only);
         D1's sources stay non-marketing, a source named twice is ambiguous: INVALID."""
         overrides = dict(self.overrides)
-        seen: set[CreationSource] = set()
-        for index, (source, status) in enumerate(changes):
-            if source in seen:
-                raise refuse(
-                    ErrorCode.INVALID, f"{source.value} is named twice", *field, str(index)
-                )
-            seen.add(source)
+        for index, (source, status) in named_once(changes, *field):
             if source in ALWAYS_NON_MARKETING:
                 if status is MarketingStatus.MARKETING:
                     raise refuse(

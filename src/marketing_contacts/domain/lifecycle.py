@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from marketing_contacts.domain.contacts import LifecycleStage, stage_rank
-from marketing_contacts.domain.creation import CreationSource
-from marketing_contacts.domain.errors import ErrorCode, refuse
+from marketing_contacts.domain.creation import CreationSource, named_once
 
 #: C4: FORM, EXTERNAL_FORM, MANUAL, API and INTEGRATION create leads; the others no stage (an
 #: import chooses its own; a subscription form, SUBSCRIBER, names its own when forms come)
@@ -51,13 +50,7 @@ class LifecycleDefaults:
         """These defaults changed, for contacts created afterwards; a source named twice is
         ambiguous: INVALID."""
         overrides = dict(self.overrides)
-        seen: set[CreationSource] = set()
-        for index, (source, stage) in enumerate(changes):
-            if source in seen:
-                raise refuse(
-                    ErrorCode.INVALID, f"{source.value} is named twice", *field, str(index)
-                )
-            seen.add(source)
+        for _, (source, stage) in named_once(changes, *field):
             if stage is _C4_DEFAULTS.get(source):
                 overrides.pop(source, None)
             else:
