@@ -1,14 +1,17 @@
-"""The cost of the CRM records (C2, C11): database commands per request, flat in the number of
-records, measured in one run.
+"""The cost of the CRM records (C2, C5, C11): database commands per request, flat in the number
+of records, measured in one run.
 
 Starts its own SecantusDB and Redis on free ports and opens the services over them with a
 PyMongo CommandListener. Two accounts are seeded through the services, one with SMALL and one
-with LARGE contacts and as many companies; each contact works for two companies (the first
-one, its primary, is shared by every contact of the account). Each request runs through the
-schema as the API runs it (the token checked, then the document executed):
+with LARGE contacts and as many companies and deals; each contact works for two companies (the
+first one, its primary, is shared by every contact of the account) and is associated with two
+deals (the first one shared by every contact). Each request runs through the schema as the API
+runs it (the token checked, then the document executed):
 
 - createCompany; associate (a contact with one more company);
-- a page of 100 contacts with their primary company and their companies;
+- createDeal (of a contact and a company); associate (a contact with one more deal);
+- a stage change of the shared deal, which moves every contact of the account (C5);
+- a page of 100 contacts with their primary company, their companies and their deals;
 - a page of 100 of a company's contacts (the shared one: every contact of the account);
 - a search of contacts and of companies by a prefix.
 
@@ -30,11 +33,13 @@ from access import caller_of, repeated
 from harness.figures import print_table
 from harness.servers import run_on_servers
 from marketing_contacts.domain.associations import Association, RecordType
+from marketing_contacts.domain.deals import DealStage
 from marketing_contacts.runtime import SCHEMA, open_runtime
 from marketing_contacts.schema.context import RequestContext
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.companies import CompanyDraft
 from marketing_contacts.services.contacts import ContactDraft
+from marketing_contacts.services.deals import DealDraft
 from marketing_contacts.services.registry import Services
 from marketing_contacts.settings import Settings
 from status_changes import CommandCounter, Measured
@@ -46,7 +51,15 @@ CREATE_COMPANY = """mutation($n: String!) { createCompany(input: {name: $n}) {
 ASSOCIATE = """mutation($contact: ID!, $company: ID!) { associate(input: {fromType: CONTACT,
   fromId: $contact, toType: COMPANY, toId: $company}) { userErrors { code } } }"""
 CONTACTS_WITH_COMPANIES = """{ contacts(first: 100) { edges { node { id
-  primaryCompany { name } companies(first: 20) { totalCount edges { node { id name } } } } } } }"""
+  primaryCompany { name } companies(first: 20) { totalCount edges { node { id name } } }
+  deals(first: 20) { totalCount edges { node { id name stage } } } } } } }"""
+CREATE_DEAL = """mutation($contact: ID!, $company: ID!) { createDeal(input: {name: "Spare",
+  stage: CONTRACT_SENT, contactIds: [$contact], companyIds: [$company]}) {
+  deal { id } userErrors { code } } }"""
+ASSOCIATE_DEAL = """mutation($contact: ID!, $deal: ID!) { associate(input: {fromType: DEAL,
+  fromId: $deal, toType: CONTACT, toId: $contact}) { userErrors { code } } }"""
+MOVE_DEAL = """mutation($deal: ID!, $stage: DealStage!) { updateDeal(id: $deal,
+  input: {stage: $stage}) { deal { id } userErrors { code } } }"""
 COMPANY_CONTACTS = """query($company: ID!) { company(id: $company) {
   contacts(first: 100) { totalCount edges { node { id email } } } } }"""
 SEARCH_CONTACTS = """{ contacts(filter: {search: "person-1"}, first: 100) {
@@ -61,8 +74,11 @@ class Seeded:
     secret: str
     contacts: list[str]
     companies: list[str]
+    deals: list[str]
     #: companies made by the measured createCompany calls, to associate with
     spare: list[str]
+    #: deals made by the measured createDeal calls, to associate with
+    spare_deals: list[str]
 
 
 async def seed(services: Services, size: int) -> Seeded:
@@ -76,12 +92,19 @@ async def seed(services: Services, size: int) -> Seeded:
         (await services.companies.create(admin, CompanyDraft(name=f"Company {n}"))).id
         for n in range(size)
     ]
+    deals = [
+        (await services.deals.create(admin, DealDraft(f"Deal {n}", DealStage.CONTRACT_SENT))).id
+        for n in range(size)
+    ]
     for n, contact in enumerate(contacts):
         for company in (companies[0], companies[(n + 1) % size]):
             pair = Association(RecordType.CONTACT, contact, RecordType.COMPANY, company)
-            await services.companies.associate(admin, pair)
+            await services.associations.associate(admin, pair)
+        for deal in (deals[0], deals[(n + 1) % size]):
+            pair = Association(RecordType.CONTACT, contact, RecordType.DEAL, deal)
+            await services.associations.associate(admin, pair)
     _, secret = await services.tokens.issue(await services.users.first_admin(account.id), "bench")
-    return Seeded(services, secret, contacts, companies, [])
+    return Seeded(services, secret, contacts, companies, deals, [], [])
 
 
 async def request(seeded: Seeded, document: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -104,13 +127,30 @@ def requests(seeded: Seeded) -> dict[str, Callable[[int], Awaitable[object]]]:
         pair = {"contact": seeded.contacts[n], "company": seeded.spare[n]}
         assert (await request(seeded, ASSOCIATE, pair))["associate"]["userErrors"] == []
 
+    async def create_deal(n: int) -> None:
+        named = {"contact": seeded.contacts[n], "company": seeded.companies[n]}
+        made = await request(seeded, CREATE_DEAL, named)
+        seeded.spare_deals.append(made["createDeal"]["deal"]["id"])
+
+    async def associate_deal(n: int) -> None:
+        pair = {"contact": seeded.contacts[-1 - n], "deal": seeded.spare_deals[n]}
+        assert (await request(seeded, ASSOCIATE_DEAL, pair))["associate"]["userErrors"] == []
+
+    async def move_deal(n: int) -> None:
+        stage = "CLOSED_WON" if n % 2 else "DECISION_MAKER_BOUGHT_IN"
+        moved = await request(seeded, MOVE_DEAL, {"deal": seeded.deals[0], "stage": stage})
+        assert moved["updateDeal"]["userErrors"] == []
+
     def read(document: str, **variables: Any) -> Callable[[int], Awaitable[object]]:
         return lambda _: request(seeded, document, variables)
 
     return {
         "createCompany": create,
         "associate": associate,
-        "100 contacts with their companies": read(CONTACTS_WITH_COMPANIES),
+        "createDeal": create_deal,
+        "associate a deal": associate_deal,
+        "stage of a deal of every contact": move_deal,
+        "100 contacts with companies and deals": read(CONTACTS_WITH_COMPANIES),
         "100 contacts of a company": read(COMPANY_CONTACTS, company=seeded.companies[0]),
         "search contacts by prefix": read(SEARCH_CONTACTS),
         "search companies by prefix": read(SEARCH_COMPANIES),
@@ -125,7 +165,11 @@ async def run(mongo_uri: str, redis_url: str) -> None:
     measured: dict[int, dict[str, Measured]] = {}
     async with open_runtime(settings, event_listeners=[counter]) as runtime:
         for size in (SMALL, LARGE):
-            print(f"seeding {size:,} contacts, {size:,} companies, {2 * size:,} associations")
+            print(
+                f"seeding {size:,} contacts, {size:,} companies, {size:,} deals, "
+                f"{4 * size:,} associations",
+                flush=True,
+            )
             seeded = await seed(runtime.services, size)
             measured[size] = {
                 name: await repeated(counter, partial(call), targets=2)

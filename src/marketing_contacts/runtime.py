@@ -113,7 +113,12 @@ async def open_runtime(
             mongo,
             redis,
             jobs,
-            Services.over(ports, bulk, settings.max_active_background_operations),
+            Services.over(
+                ports,
+                bulk,
+                settings.max_active_background_operations,
+                settings.engagements_per_record_limit,
+            ),
             RedisRateLimiter(redis, limit),
         )
     finally:

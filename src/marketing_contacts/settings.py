@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     max_subscriptions_per_socket: int = Field(default=20, ge=1)
     # P5: background operations (bulk changes) an account has queued or running at once
     max_active_background_operations: int = Field(default=5, ge=1)
+    # C6: engagements one record (a contact, a company, a deal) is associated with at most;
+    # past it, new engagements are created without the association
+    engagements_per_record_limit: int = Field(default=10_000, ge=1)
     # Ports of the local servers that `marketing-contacts dev` starts (DEV_MONGO_PORT, ...).
     dev_mongo_port: int = Field(default=27017, ge=1, le=65535)
     dev_redis_port: int = Field(default=6379, ge=1, le=65535)

@@ -133,3 +133,35 @@ async def test_dropped_pages_are_gone(ports: Ports) -> None:
     await ports.bulk_pages.drop_pages(operation.id)
     await ports.bulk_pages.drop_pages(ports.ids.new_id())
     assert await ports.bulk_pages.pages_to_apply(resolved, 1) == []
+
+
+async def test_c10_a_contact_is_held_only_by_a_page_left_to_apply(ports: Ports) -> None:
+    """C10 asks before a merge: a page from the operation's next one on holds the contact."""
+    account = await stored_account(ports)
+    m = MarketingState.MARKETING
+    first, between, last = await store(
+        ports,
+        account,
+        new_contact(ports, account, state=m),
+        new_contact(ports, account),  # not selected, its id between the others'
+        new_contact(ports, account, state=m),
+    )
+    where = ContactFilter(marketing_status=first.marketing_status)
+    operation = await queued_operation(ports, account, selection=Selection(filter=where))
+    assert not await ports.bulk_pages.holds(operation, first.id)  # nothing resolved yet
+    resolved = await ports.bulk_pages.resolve(operation, 1)
+
+    async def held(operation: BulkOperation, *contacts: str) -> list[bool]:
+        return [await ports.bulk_pages.holds(operation, contact_id) for contact_id in contacts]
+
+    ids = (first.id, between.id, last.id, "not-an-id", ports.ids.new_id())
+    assert await held(resolved, *ids) == [True, False, True, False, False]
+    assert await held(replace(resolved, next_page=1), *ids) == [False, False, True, False, False]
+    assert await held(replace(resolved, next_page=2), *ids) == [False] * 5
+    # an ids selection, in the order its ids were given
+    given = await queued_operation(
+        ports, account, selection=Selection(ids=(last.id, between.id, first.id))
+    )
+    in_order = await ports.bulk_pages.resolve(given, 1)
+    assert await held(in_order, *ids[:3]) == [True, True, True]
+    assert await held(replace(in_order, next_page=1), *ids[:3]) == [True, True, False]

@@ -9,19 +9,28 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.bulk import (
     BulkOperation,
     BulkProgress,
 )
-from marketing_contacts.domain.contacts import history_of, move_to
+from marketing_contacts.domain.changes import plan_usage_change
+from marketing_contacts.domain.contacts import Contact, history_of, move_to
 from marketing_contacts.domain.errors import ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
+from marketing_contacts.domain.merge import merge_contacts
 from marketing_contacts.domain.statuses import MarketingState
 from marketing_contacts.domain.usage import UsageCounts
 from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.ports.alerts import UndeliveredAlert
-from marketing_contacts.services.ports.changes import BulkChunk, ChangeBatch, StaleWrite
+from marketing_contacts.services.ports.changes import (
+    BulkChunk,
+    ChangeBatch,
+    ContactMerge,
+    StaleWrite,
+)
 from marketing_contacts.services.ports.contacts import DuplicateEmail
+from marketing_contacts.services.ports.lists import ContactList
 from marketing_contacts.services.wiring import Ports
 from tests.contract.records import (
     LATER,
@@ -320,3 +329,106 @@ async def test_an_update_date_decided_on_an_old_revision_is_not_recorded(ports: 
     fresh = replace(current, next_update_date=date(2025, 3, 1), revision=current.revision + 1)
     assert await ports.writer.record_update_date(current, fresh, date(2025, 2, 1), 0, now(ports))
     assert await ports.accounts.get(account.id) == fresh
+
+
+# ---------------------------------------------------------------- merges (C10)
+
+
+async def listed(ports: Ports, account: Account, *members: Contact) -> ContactList:
+    made = ContactList(ports.ids.new_id(), account.id, f"list-{len(members)}", now(ports))
+    return await ports.lists.insert(made, [c.id for c in members])
+
+
+async def as_stored(ports: Ports, contact: Contact) -> Contact:
+    found = await ports.contacts.get(Scope(contact.account_id), contact.id)
+    assert found is not None
+    return found
+
+
+def merge_batch(account: Account, primary: Contact, secondary: Contact) -> ChangeBatch:
+    merge = merge_contacts(primary, secondary, primary.updated_at)
+    change = plan_usage_change(account, merge.transitions, primary.updated_at)
+    return ChangeBatch(
+        account,
+        change.account,
+        deleted=(secondary,),
+        history=merge.history,
+        tier_change=change.tier_change,
+        alerts=change.alerts,
+        merge=ContactMerge(primary, secondary, merge.contact),
+    )
+
+
+async def test_c10_a_merge_writes_the_primary_as_merged_with_the_secondarys_history_and_lists(
+    ports: Ports,
+) -> None:
+    # the counts the contacts will be in: two N, one P
+    account = await stored_account(ports, counts=UsageCounts(1, 1, 3))
+    primary, secondary, third = await stored_contacts(ports, account, 3)
+    account, _ = await moved(ports, account, secondary, M)
+    account, _ = await moved(ports, account, await as_stored(ports, secondary), P)
+    both = await listed(ports, account, primary, secondary)
+    theirs = await listed(ports, account, secondary, third)
+    primary, secondary = await as_stored(ports, primary), await as_stored(ports, secondary)
+    batch = merge_batch(account, primary, secondary)
+    assert batch.merge is not None
+    merged = batch.merge.merged
+    assert (merged.state, merged.status_seq, len(batch.history)) == (P, 3, 1)
+
+    await ports.writer.commit(batch)
+
+    assert await as_stored(ports, primary) == merged
+    assert await ports.contacts.get(Scope(account.id), secondary.id) is None
+    history = (await ports.history.page(account.id, primary.id, 10, None)).items
+    assert [(e.contact_id, e.seq) for e in history] == [(primary.id, n) for n in (3, 2, 1)]
+    assert [(e.change.from_state, e.change.to_state) for e in history] == [(N, P), (M, P), (N, M)]
+    assert (await ports.history.page(account.id, secondary.id, 10, None)).items == []
+    sizes = [await ports.lists.get(account.id, one.id) for one in (both, theirs)]
+    assert [found.size for found in sizes if found is not None] == [1, 2]
+    assert await ports.accounts.get(account.id) == batch.account_after
+
+
+async def test_c10_a_primary_without_an_address_takes_the_secondarys(ports: Ports) -> None:
+    account = await stored_account(ports)
+    primary, secondary = await store(
+        ports,
+        account,
+        new_contact(ports, account),
+        new_contact(ports, account, email="ada@example.com"),
+    )
+    await ports.writer.commit(merge_batch(account, primary, secondary))
+    assert (await as_stored(ports, primary)).email == "ada@example.com"
+    with pytest.raises(DuplicateEmail):  # the address is the primary's now
+        await store(ports, account, new_contact(ports, account, email="Ada@example.com"))
+
+
+async def test_c10_the_secondarys_address_is_free_once_merged(ports: Ports) -> None:
+    account = await stored_account(ports)
+    primary, secondary = await stored_contacts(ports, account, 2)
+    await ports.writer.commit(merge_batch(account, primary, secondary))
+    assert secondary.email is not None
+    (again,) = await store(ports, account, new_contact(ports, account, email=secondary.email))
+    assert await as_stored(ports, again) == again
+
+
+async def test_c10_a_merge_decided_on_contacts_that_changed_writes_nothing(ports: Ports) -> None:
+    account = await stored_account(ports, counts=UsageCounts(0, 0, 3))
+    primary, secondary, other = await stored_contacts(ports, account, 3)
+    batch = merge_batch(account, primary, secondary)
+    later = await listed(ports, account, secondary)  # a membership the merge did not see
+    before = await holdings(ports, account.id)
+    with pytest.raises(StaleWrite):
+        await ports.writer.commit(batch)
+    assert await holdings(ports, account.id) == before
+    secondary = await as_stored(ports, secondary)
+    await ports.lists.add_members(account.id, later.id, [primary.id])
+    stale_primary = merge_batch(account, primary, secondary)
+    with pytest.raises(StaleWrite):
+        await ports.writer.commit(stale_primary)
+    primary = await as_stored(ports, primary)
+    current, _ = await moved(ports, account, other, M)
+    with pytest.raises(StaleWrite):  # the account moved on
+        await ports.writer.commit(merge_batch(account, primary, secondary))
+    await ports.writer.commit(merge_batch(current, primary, secondary))
+    assert (await as_stored(ports, primary)).merged_ids == (secondary.id,)
+    assert [found.size for found in [await ports.lists.get(account.id, later.id)] if found] == [1]

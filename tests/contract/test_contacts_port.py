@@ -261,6 +261,25 @@ def filter_cases() -> list[tuple[str, object, str]]:
         # C2: associated with a company (the people's first list id stands for its id)
         ("a company's", lambda p: {"company_id": p.lists[0]}, "ann eve"),
         ("no such company's", {"company_id": "no-such-company"}, ""),
+        # C5: a deal's contacts, by their ids (an id of no contact selects nothing)
+        (
+            "among ids",
+            lambda p: {
+                "ids": frozenset(
+                    [c.id for n, c in p.by_name.items() if n in ("bob", "eve")] + ["0" * 24]
+                )
+            },
+            "bob eve",
+        ),
+        ("among no ids", {"ids": frozenset()}, ""),
+        (
+            "among ids and a status",
+            lambda p: {
+                "ids": frozenset(c.id for c in p.by_name.values()),
+                "marketing_status": MarketingStatus.NON_MARKETING,
+            },
+            "bob dan",
+        ),
         # C11: a prefix of the email, the first name or the last name, in any case
         ("search, every field it reads", {"search": "ann"}, "ann bob"),
         ("search, any case", {"search": "SMITH"}, "ann dan"),

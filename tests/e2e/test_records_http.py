@@ -1,7 +1,7 @@
-"""The CRM records over HTTP against a real API process (C2, C4, C7, C11, S6): a contact
+"""The CRM records over HTTP against a real API process (C2, C4, C5, C7, C11, S6): a contact
 created by the API starts as a LEAD, is found by search the moment the write answers, works
 for a company it is associated with, and shows the email events of its address, those from
-before it existed too; a hard bounce marks it."""
+before it existed too; a hard bounce marks it; a won deal makes its contact a customer."""
 
 from __future__ import annotations
 
@@ -91,3 +91,26 @@ def test_c11_c2_c7_a_contact_over_http(api: Api) -> None:
     assert by_company["companies"]["edges"] == [
         {"node": {"contacts": {"edges": [{"node": {"id": made["id"]}}]}}}
     ]
+
+
+def test_c5_a_won_deal_makes_its_contact_a_customer_over_http(api: Api) -> None:
+    made = api.data(CREATE, email="ada@engines.io", last="Lovelace")["createContact"]["contact"]
+    deal = api.data(
+        """mutation($c: ID!) { createDeal(input: {name: "Engine", stage: CONTRACT_SENT,
+        amount: "1200", contactIds: [$c]}) { deal { id amount } userErrors { code } } }""",
+        c=made["id"],
+    )["createDeal"]
+    assert (deal["userErrors"], deal["deal"]["amount"]) == ([], "1200.00")
+    stage = """query($id: ID!) { contact(id: $id) { lifecycleStage
+      deals { edges { node { stage } } } } }"""
+    assert api.data(stage, id=made["id"])["contact"]["lifecycleStage"] == "OPPORTUNITY"
+    won = api.data(
+        """mutation($d: ID!) { updateDeal(id: $d, input: {stage: CLOSED_WON}) {
+        userErrors { code } } }""",
+        d=deal["deal"]["id"],
+    )
+    assert won["updateDeal"]["userErrors"] == []
+    assert api.data(stage, id=made["id"])["contact"] == {
+        "lifecycleStage": "CUSTOMER",
+        "deals": {"edges": [{"node": {"stage": "CLOSED_WON"}}]},
+    }

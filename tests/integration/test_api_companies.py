@@ -141,8 +141,12 @@ async def test_c2_an_association_names_records_of_the_account_and_no_deal(
     cases = [
         (pair(person, theirs["id"]), {"code": "NOT_FOUND", "field": ["input", "toId"]}),
         (pair("0" * 24, mine["id"]), {"code": "NOT_FOUND", "field": ["input", "fromId"]}),
-        (
+        (  # a company's id names no deal
             {**pair(person, mine["id"]), "toType": "DEAL"},
+            {"code": "NOT_FOUND", "field": ["input", "toId"]},
+        ),
+        (
+            {**pair(person, mine["id"]), "fromType": "DEAL", "toType": "DEAL"},
             {"code": "INVALID", "field": ["input", "toType"]},
         ),
         (

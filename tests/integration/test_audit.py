@@ -10,11 +10,12 @@ import pytest
 from graphql import build_client_schema, get_introspection_query
 from pymongo.errors import DuplicateKeyError
 
-from marketing_contacts.domain.associations import ContactCompany
+from marketing_contacts.domain.associations import ContactCompany, DealRecord, RecordType
 from marketing_contacts.domain.audit import Actor, AuditEntry
 from marketing_contacts.domain.bulk import Selection
 from marketing_contacts.domain.changes import plan_usage_change
 from marketing_contacts.domain.contacts import change_status, transitions_of
+from marketing_contacts.domain.deals import DealStage
 from marketing_contacts.domain.statuses import MarketingStatus, StatusSource, StatusSourceType
 from marketing_contacts.domain.users import RecordVisibility, Role
 from marketing_contacts.domain.visibility import Scope
@@ -22,6 +23,7 @@ from marketing_contacts.runtime import Runtime
 from marketing_contacts.services.bulk import BulkRequest
 from marketing_contacts.services.companies import CompanyDraft
 from marketing_contacts.services.contacts import ContactDraft
+from marketing_contacts.services.deals import DealDraft
 from marketing_contacts.services.ledger import batch_for
 from marketing_contacts.services.users import UserDraft
 from tests.support.graphql import client_of, open_client
@@ -53,8 +55,14 @@ VALID: dict[str, str] = {
     "dissociate": '(input: {{fromType: COMPANY, fromId: "{company}", toType: CONTACT, '
     'toId: "{contact}"}})',
     "deleteCompany": '(id: "{company}")',
+    "createDeal": '(input: {{name: "Renewal", stage: CONTRACT_SENT, contactIds: ["{contact}"]}})',
+    "updateDeal": '(id: "{deal}", input: {{stage: CLOSED_WON}})',
+    "deleteDeal": '(id: "{deal}")',
     "recordEmailEvent": '(input: {{email: "one@audit.io", type: OPENED, '
     'occurredAt: "2026-01-01T00:00:00Z"}})',
+    "logEngagement": '(input: {{type: CALL, occurredAt: "2026-01-01T00:00:00Z", '
+    'contactIds: ["{contact}"]}})',
+    "mergeContacts": '(input: {{primaryId: "{primary}", secondaryId: "{secondary}"}})',
     "deleteContact": '(id: "{contact}")',
 }
 NEWEST = """{ auditLog(first: 1) { totalCount edges { node {
@@ -73,8 +81,15 @@ async def test_p4_every_mutation_writes_an_entry_of_its_action(runtime: Runtime)
     user = await services.users.create(a, UserDraft(name="Sam", email="sam@audit.io"))
     token, _ = await services.tokens.create(a, user.id, "phone")
     company = await services.companies.create(a, CompanyDraft(name="Old"))
+    deal = await services.deals.create(a, DealDraft(name="Old", stage=DealStage.CONTRACT_SENT))
+    primary, secondary = [
+        await services.contacts.create(a, ContactDraft(email=f"merge-{n}@audit.io")) for n in (1, 2)
+    ]
     names = {
+        "primary": primary.id,
+        "secondary": secondary.id,
         "company": company.id,
+        "deal": deal.id,
         "contact": contact.id,
         "list": listed.id,
         "operation": operation.id,
@@ -120,6 +135,16 @@ async def test_p4_an_entry_that_cannot_be_written_takes_its_write_back(runtime: 
     with pytest.raises(DuplicateKeyError):
         await ports.companies.delete(a.account_id, company.id, entry("deleteCompany", company.id))
     assert await ports.companies.get(Scope(a.account_id), company.id) == company
+    deal = await services.deals.create(a, DealDraft(name="Atomic", stage=DealStage.CLOSED_WON))
+    joined = DealRecord(deal.id, RecordType.CONTACT, contact.id)
+    with pytest.raises(DuplicateKeyError):
+        at = ports.clock.now()
+        await ports.deals.associate(a.account_id, joined, 10, at, entry("associate", deal.id))
+    with pytest.raises(DuplicateKeyError):
+        await ports.deals.update_fields(
+            deal, replace(deal, name="Won"), entry("updateDeal", deal.id)
+        )
+    assert await ports.deals.get(Scope(a.account_id), deal.id) == deal
     with pytest.raises(DuplicateKeyError):
         await ports.lists.add_members(
             a.account_id, listed.id, [contact.id], entry("addContactsToList", listed.id)

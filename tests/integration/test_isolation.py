@@ -31,6 +31,7 @@ from graphql.type.definition import GraphQLOutputType
 from marketing_contacts.domain.associations import Association, RecordType
 from marketing_contacts.domain.bulk import Selection
 from marketing_contacts.domain.companies import CompanyFilter
+from marketing_contacts.domain.deals import DealStage
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.domain.users import RecordVisibility, Role
@@ -39,6 +40,7 @@ from marketing_contacts.services.bulk import BulkRequest
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.companies import CompanyDraft
 from marketing_contacts.services.contacts import ContactDraft
+from marketing_contacts.services.deals import DealDraft
 from marketing_contacts.services.registry import Services
 from marketing_contacts.services.users import UserDraft
 from tests.support.graphql import Client, client_of, open_client
@@ -91,17 +93,37 @@ ARGUMENTS: dict[str, list[str]] = {
     "createCompany": ['(input: {{name: "Eve", ownerId: "{admin}"}})'],
     "updateCompany": ['(id: "{company}", input: {{name: "Eve", ownerId: "{admin}"}})'],
     "deleteCompany": ['(id: "{company}")'],
+    "deal": ['(id: "{deal}")'],
+    "deals": ["(first: 50)"],
+    "createDeal": [
+        '(input: {{name: "Eve", stage: CLOSED_WON, contactIds: ["{contact}"]}})',
+        '(input: {{name: "Eve", stage: CLOSED_WON, companyIds: ["{company}"]}})',
+    ],
+    "updateDeal": ['(id: "{deal}", input: {{stage: CLOSED_WON, ownerId: "{admin}"}})'],
+    "deleteDeal": ['(id: "{deal}")'],
     "associate": [
         '(input: {{fromType: CONTACT, fromId: "{own}", toType: COMPANY, toId: "{company}"}})',
         '(input: {{fromType: COMPANY, fromId: "{company}", toType: CONTACT, toId: "{contact}", '
         "primary: true}})",
+        '(input: {{fromType: DEAL, fromId: "{deal}", toType: CONTACT, toId: "{own}"}})',
     ],
     "recordEmailEvent": [
         '(input: {{email: "hidden-non_marketing@target.io", type: HARD_BOUNCED, '
         'occurredAt: "2026-01-01T00:00:00Z"}})'
     ],
+    "logEngagement": [
+        '(input: {{type: CALL, occurredAt: "2026-01-01T00:00:00Z", contactIds: ["{contact}"]}})',
+        '(input: {{type: NOTE, occurredAt: "2026-01-01T00:00:00Z", contactIds: ["{own}"], '
+        'companyIds: ["{company}"]}})',
+    ],
     "dissociate": [
-        '(input: {{fromType: CONTACT, fromId: "{contact}", toType: COMPANY, toId: "{company}"}})'
+        '(input: {{fromType: CONTACT, fromId: "{contact}", toType: COMPANY, toId: "{company}"}})',
+        '(input: {{fromType: CONTACT, fromId: "{contact}", toType: DEAL, toId: "{deal}"}})',
+    ],
+    # C10: one contact the member sees and one it does not, either way round
+    "mergeContacts": [
+        '(input: {{primaryId: "{own}", secondaryId: "{contact}"}})',
+        '(input: {{primaryId: "{contact}", secondaryId: "{own}"}})',
     ],
     # last: it ends the list every other document names
     "deleteList": ['(id: "{list}")'],
@@ -153,7 +175,17 @@ async def account_under_attack(services: Services) -> Hidden:
     )
     for contact in hidden:
         pair = Association(RecordType.CONTACT, contact.id, RecordType.COMPANY, company.id)
-        await services.companies.associate(a, pair)
+        await services.associations.associate(a, pair)
+    deal = await services.deals.create(
+        a,
+        DealDraft(
+            name="Hidden deal",
+            stage=DealStage.CONTRACT_SENT,
+            owner_id=a.user_id,
+            contact_ids=[c.id for c in hidden],
+            company_ids=[company.id],
+        ),
+    )
     operation = await services.bulk.start(
         a, BulkRequest(Selection(ids=tuple(c.id for c in hidden)), MarketingStatus.NON_MARKETING)
     )
@@ -166,6 +198,7 @@ async def account_under_attack(services: Services) -> Hidden:
         "token": token.id,
         "company": company.id,
         "own": own.id,
+        "deal": deal.id,
     }
     from_member = {
         *(c.id for c in hidden),
@@ -173,6 +206,7 @@ async def account_under_attack(services: Services) -> Hidden:
         operation.id,
         company.id,
         "hidden-co.io",
+        deal.id,
     }
     from_outside = {
         *from_member,
@@ -242,7 +276,9 @@ async def snapshot(services: Services, admin: Caller) -> dict[str, Any]:
     operations = await services.bulk.page(admin, 50, None)
     users = await services.users.page(admin, 50, None)
     companies = await services.companies.page(admin, CompanyFilter(), 50, None)
+    deals = await services.deals.page(admin, 50, None)
     return {
+        "deals": {d.id: d for d in deals.items},
         "companies": {c.id: c for c in companies.items},
         "contacts": {c.id: c for c in contacts.items},
         "lists": lists.items,
@@ -297,6 +333,10 @@ async def test_p3_an_owned_member_sees_and_changes_nothing_of_anyone_elses(
     assert [found["size"] for found in data_of("list")] == [1]
     assert [found["totalCount"] for found in data_of("companies")] == [0, 0, 0]
     assert data_of("company") == [None]
+    assert data_of("deal") == [None]
+    assert [found["totalCount"] for found in data_of("deals")] == [0]
+    deal = hidden.names["deal"]
+    assert after["deals"][deal] == before["deals"][deal]
     assert (await services.tokens.authenticate(hidden.admin_secret)) is not None
 
 

@@ -70,6 +70,11 @@ REQUESTS: dict[str, str] = {
     "recordEmailEvent": """mutation($email: String!) { recordEmailEvent(input: {
         email: $email, type: HARD_BOUNCED, occurredAt: "2026-01-01T00:00:00Z"}) {
         event { id } userErrors { code } } }""",
+    "contacts page with engagements": """{ contacts(first: 200) { edges { node { id
+        lastActivityAt engagements(first: 200) { edges { node { type associatedIds } } } } } } }""",
+    "logEngagement": """mutation($subject: ID!, $company: ID!) { logEngagement(input: {
+        type: CALL, occurredAt: "2026-01-01T00:00:00Z", contactIds: [$subject],
+        companyIds: [$company]}) { engagement { id associatedIds } userErrors { code } } }""",
     "search contacts": """{ contacts(filter: {search: "c1"}, first: 200) { totalCount
         edges { node { id } } } }""",
     "search companies": """{ companies(filter: {search: "co"}, first: 200) { totalCount
@@ -77,13 +82,35 @@ REQUESTS: dict[str, str] = {
     "associate": """mutation($subject: ID!, $company: ID!) { associate(input: {
         fromType: CONTACT, fromId: $subject, toType: COMPANY, toId: $company, primary: true}) {
         userErrors { code } } }""",
+    "contacts page with deals": """{ contacts(first: 200) { edges { node { id
+        deals(first: 200) { totalCount edges { node { id name stage } } } } } } }""",
+    "companies page with deals": """{ companies(first: 200) { edges { node { id
+        deals(first: 200) { totalCount edges { node { id amount } } } } } } }""",
+    "deals page": """{ deals(first: 200) { totalCount
+        edges { node { id name owner { id } } } } }""",
+    "deal with contacts and companies": """query($deal: ID!) { deal(id: $deal) {
+        contacts(first: 200) { totalCount edges { node { id email } } }
+        companies(first: 200) { totalCount edges { node { id name } } } } }""",
+    "createDeal": """mutation($contacts: [ID!]!, $company: ID!) { createDeal(input: {
+        name: "New", stage: CONTRACT_SENT, contactIds: $contacts, companyIds: [$company]}) {
+        deal { id } userErrors { code } } }""",
+    "win a deal": """mutation($deal: ID!) { updateDeal(id: $deal, input: {stage: CLOSED_WON}) {
+        deal { id } userErrors { code } } }""",
+    "associate a deal": """mutation($subject: ID!, $deal: ID!) { associate(input: {
+        fromType: DEAL, fromId: $deal, toType: CONTACT, toId: $subject}) {
+        userErrors { code } } }""",
 }
 CREATE_COMPANY = """mutation($name: String!, $domain: String) {
   createCompany(input: {name: $name, domain: $domain}) { company { id } userErrors { code } } }"""
 RECORD = """mutation($email: String!) { recordEmailEvent(input: {email: $email, type: SENT,
   occurredAt: "2026-01-01T00:00:00Z"}) { userErrors { code } } }"""
+LOG = """mutation($contacts: [ID!]!) { logEngagement(input: {type: NOTE,
+  occurredAt: "2026-01-01T00:00:00Z", contactIds: $contacts}) { userErrors { code } } }"""
 ASSOCIATE = """mutation($contact: ID!, $company: ID!) { associate(input: {fromType: CONTACT,
   fromId: $contact, toType: COMPANY, toId: $company}) { userErrors { code } } }"""
+CREATE_DEAL = """mutation($name: String!, $contacts: [ID!]!, $companies: [ID!]!) {
+  createDeal(input: {name: $name, stage: QUALIFIED_TO_BUY, amount: "100", contactIds: $contacts,
+  companyIds: $companies}) { deal { id } userErrors { code } } }"""
 
 
 @dataclass
@@ -124,18 +151,30 @@ async def populate(client: Client, size: int) -> Account:
         for company in {companies[0], companies[n % size]}:
             associated = await client.execute(ASSOCIATE, contact=contact, company=company)
             assert associated["associate"]["userErrors"] == []
+    # `size` deals, each of every contact and of the first company
+    deals = []
+    for n in range(size):
+        made = await client.execute(
+            CREATE_DEAL, name=f"Deal {n}", contacts=contacts, companies=[companies[0]]
+        )
+        assert made["createDeal"]["userErrors"] == []
+        deals.append(made["createDeal"]["deal"]["id"])
     # the first five contacts' addresses have `size` events each
     for n in range(5):
         for _ in range(size):
             recorded = await client.execute(RECORD, email=f"c{n}@example.com")
             assert recorded["recordEmailEvent"]["userErrors"] == []
+    # and `size` engagements each (C6)
+    for _ in range(size):
+        logged = await client.execute(LOG, contacts=contacts[:5])
+        assert logged["logEngagement"]["userErrors"] == []
     variables = {
         "subject": subject,
         "contacts": contacts,
         "list": lists[0],
         "email": "c1@example.com",
     }
-    return Account(client, size, {**variables, "company": companies[0]})
+    return Account(client, size, {**variables, "company": companies[0], "deal": deals[0]})
 
 
 @pytest.fixture(scope="module")

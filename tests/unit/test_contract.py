@@ -3,7 +3,8 @@
 `tests/schema/contract.graphql` is the contract as the project was given it (its types, fields,
 arguments and values verbatim; its comments point at this repository's docs): the served schema
 may add to it, never remove or change what it holds. `tests/schema/access.graphql` extends it
-for users and access (P1-P5): the two concatenate into one document the served schema keeps.
+for users and access (P1-P5), `tests/schema/records.graphql` for the CRM records (C1-C12): they
+concatenate into one document the served schema keeps.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ def contract_path() -> Path:
 
 CONTRACT = contract_path()
 #: the resolved issues' extensions of the contract
-EXTENSIONS = [CONTRACT.with_name("access.graphql")]
+EXTENSIONS = [CONTRACT.with_name("access.graphql"), CONTRACT.with_name("records.graphql")]
 
 
 def test_served_schema_has_no_breaking_change_against_the_contract() -> None:

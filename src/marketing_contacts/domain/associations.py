@@ -3,7 +3,8 @@
 An association is undirected: contact-company is company-contact. A contact's companies are
 kept with the contact, one of them primary: a company associated with a contact that has no
 primary (its first one, or the next one after its primary was dissociated) becomes its primary;
-another becomes primary only when asked for.
+another becomes primary only when asked for. A deal's contacts and companies are kept with the
+deal (C5: its stage moves theirs).
 """
 
 from __future__ import annotations
@@ -39,22 +40,44 @@ class ContactCompany:
     primary: bool = False
 
 
+@dataclass(frozen=True)
+class RecordRef:
+    """A record named by its type and id."""
+
+    type: RecordType
+    id: str
+
+
+@dataclass(frozen=True)
+class DealRecord:
+    """An association of a deal with a contact or a company, whichever side it was named
+    from."""
+
+    deal_id: str
+    record_type: RecordType
+    record_id: str
+
+    @property
+    def record(self) -> RecordRef:
+        return RecordRef(self.record_type, self.record_id)
+
+
 #: the pairs of record types that are associated with each other
-ASSOCIATED_TYPES = frozenset({frozenset({RecordType.CONTACT, RecordType.COMPANY})})
+ASSOCIATED_TYPES = frozenset(
+    {
+        frozenset({RecordType.CONTACT, RecordType.COMPANY}),
+        frozenset({RecordType.DEAL, RecordType.CONTACT}),
+        frozenset({RecordType.DEAL, RecordType.COMPANY}),
+    }
+)
 
 
-def contact_company(association: Association) -> ContactCompany:
-    """The association as a contact-company pair; INVALID for a pair of types that is not
-    associated (a contact with a contact) and for `primary` on it."""
+def pair_of(association: Association) -> ContactCompany | DealRecord:
+    """The association as the pair its records keep; INVALID for a pair of types that is not
+    associated (a contact with a contact), and for `primary` on any but a contact's company."""
     check_id(association.from_id, "from_id")
     check_id(association.to_id, "to_id")
     types = frozenset({association.from_type, association.to_type})
-    if RecordType.DEAL in types:
-        raise refuse(
-            ErrorCode.INVALID,
-            "deals are not served yet: contacts are associated with companies",
-            "from_type" if association.from_type is RecordType.DEAL else "to_type",
-        )
     if types not in ASSOCIATED_TYPES:
         raise refuse(
             ErrorCode.INVALID,
@@ -62,9 +85,20 @@ def contact_company(association: Association) -> ContactCompany:
             f"{association.to_type.value.lower()}",
             "to_type",
         )
+    if RecordType.DEAL in types:
+        if association.primary:
+            raise refuse(ErrorCode.INVALID, "primary names a contact's company", "primary")
+        if association.from_type is RecordType.DEAL:
+            return DealRecord(association.from_id, association.to_type, association.to_id)
+        return DealRecord(association.to_id, association.from_type, association.from_id)
     if association.from_type is RecordType.CONTACT:
         return ContactCompany(association.from_id, association.to_id, association.primary)
     return ContactCompany(association.to_id, association.from_id, association.primary)
+
+
+def side_of(association: Association, record_id: str) -> str:
+    """Which field of the association names the record."""
+    return "from_id" if association.from_id == record_id else "to_id"
 
 
 def companies_in_order(company_ids: frozenset[str], primary: str | None) -> list[str]:

@@ -13,14 +13,15 @@ from datetime import datetime
 
 from marketing_contacts.domain.contacts import MAX_TEXT_LENGTH, LifecycleStage
 from marketing_contacts.domain.errors import (
+    MAX_RECORD_NAME_LENGTH,
     ErrorCode,
     check_length,
-    check_no_controls,
+    record_name,
     refuse,
 )
 from marketing_contacts.domain.search import found_by, search_keys, search_prefix
 
-MAX_COMPANY_NAME_LENGTH = 200
+MAX_COMPANY_NAME_LENGTH = MAX_RECORD_NAME_LENGTH
 #: a domain name has at most 253 characters (RFC 1035)
 MAX_DOMAIN_LENGTH = 253
 #: how many companies one contact may be associated with (its document holds their ids)
@@ -43,6 +44,9 @@ class Company:
     domain: str | None = None
     owner_id: str | None = None
     lifecycle_stage: LifecycleStage | None = None
+    #: C12: moved by the engagements logged against it (domain.engagements), only by them
+    last_activity_at: datetime | None = None
+    last_contacted_at: datetime | None = None
 
     @property
     def search_keys(self) -> frozenset[str]:
@@ -53,15 +57,7 @@ class Company:
 def company_name(raw: str, *field: str) -> str:
     """A company's name, trimmed: 1 to MAX_COMPANY_NAME_LENGTH characters, no control
     character."""
-    name = raw.strip()
-    if not 1 <= len(name) <= MAX_COMPANY_NAME_LENGTH:
-        raise refuse(
-            ErrorCode.INVALID,
-            f"a company name has 1 to {MAX_COMPANY_NAME_LENGTH} characters",
-            *field,
-        )
-    check_no_controls(name, *field)
-    return name
+    return record_name("company", raw, *field)
 
 
 def domain_key(raw: str) -> str:
@@ -93,6 +89,8 @@ class CompanyFilter:
     search: str | None = None
     domain: str | None = None
     owner_id: str | None = None
+    #: C5: the companies among these ids (a deal's; no client names it)
+    ids: frozenset[str] | None = None
 
     def check(self, *field: str) -> None:
         search_prefix(self.search, *field, "search")
@@ -114,4 +112,5 @@ class CompanyFilter:
             (prefix is None or found_by(company.search_keys, prefix))
             and (self.domain is None or company.domain == self.domain_key)
             and (self.owner_id is None or company.owner_id == self.owner_id)
+            and (self.ids is None or company.id in self.ids)
         )

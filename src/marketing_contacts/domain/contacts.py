@@ -147,6 +147,14 @@ class Contact:
     #: C2: the companies it is associated with, and the primary one among them
     company_ids: frozenset[str] = frozenset()
     primary_company_id: str | None = None
+    #: C12: moved by the engagements logged against it (domain.engagements), only by them
+    last_activity_at: datetime | None = None
+    last_contacted_at: datetime | None = None
+    #: C10: the contacts merged into this one, in the order they were (domain.merge)
+    merged_ids: tuple[str, ...] = ()
+    #: C10: the addresses (email keys) of the contacts merged into this one: its email
+    #: activity shows their events too (C7: the activity belongs to the address)
+    merged_emails: frozenset[str] = frozenset()
 
     @property
     def marketing_status(self) -> MarketingStatus:

@@ -72,6 +72,24 @@ def check_length(value: str | None, limit: int, *field: str) -> None:
         )
 
 
+#: a company's or a deal's name
+MAX_RECORD_NAME_LENGTH = 200
+
+
+def record_name(kind: str, raw: str, *field: str) -> str:
+    """A record's name, trimmed: 1 to MAX_RECORD_NAME_LENGTH characters, no control
+    character."""
+    name = raw.strip()
+    if not 1 <= len(name) <= MAX_RECORD_NAME_LENGTH:
+        raise refuse(
+            ErrorCode.INVALID,
+            f"a {kind} name has 1 to {MAX_RECORD_NAME_LENGTH} characters",
+            *field,
+        )
+    check_no_controls(name, *field)
+    return name
+
+
 def _words(name: str) -> str:
     """A field's name as a message says it: `job_title` is "job title"."""
     return name.replace("_", " ")
@@ -102,27 +120,38 @@ def check_no_controls(value: str | None, *field: str) -> None:
         raise refuse(ErrorCode.INVALID, f"{_words(field[-1])} holds a control character", *field)
 
 
+def record_not_found(kind: str, record_id: str, *field: str) -> DomainError:
+    return refuse(ErrorCode.NOT_FOUND, f"{kind} {quoted(record_id)} does not exist", *field)
+
+
 def contacts_not_found(
     contact_ids: Sequence[str], found: Collection[str], *field: str
+) -> DomainError | None:
+    """NOT_FOUND at the first index of each contact id given that is not `found`."""
+    return records_not_found("contact", contact_ids, found, *field)
+
+
+def records_not_found(
+    kind: str, record_ids: Sequence[str], found: Collection[str], *field: str
 ) -> DomainError | None:
     """NOT_FOUND at the first index of each id given that is not `found`, for the first
     MAX_NAMED_IDS of them, and one more error at the list that counts the rest: 10,000 unknown
     ids in a variable that thirty aliases share would otherwise answer 300,000 errors."""
     first_index: dict[str, int] = {}
-    for index, contact_id in enumerate(contact_ids):
-        first_index.setdefault(contact_id, index)
-    missing = [contact_id for contact_id in first_index if contact_id not in found]
+    for index, record_id in enumerate(record_ids):
+        first_index.setdefault(record_id, index)
+    missing = [record_id for record_id in first_index if record_id not in found]
     if not missing:
         return None
     errors = [
         UserError(
             ErrorCode.NOT_FOUND,
-            f"contact {quoted(contact_id)} does not exist",
-            (*field, str(first_index[contact_id])),
+            f"{kind} {quoted(record_id)} does not exist",
+            (*field, str(first_index[record_id])),
         )
-        for contact_id in missing[:MAX_NAMED_IDS]
+        for record_id in missing[:MAX_NAMED_IDS]
     ]
     if len(missing) > MAX_NAMED_IDS:
         more = len(missing) - MAX_NAMED_IDS
-        errors.append(UserError(ErrorCode.NOT_FOUND, f"{more} more contacts do not exist", field))
+        errors.append(UserError(ErrorCode.NOT_FOUND, f"{more} more {kind}s do not exist", field))
     return DomainError(*errors)

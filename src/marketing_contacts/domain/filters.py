@@ -47,6 +47,8 @@ class ContactFilter:
     company_id: str | None = None
     #: C11: a case-insensitive prefix of the email, first name or last name (blank: any)
     search: str | None = None
+    #: C5: the contacts among these ids (a deal's; no client names it)
+    ids: frozenset[str] | None = None
 
     def check(self, *field: str) -> None:
         """The client's strings are bounded like what they are compared with (a domain, an
@@ -83,6 +85,8 @@ class ContactFilter:
             found.append(Contains(ContactField.LIST_IDS, self.list_id))
         if self.company_id is not None:
             found.append(Contains(ContactField.COMPANY_IDS, self.company_id))
+        if self.ids is not None:
+            found.append(OneOf(ContactField.ID, self.ids))
         if self.unengaged is not None:  # S6
             found.append(Equals(ContactField.UNENGAGED, self.unengaged))
         prefix = search_prefix(self.search, "search")

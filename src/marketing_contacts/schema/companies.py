@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from marketing_contacts.domain.associations import Association, RecordType, companies_in_order
+from marketing_contacts.domain.associations import (
+    Association,
+    RecordRef,
+    RecordType,
+    companies_in_order,
+)
 from marketing_contacts.domain.companies import Company as DomainCompany
 from marketing_contacts.domain.companies import CompanyFilter
 from marketing_contacts.domain.contacts import LifecycleStage
@@ -27,6 +32,8 @@ from marketing_contacts.services.paging import page_in_order
 
 if TYPE_CHECKING:
     from marketing_contacts.schema.contacts import Contact
+    from marketing_contacts.schema.deals import Deal
+    from marketing_contacts.schema.engagements import Engagement
 
 CompanyId = Annotated[strawberry.ID, strawberry.argument(description="The company's id.")]
 #: the kind of a contact's companies' cursors
@@ -44,6 +51,10 @@ class Company:
     )
     created_at: datetime = strawberry.field(description="When the company was created.")
     updated_at: datetime = strawberry.field(description="When the company last changed.")
+    last_activity_at: datetime | None = strawberry.field(
+        description="When the latest engagement logged against the company happened (C12); "
+        "null before the first."
+    )
 
     @strawberry.field(description="The user who owns the company (C1); null when nobody does.")
     async def owner(self, info: Info) -> User | None:
@@ -60,12 +71,33 @@ class Company:
     async def contacts(
         self, info: Info, first: First = 20, after: After = None
     ) -> Connection[Annotated[Contact, strawberry.lazy("marketing_contacts.schema.contacts")]]:
-        from marketing_contacts.schema.contacts import Contact
+        from marketing_contacts.schema.contacts import contacts_where
 
-        contacts, caller = info.context.services.contacts, info.context.caller
-        where = ContactFilter(company_id=str(self.id))
-        page = await contacts.page(caller, where, first_or(first, 20), after)
-        return connection(page, Contact.of, lambda: contacts.count(caller, where))
+        return await contacts_where(info, ContactFilter(company_id=str(self.id)), first, after)
+
+    @strawberry.field(
+        description="The engagements associated with the company, newest first by when they "
+        "happened (C6; a page of companies reads its first pages together)."
+    )
+    async def engagements(
+        self, info: Info, first: First = 20, after: After = None
+    ) -> Connection[
+        Annotated[Engagement, strawberry.lazy("marketing_contacts.schema.engagements")]
+    ]:
+        from marketing_contacts.schema.engagements import record_engagements
+
+        return await record_engagements(info, str(self.id), first_or(first, 20), after)
+
+    @strawberry.field(
+        description="Deals the company is associated with that the caller sees, in the order "
+        "they were created (a page of companies reads its first pages together)."
+    )
+    async def deals(
+        self, info: Info, first: First = 20, after: After = None
+    ) -> Connection[Annotated[Deal, strawberry.lazy("marketing_contacts.schema.deals")]]:
+        from marketing_contacts.schema.deals import record_deals
+
+        return await record_deals(info, RecordRef(RecordType.COMPANY, str(self.id)), first, after)
 
     @classmethod
     def of(cls, company: DomainCompany) -> Company:
@@ -77,6 +109,7 @@ class Company:
             lifecycle_stage=company.lifecycle_stage,
             created_at=company.created_at,
             updated_at=company.updated_at,
+            last_activity_at=company.last_activity_at,
         )
 
 
@@ -318,9 +351,10 @@ class CompanyMutations:
         return DeletePayload(deleted_id=strawberry.ID(result), user_errors=[])
 
     @strawberry.mutation(
-        description="Associates a contact with a company (either way round); associating "
-        "them again changes nothing but the primary, when asked. A contact's companyName "
-        "stays as it is (C2)."
+        description="Associates a contact with a company, or a deal with a contact or a "
+        "company (either way round); associating them again changes nothing but the primary, "
+        "when asked. A contact's companyName stays as it is (C2); a record associated with an "
+        "open deal becomes an OPPORTUNITY, with a won one a CUSTOMER, never moving back (C5)."
     )
     async def associate(
         self,
@@ -328,12 +362,12 @@ class CompanyMutations:
         input: Annotated[AssociationInput, strawberry.argument(description="The two records.")],
     ) -> AssociationPayload:
         ctx = info.context
-        call = ctx.services.companies.associate(ctx.caller, input.to_association())
+        call = ctx.services.associations.associate(ctx.caller, input.to_association())
         return await _association_payload(info, call)
 
     @strawberry.mutation(
         description="Takes an association out (the contact's primary company too, when it was "
-        "this one); nothing changes when there was none."
+        "this one); nothing changes when there was none, and no lifecycle stage moves back."
     )
     async def dissociate(
         self,
@@ -341,5 +375,5 @@ class CompanyMutations:
         input: Annotated[AssociationInput, strawberry.argument(description="The two records.")],
     ) -> AssociationPayload:
         ctx = info.context
-        call = ctx.services.companies.dissociate(ctx.caller, input.to_association())
+        call = ctx.services.associations.dissociate(ctx.caller, input.to_association())
         return await _association_payload(info, call)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from marketing_contacts.domain.associations import RecordRef, RecordType
 from marketing_contacts.domain.contacts import Contact as DomainContact
 from marketing_contacts.domain.contacts import LifecycleStage
 from marketing_contacts.domain.creation import CreationSource
@@ -22,7 +23,9 @@ from marketing_contacts.services.contacts import EDITABLE_FIELDS, ContactDraft, 
 
 if TYPE_CHECKING:
     from marketing_contacts.schema.companies import Company
+    from marketing_contacts.schema.deals import Deal
     from marketing_contacts.schema.email_events import EmailEvent
+    from marketing_contacts.schema.engagements import Engagement
 
 ContactId = Annotated[strawberry.ID, strawberry.argument(description="The contact's id.")]
 
@@ -104,8 +107,21 @@ class Contact:
     unsubscribed_from_all: bool = strawberry.field(
         description="True when the contact unsubscribed from all email; the status stays as it is."
     )
+    last_activity_at: datetime | None = strawberry.field(
+        description="When the latest engagement logged against the contact happened (C12); "
+        "null before the first."
+    )
+    last_contacted_at: datetime | None = strawberry.field(
+        description="When the latest call, email or meeting logged against the contact "
+        "happened (C12); null before the first."
+    )
+    merged_ids: list[strawberry.ID] = strawberry.field(
+        description="Ids of the contacts merged into this one (C10)."
+    )
     #: the sequence of its newest history entry, as read: where its first history page starts
     status_seq: strawberry.Private[int]
+    #: C10: the addresses of the contacts merged into it, whose email activity it shows too
+    merged_emails: strawberry.Private[frozenset[str]]
     company_ids: strawberry.Private[frozenset[str]]
     primary_company_id: strawberry.Private[str | None]
 
@@ -122,9 +138,9 @@ class Contact:
         return await contact_companies(info, self.company_ids, self.primary_company_id, size, after)
 
     @strawberry.field(
-        description="Every email event of the contact's address, newest first, including "
-        "those from before the contact existed (C7; a page of contacts reads its first "
-        "pages together)."
+        description="Every email event of the contact's address, and of the addresses of "
+        "the contacts merged into it (C10), newest first, including those from before the "
+        "contact existed (C7; a page of contacts reads its first pages together)."
     )
     async def email_activity(
         self, info: Info, first: First = 20, after: After = None
@@ -133,7 +149,33 @@ class Contact:
     ]:
         from marketing_contacts.schema.email_events import contact_activity
 
-        return await contact_activity(info, self.email, first_or(first, 20), after)
+        return await contact_activity(
+            info, self.email, self.merged_emails, first_or(first, 20), after
+        )
+
+    @strawberry.field(
+        description="The engagements associated with the contact, newest first by when they "
+        "happened (C6; a page of contacts reads its first pages together)."
+    )
+    async def engagements(
+        self, info: Info, first: First = 20, after: After = None
+    ) -> Connection[
+        Annotated[Engagement, strawberry.lazy("marketing_contacts.schema.engagements")]
+    ]:
+        from marketing_contacts.schema.engagements import record_engagements
+
+        return await record_engagements(info, str(self.id), first_or(first, 20), after)
+
+    @strawberry.field(
+        description="Deals the contact is associated with that the caller sees, in the order "
+        "they were created (a page of contacts reads its first pages together)."
+    )
+    async def deals(
+        self, info: Info, first: First = 20, after: After = None
+    ) -> Connection[Annotated[Deal, strawberry.lazy("marketing_contacts.schema.deals")]]:
+        from marketing_contacts.schema.deals import record_deals
+
+        return await record_deals(info, RecordRef(RecordType.CONTACT, str(self.id)), first, after)
 
     @strawberry.field(
         description="The primary associated company; independent of companyName (C2)."
@@ -191,7 +233,11 @@ class Contact:
             status_changed_at=contact.status_changed_at,
             email_hard_bounced=contact.email_hard_bounced,
             unsubscribed_from_all=contact.unsubscribed_from_all,
+            last_activity_at=contact.last_activity_at,
+            last_contacted_at=contact.last_contacted_at,
+            merged_ids=[strawberry.ID(merged) for merged in contact.merged_ids],
             status_seq=contact.status_seq,
+            merged_emails=contact.merged_emails,
             company_ids=contact.company_ids,
             primary_company_id=contact.primary_company_id,
         )
@@ -300,7 +346,7 @@ class UpdateContactInput:
         return ContactEdit(changes=given, marketing_status=status)
 
 
-@strawberry.type(description="The result of createContact or updateContact.")
+@strawberry.type(description="The result of createContact, updateContact or mergeContacts.")
 class ContactPayload:
     contact: Contact | None = strawberry.field(
         description="The contact as written; null when userErrors is not empty."
@@ -320,7 +366,17 @@ class DeleteContactPayload:
     )
 
 
-def _contact_payload(result: DomainContact | list[UserError]) -> ContactPayload:
+async def contacts_where(
+    info: Info, where: ContactFilter, first: int | None, after: str | None
+) -> Connection[Contact]:
+    """The contacts the filter selects that the caller sees, in the order they were created
+    (a company's, a deal's)."""
+    contacts, caller = info.context.services.contacts, info.context.caller
+    page = await contacts.page(caller, where, first_or(first, 20), after)
+    return connection(page, Contact.of, lambda: contacts.count(caller, where))
+
+
+def contact_payload(result: DomainContact | list[UserError]) -> ContactPayload:
     if isinstance(result, list):
         return ContactPayload(contact=None, user_errors=result)
     return ContactPayload(contact=Contact.of(result), user_errors=[])
@@ -369,7 +425,7 @@ class ContactMutations:
         ],
     ) -> ContactPayload:
         ctx = info.context
-        return _contact_payload(
+        return contact_payload(
             await attempt(info, ctx.services.contacts.create(ctx.caller, input.to_draft()))
         )
 
@@ -383,7 +439,7 @@ class ContactMutations:
         ],
     ) -> ContactPayload:
         ctx = info.context
-        return _contact_payload(
+        return contact_payload(
             await attempt(info, ctx.services.contacts.update(ctx.caller, str(id), input.to_edit()))
         )
 

@@ -38,8 +38,14 @@ class RequestContext:
     shared_loaders: Any = field(default=None, repr=False)
     #: the request's loader of companies (schema.companies.company_loader), made at first use
     company_loader: Any = field(default=None, repr=False)
+    #: the request's loader of records' first pages of deals (schema.deals), made at first use
+    deals_loader: Any = field(default=None, repr=False)
     #: the request's loader of email activity (schema.email_events), made at first use
     email_activity_loader: Any = field(default=None, repr=False)
+    #: the request's loader of records' engagements (schema.engagements), made at first use
+    engagement_loader: Any = field(default=None, repr=False)
+    #: which records the engagements list the caller sees (schema.engagements), at first use
+    seen_record_loader: Any = field(default=None, repr=False)
 
     @property
     def caller(self) -> Caller:

@@ -6,7 +6,9 @@ The first page of the activity of a page of contacts is read together, once per 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -20,8 +22,8 @@ from marketing_contacts.schema.errors import UserError, attempt
 from marketing_contacts.services.email_events import EmailEventDraft
 from marketing_contacts.services.paging import Page
 
-#: (address, first) -> the address's first page of events
-ActivityLoader = DataLoader[tuple[str, int], Page[DomainEmailEvent]]
+#: (address, the addresses merged into its contact, first) -> their first page of events
+ActivityLoader = DataLoader[tuple[str, tuple[str, ...], int], Page[DomainEmailEvent]]
 
 
 @strawberry.type(description="Something that happened to email sent to an address (C7).")
@@ -50,14 +52,17 @@ def email_activity_loader(info: Info) -> ActivityLoader:
     if ctx.email_activity_loader is None:
         caller, activity = ctx.caller, ctx.services.email_activity
 
-        async def load(keys: list[tuple[str, int]]) -> list[Page[DomainEmailEvent]]:
-            by_first: dict[int, list[str]] = {}
-            for email, first in keys:
-                by_first.setdefault(first, []).append(email)
+        async def load(
+            keys: list[tuple[str, tuple[str, ...], int]],
+        ) -> list[Page[DomainEmailEvent]]:
+            by_first: dict[int, list[tuple[str, tuple[str, ...]]]] = {}
+            for email, merged, first in keys:
+                by_first.setdefault(first, []).append((email, merged))
             pages = {}
-            for first, emails in by_first.items():
-                found = await activity.first_pages(caller, emails, first)
-                pages.update({(email, first): found[email] for email in emails})
+            for first, wanted in by_first.items():
+                for read in _each_address_once(wanted):
+                    found = await activity.first_pages(caller, list(read), first, merged=read)
+                    pages.update({(e, m, first): found[e] for e, m in read.items()})
             return [pages[key] for key in keys]
 
         ctx.email_activity_loader = DataLoader(load_fn=load)
@@ -65,23 +70,41 @@ def email_activity_loader(info: Info) -> ActivityLoader:
     return loader
 
 
+def _each_address_once(
+    wanted: list[tuple[str, tuple[str, ...]]],
+) -> list[dict[str, tuple[str, ...]]]:
+    """The addresses asked for, in reads that name each address once (always one read, but
+    for an address asked for with different merged ones: a contact without an address of its
+    own reads by a merged one, which another contact may have taken since)."""
+    reads: list[dict[str, tuple[str, ...]]] = []
+    for email, merged in wanted:
+        read = next((r for r in reads if email not in r), None)
+        if read is None:
+            reads.append(read := {})
+        read[email] = merged
+    return reads
+
+
 async def contact_activity(
-    info: Info, email: str | None, first: int, after: str | None
+    info: Info, email: str | None, merged: Iterable[str], first: int, after: str | None
 ) -> Connection[EmailEvent]:
-    """The events of the contact's address, newest first (none without an address)."""
+    """The events of the contact's address and of the addresses merged into it (C10), newest
+    first (none without any address)."""
     ctx = info.context
     activity, caller = ctx.services.email_activity, ctx.caller
-    if email is None:
-        page: Page[DomainEmailEvent] = Page([], [], has_next_page=False)
-    elif after is None:
-        page = await email_activity_loader(info).load((email, first))
+    addresses = [a for a in dict.fromkeys((email, *sorted(merged))) if a is not None]
+    if not addresses:
+        return connection(Page([], [], has_next_page=False), EmailEvent.of, _none)
+    own, others = addresses[0], tuple(addresses[1:])
+    if after is None:
+        page = await email_activity_loader(info).load((own, others, first))
     else:
-        page = await activity.page(caller, email, first, after)
+        page = await activity.page(caller, own, first, after, merged=others)
+    return connection(page, EmailEvent.of, partial(activity.count, caller, own, merged=others))
 
-    async def count() -> int:
-        return 0 if email is None else await activity.count(caller, email)
 
-    return connection(page, EmailEvent.of, count)
+async def _none() -> int:
+    return 0
 
 
 @strawberry.input(description="An email event, as the sending tool reports it.")

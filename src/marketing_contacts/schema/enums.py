@@ -19,7 +19,9 @@ from marketing_contacts.domain.associations import RecordType
 from marketing_contacts.domain.bulk import BulkOperationStatus
 from marketing_contacts.domain.contacts import LifecycleStage
 from marketing_contacts.domain.creation import CreationSource
+from marketing_contacts.domain.deals import DealStage
 from marketing_contacts.domain.email_events import EmailEventType
+from marketing_contacts.domain.engagements import EngagementType
 from marketing_contacts.domain.errors import ErrorCode
 from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
 from marketing_contacts.domain.tiers import Edition, UpgradePolicy
@@ -229,8 +231,22 @@ described(
     {
         RecordType.CONTACT: "A contact.",
         RecordType.COMPANY: "A company (C2).",
-        RecordType.DEAL: "A deal (C5); deals are not served yet, and an association naming "
-        "one is INVALID.",
+        RecordType.DEAL: "A deal (C5).",
+    },
+)
+
+described(
+    DealStage,
+    "The default pipeline's stages, in their order (C5).",
+    {
+        DealStage.APPOINTMENT_SCHEDULED: "A first meeting is booked.",
+        DealStage.QUALIFIED_TO_BUY: "The buyer has the need and the budget.",
+        DealStage.PRESENTATION_SCHEDULED: "A presentation is booked.",
+        DealStage.DECISION_MAKER_BOUGHT_IN: "The one who decides is for it.",
+        DealStage.CONTRACT_SENT: "The contract is with the buyer.",
+        DealStage.CLOSED_WON: "Won: every associated contact and company becomes a CUSTOMER.",
+        DealStage.CLOSED_LOST: "Lost: its records stay where they are (a customer of another "
+        "deal stays a customer).",
     },
 )
 
@@ -246,5 +262,17 @@ described(
         "is marked emailHardBounced (S6).",
         EmailEventType.UNSUBSCRIBED: "The recipient unsubscribed from all email; the address's "
         "contact is marked unsubscribedFromAll (S6), its marketing status unchanged.",
+    },
+)
+
+described(
+    EngagementType,
+    "What kind of engagement was logged (C6).",
+    {
+        EngagementType.TASK: "Something to do; moves lastActivityAt only.",
+        EngagementType.CALL: "A call; moves lastActivityAt and lastContactedAt.",
+        EngagementType.NOTE: "A note; moves lastActivityAt only.",
+        EngagementType.EMAIL: "An email, one to one; moves lastActivityAt and lastContactedAt.",
+        EngagementType.MEETING: "A meeting; moves lastActivityAt and lastContactedAt.",
     },
 )

@@ -9,8 +9,11 @@ from marketing_contacts.schema.accounts import AccountMutations
 from marketing_contacts.schema.bulk import BulkMutations
 from marketing_contacts.schema.companies import CompanyMutations
 from marketing_contacts.schema.contacts import ContactMutations
+from marketing_contacts.schema.deals import DealMutations
 from marketing_contacts.schema.email_events import EmailEventMutations
+from marketing_contacts.schema.engagements import EngagementMutations
 from marketing_contacts.schema.lists import ListMutations
+from marketing_contacts.schema.merge import MergeMutations
 from marketing_contacts.schema.statuses import StatusMutations
 from marketing_contacts.schema.users import UserMutations
 
@@ -21,12 +24,15 @@ from marketing_contacts.schema.users import UserMutations
 )
 class Mutation(
     ContactMutations,
+    MergeMutations,
     StatusMutations,
     BulkMutations,
     AccountMutations,
     ListMutations,
     CompanyMutations,
+    DealMutations,
     EmailEventMutations,
+    EngagementMutations,
     UserMutations,
 ):
     pass

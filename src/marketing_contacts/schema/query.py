@@ -9,6 +9,7 @@ from marketing_contacts.schema.audit import AuditQueries
 from marketing_contacts.schema.bulk import BulkQueries
 from marketing_contacts.schema.companies import CompanyQueries
 from marketing_contacts.schema.contacts import ContactQueries
+from marketing_contacts.schema.deals import DealQueries
 from marketing_contacts.schema.lists import ListQueries
 from marketing_contacts.schema.usage import UsageQueries
 from marketing_contacts.schema.users import UserQueries
@@ -22,6 +23,7 @@ class Query(
     BulkQueries,
     ListQueries,
     CompanyQueries,
+    DealQueries,
     UserQueries,
     AuditQueries,
 ):

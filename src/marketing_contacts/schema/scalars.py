@@ -32,6 +32,8 @@ RFC_3339 = re.compile(_DATE + _TIME + _OFFSET)
 _WITHOUT_OFFSET = re.compile(f"{_DATE}(?:{_TIME})?")
 EXAMPLE = "2026-11-25T10:00:00Z"
 CENT = Decimal("0.01")
+#: an amount as a person writes it: digits, at most two places, no exponent
+_MONEY = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,2})?")
 
 
 def invalid(message: str) -> GraphQLError:
@@ -70,6 +72,20 @@ def serialize_decimal(value: Decimal) -> str:
     return str(value.quantize(CENT, rounding=ROUND_HALF_EVEN))
 
 
+def parse_money(value: object) -> Decimal:
+    """A finite amount in cents at most: "12", "12.5" and "12.50" are read, "1.234", "NaN",
+    "1e3" and a number sent as a float (which may already have lost a cent) are not."""
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise invalid('an amount is a decimal string, e.g. "123.45"')
+    text = str(value).strip()
+    if not _MONEY.fullmatch(text):
+        raise invalid(
+            f'an amount is a decimal string with at most two places, e.g. "123.45", '
+            f"not {quoted(text)}"
+        )
+    return Decimal(text)
+
+
 DateTime = strawberry.scalar(
     name="DateTime",
     description="An instant. Written in UTC to the millisecond with a Z, e.g. "
@@ -91,6 +107,7 @@ Money = replace(
     description='A money amount as a decimal string with exactly two places, e.g. "123.45" '
     "(a string, so no cent is lost to floating point).",
     serialize=serialize_decimal,
+    parse_value=parse_money,
 )
 
 SCALARS: dict[object, ScalarDefinition] = {datetime: DateTime, date: Date, Decimal: Money}

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from marketing_contacts.domain.associations import Association, ContactCompany, contact_company
+from marketing_contacts.domain.associations import Association, ContactCompany, side_of
 from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.companies import (
     MAX_COMPANIES_PER_CONTACT,
@@ -21,7 +21,13 @@ from marketing_contacts.domain.companies import (
     company_name,
 )
 from marketing_contacts.domain.contacts import LifecycleStage, check_lifecycle_change
-from marketing_contacts.domain.errors import DomainError, ErrorCode, check_id, quoted, refuse
+from marketing_contacts.domain.errors import (
+    DomainError,
+    ErrorCode,
+    check_id,
+    record_not_found,
+    refuse,
+)
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.owners import check_owner
 from marketing_contacts.services.paging import Page, paged
@@ -112,10 +118,12 @@ class CompanyService:
             raise _not_found(company_id, "id")
         return company.id
 
-    async def associate(self, caller: Caller, association: Association) -> None:
+    async def associate(
+        self, caller: Caller, association: Association, pair: ContactCompany
+    ) -> None:
         """C2: the contact and the company, associated (again: nothing changes); the company
         becomes the contact's primary when asked, or when the contact has none."""
-        pair = await self._pair(caller, association)
+        await self._check_pair(caller, association, pair)
         audit = self._audit(caller, "associate", pair.contact_id, pair.company_id)
         limit = MAX_COMPANIES_PER_CONTACT
         if not await self.companies.associate(caller.account_id, pair, limit, audit):
@@ -124,35 +132,37 @@ class CompanyService:
                 raise refuse(
                     ErrorCode.TOO_MANY,
                     f"a contact is associated with at most {limit} companies",
-                    _side(association, pair.contact_id),
+                    side_of(association, pair.contact_id),
                 )
             raise self._gone(association, pair, contact is None)
 
-    async def dissociate(self, caller: Caller, association: Association) -> None:
+    async def dissociate(
+        self, caller: Caller, association: Association, pair: ContactCompany
+    ) -> None:
         """The association taken out (and the primary, when it was this company); nothing when
         there was none."""
-        pair = await self._pair(caller, association)
+        await self._check_pair(caller, association, pair)
         audit = self._audit(caller, "dissociate", pair.contact_id, pair.company_id)
         await self.companies.dissociate(caller.account_id, pair, audit)
 
-    async def _pair(self, caller: Caller, association: Association) -> ContactCompany:
+    async def _check_pair(
+        self, caller: Caller, association: Association, pair: ContactCompany
+    ) -> None:
         """The association's contact and company, both seen by the caller (NOT_FOUND at the
         side that is not)."""
-        pair = contact_company(association)
-        if association.primary and association.from_type is association.to_type:
-            raise refuse(ErrorCode.INVALID, "primary names a contact's company", "primary")
         if await self.ports.contacts.get(caller.scope, pair.contact_id) is None:
-            raise _not_found_record("contact", pair.contact_id, _side(association, pair.contact_id))
-        await self._existing(caller, pair.company_id, _side(association, pair.company_id))
-        return pair
+            raise record_not_found(
+                "contact", pair.contact_id, side_of(association, pair.contact_id)
+            )
+        await self._existing(caller, pair.company_id, side_of(association, pair.company_id))
 
     def _gone(self, association: Association, pair: ContactCompany, contact: bool) -> DomainError:
         """A record that went between the check and the write."""
         if contact:
-            return _not_found_record(
-                "contact", pair.contact_id, _side(association, pair.contact_id)
+            return record_not_found(
+                "contact", pair.contact_id, side_of(association, pair.contact_id)
             )
-        return _not_found(pair.company_id, _side(association, pair.company_id))
+        return _not_found(pair.company_id, side_of(association, pair.company_id))
 
     async def _existing(self, caller: Caller, company_id: str, field: str) -> Company:
         check_id(company_id, field)
@@ -165,14 +175,5 @@ class CompanyService:
         return self.ports.audit_entry(caller.account_id, caller.actor, action, record_ids)
 
 
-def _side(association: Association, record_id: str) -> str:
-    """Which field of the association names the record."""
-    return "from_id" if association.from_id == record_id else "to_id"
-
-
 def _not_found(company_id: str, field: str) -> DomainError:
-    return _not_found_record("company", company_id, field)
-
-
-def _not_found_record(kind: str, record_id: str, field: str) -> DomainError:
-    return refuse(ErrorCode.NOT_FOUND, f"{kind} {quoted(record_id)} does not exist", field)
+    return record_not_found("company", company_id, field)

@@ -5,15 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from marketing_contacts.domain.bulk import MAX_ACTIVE_OPERATIONS
+from marketing_contacts.domain.engagements import MAX_ENGAGEMENTS_PER_RECORD
 from marketing_contacts.services.accounts import AccountService
 from marketing_contacts.services.alerts import AlertDeliveryService
+from marketing_contacts.services.associations import AssociationService
 from marketing_contacts.services.audit import AuditService
 from marketing_contacts.services.bulk import BulkService
 from marketing_contacts.services.bulk_runner import BulkRunner, BulkRunnerSettings
 from marketing_contacts.services.companies import CompanyService
 from marketing_contacts.services.contacts import ContactService
+from marketing_contacts.services.deals import DealService
 from marketing_contacts.services.email_events import EmailActivityService
+from marketing_contacts.services.engagements import EngagementService
 from marketing_contacts.services.lists import ListService
+from marketing_contacts.services.merge import ContactMerger
 from marketing_contacts.services.statuses import StatusService
 from marketing_contacts.services.tokens import TokenService
 from marketing_contacts.services.update_dates import UpdateDateService
@@ -30,10 +35,14 @@ class Services:
     audit: AuditService
     bulk: BulkService
     bulk_runner: BulkRunner
+    associations: AssociationService
     companies: CompanyService
     contacts: ContactService
+    deals: DealService
     email_activity: EmailActivityService
+    engagements: EngagementService
     lists: ListService
+    merger: ContactMerger
     statuses: StatusService
     tokens: TokenService
     update_dates: UpdateDateService
@@ -46,6 +55,7 @@ class Services:
         ports: Ports,
         bulk: BulkRunnerSettings | None = None,
         max_active_operations: int = MAX_ACTIVE_OPERATIONS,
+        engagements_per_record: int = MAX_ENGAGEMENTS_PER_RECORD,
     ) -> Services:
         return cls(
             ports=ports,
@@ -54,10 +64,14 @@ class Services:
             audit=AuditService(ports),
             bulk=BulkService(ports, max_active_operations),
             bulk_runner=BulkRunner(ports, bulk),
+            associations=AssociationService(CompanyService(ports), DealService(ports)),
             companies=CompanyService(ports),
             contacts=ContactService(ports),
+            deals=DealService(ports),
             email_activity=EmailActivityService(ports),
+            engagements=EngagementService(ports, engagements_per_record),
             lists=ListService(ports),
+            merger=ContactMerger(ports, max_active_operations),
             statuses=StatusService(ports),
             tokens=TokenService(ports),
             update_dates=UpdateDateService(ports),

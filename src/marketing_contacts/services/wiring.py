@@ -19,7 +19,9 @@ from marketing_contacts.services.ports.changes import ChangeWriter
 from marketing_contacts.services.ports.clock import Clock, IdGenerator
 from marketing_contacts.services.ports.companies import CompanyStore
 from marketing_contacts.services.ports.contacts import ContactStore
+from marketing_contacts.services.ports.deals import DealStore
 from marketing_contacts.services.ports.email_events import EmailEvents
+from marketing_contacts.services.ports.engagements import EngagementStore
 from marketing_contacts.services.ports.events import EventPublisher
 from marketing_contacts.services.ports.history import HistoryStore
 from marketing_contacts.services.ports.jobs import JobQueue
@@ -44,7 +46,9 @@ class Ports:
     teams: TeamStore
     lists: ListStore
     companies: CompanyStore
+    deals: DealStore
     email_events: EmailEvents
+    engagements: EngagementStore
     events: EventPublisher
     operations: BulkOperations
     idempotency: IdempotencyKeys

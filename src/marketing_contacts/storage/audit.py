@@ -14,8 +14,8 @@ from marketing_contacts.domain.audit import Actor, AuditEntry
 from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import Page
 from marketing_contacts.storage.database import AUDIT_LOG, Doc, Mongo
-from marketing_contacts.storage.ids import oid
 from marketing_contacts.storage.paging import Keyset, keyset_page
+from marketing_contacts.storage.scopes import scoped
 from marketing_contacts.storage.transactions import transact
 
 T = TypeVar("T")
@@ -100,9 +100,7 @@ class MongoAuditLog:
 
 def _entries(scope: Scope, record_id: str | None) -> Doc:
     """The scope's entries (P3: of its owners, when it names some), of one record if given."""
-    query: Doc = {"account_id": oid(scope.account_id)}
-    if scope.owners is not None:
-        query["user_id"] = {"$in": sorted(scope.owners)}
+    query = scoped(scope, "user_id")
     if record_id is not None:
         query["record_ids"] = record_id
     return query

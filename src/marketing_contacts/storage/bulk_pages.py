@@ -6,6 +6,11 @@ not written to. Each page is applied in one transaction with the operation's mov
 (storage.writer), so a restarted worker resumes at exactly the next page: none twice, none lost.
 A run reads the next few pages with their contacts in one command (`pages_to_apply`).
 A resolution that was cut short leaves pages under its own token, which the winning one ignores.
+
+Each page keeps its last id (`last_id`): a selection in id order (any but an ids selection) has
+its ids in ascending order across its pages, so the one page that can hold a contact is the
+first whose last id is not below the contact's, found on (operation_id, resolution, last_id)
+(`holds`, which C10 asks before a merge).
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ INDEXES = {
         IndexModel(
             [("operation_id", ASCENDING), ("resolution", ASCENDING), ("number", ASCENDING)],
             unique=True,
+        ),
+        # the page that can hold a contact, in a selection in id order
+        IndexModel(
+            [("operation_id", ASCENDING), ("resolution", ASCENDING), ("last_id", ASCENDING)]
         ),
         IndexModel(
             [("written_at", ASCENDING)],
@@ -68,6 +77,7 @@ class MongoBulkPages:
                     "resolution": resolution,
                     "number": matched // page_size,
                     "ids": ids,
+                    "last_id": ids[-1],
                     "written_at": written_at,
                 }
             )
@@ -128,6 +138,24 @@ class MongoBulkPages:
 
     async def drop_pages(self, operation_id: str) -> None:
         await self.pages.delete_many({"operation_id": operation_id})
+
+    async def holds(self, operation: BulkOperation, contact_id: str) -> bool:
+        key = oid(contact_id)
+        if not operation.resolved or key is None:
+            return False
+        resolved = {"operation_id": operation.id, "resolution": operation.resolution}
+        if operation.selection.ids is not None:
+            # the ids in the order given, at most MAX_SELECTED_IDS in all: the pages left
+            left = self.pages.find(
+                {**resolved, "number": {"$gte": operation.next_page}}, {"ids": 1}
+            )
+            return any([key in doc["ids"] async for doc in left])
+        page = await self.pages.find_one(
+            {**resolved, "last_id": {"$gte": key}},
+            {"number": 1, "ids": 1},
+            sort=[("last_id", ASCENDING)],
+        )
+        return page is not None and page["number"] >= operation.next_page and key in page["ids"]
 
 
 async def _in_selection_order(found: AsyncCursor[Doc], selection: Selection) -> AsyncIterator[Doc]:

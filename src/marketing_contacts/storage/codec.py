@@ -174,6 +174,9 @@ def contact_details(contact: Contact) -> Doc:
         "primary_company_id": contact.primary_company_id,
         # C11: what a search finds it by, written with the fields it follows from
         "search_keys": sorted(contact.search_keys),
+        # C10: the contacts merged into it, and their addresses
+        "merged_ids": list(contact.merged_ids),
+        "merged_emails": sorted(contact.merged_emails),
     }
 
 
@@ -244,6 +247,11 @@ def contact_from(doc: Doc) -> Contact:
         list_ids=frozenset(doc["list_ids"]),
         company_ids=frozenset(doc.get("company_ids", ())),
         primary_company_id=doc.get("primary_company_id"),
+        # C12: written by the engagements store alone ($max), never by a contact's own writes
+        last_activity_at=doc.get("last_activity_at"),
+        last_contacted_at=doc.get("last_contacted_at"),
+        merged_ids=tuple(doc.get("merged_ids", ())),
+        merged_emails=frozenset(doc.get("merged_emails", ())),
     )
 
 

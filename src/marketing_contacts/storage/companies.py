@@ -10,7 +10,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from marketing_contacts.domain.associations import ContactCompany
+from marketing_contacts.domain.associations import ContactCompany, RecordType
 from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.companies import Company, CompanyFilter
 from marketing_contacts.domain.contacts import LifecycleStage
@@ -18,8 +18,11 @@ from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import Page
 from marketing_contacts.storage.audit import record, with_entry
 from marketing_contacts.storage.database import COMPANIES, CONTACTS, Doc, Mongo
+from marketing_contacts.storage.deals import drop_from_deals
+from marketing_contacts.storage.engagements import drop_from_engagements
 from marketing_contacts.storage.ids import oid
 from marketing_contacts.storage.paging import Keyset, keyset_page
+from marketing_contacts.storage.scopes import scoped
 from marketing_contacts.storage.search import prefix_range
 from marketing_contacts.storage.transactions import transact
 
@@ -77,15 +80,10 @@ def company_from(doc: Doc) -> Company:
         domain=doc["domain"],
         owner_id=doc["owner_id"],
         lifecycle_stage=None if stage is None else LifecycleStage(stage),
+        # C12: written by the engagements store alone ($max), never by a company's own writes
+        last_activity_at=doc.get("last_activity_at"),
+        last_contacted_at=doc.get("last_contacted_at"),
     )
-
-
-def scoped(scope: Scope) -> Doc:
-    """The records the scope sees (P3): the account's, of its owners when it names some."""
-    query: Doc = {"account_id": oid(scope.account_id)}
-    if scope.owners is not None:
-        query["owner_id"] = {"$in": sorted(scope.owners)}
-    return query
 
 
 def company_query(scope: Scope, where: CompanyFilter) -> Doc:
@@ -97,6 +95,8 @@ def company_query(scope: Scope, where: CompanyFilter) -> Doc:
     prefix = where.prefix
     if prefix is not None:
         query["search_keys"] = prefix_range(prefix)
+    if where.ids is not None:
+        query["_id"] = {"$in": sorted(key for key in map(oid, where.ids) if key is not None)}
     return query
 
 
@@ -174,6 +174,8 @@ class MongoCompanyStore:
             await self.contacts.update_many(
                 associated, {"$pull": {"company_ids": company_id}}, session=session
             )
+            await drop_from_engagements(self.mongo, account_id, [company_id], session)
+            await drop_from_deals(self.mongo, account_id, RecordType.COMPANY, [company_id], session)
             await record(self.mongo, audit, session)
             return True
 

@@ -28,6 +28,8 @@ BULK_PAGES = "bulk_pages"
 AUDIT_LOG = "audit_log"
 COMPANIES = "companies"
 EMAIL_EVENTS = "email_events"
+DEALS = "deals"
+ENGAGEMENTS = "engagements"
 
 #: how long one operation (and one transaction with its retries) may take when the client sets
 #: no timeoutMS of its own

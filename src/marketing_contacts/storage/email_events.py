@@ -6,7 +6,7 @@ events newest first are its ids in descending order, read from (account_id, emai
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -16,11 +16,12 @@ from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.contacts import Contact, email_key
 from marketing_contacts.domain.email_events import EmailEvent, EmailEventType
 from marketing_contacts.services.paging import Page
+from marketing_contacts.services.ports.email_events import EMPTY
 from marketing_contacts.storage.audit import record
 from marketing_contacts.storage.codec import details_diff
 from marketing_contacts.storage.database import CONTACTS, EMAIL_EVENTS, Doc, Mongo
 from marketing_contacts.storage.ids import oid
-from marketing_contacts.storage.paging import Keyset, keyset_page, page_of
+from marketing_contacts.storage.paging import Keyset, first_pages_of, keyset_page, page_of
 from marketing_contacts.storage.transactions import transact
 
 PAGES = Keyset("email-event", descending=True)
@@ -82,39 +83,48 @@ class MongoEmailEvents:
 
         await transact(self.mongo, work)
 
-    def _of(self, account_id: str, email: str) -> Doc:
-        return {"account_id": oid(account_id), "email_key": email_key(email)}
+    def _of(self, account_id: str, email: str, merged: Sequence[str]) -> Doc:
+        """The events of the address and of those merged into its contact (C10): one range
+        of the index per address, merged newest first by the index's order."""
+        keys = _keys([email, *merged])
+        return {
+            "account_id": oid(account_id),
+            "email_key": keys[0] if len(keys) == 1 else {"$in": keys},
+        }
 
     async def page(
-        self, account_id: str, email: str, first: int, after: str | None
+        self,
+        account_id: str,
+        email: str,
+        first: int,
+        after: str | None,
+        *,
+        merged: Sequence[str] = (),
     ) -> Page[EmailEvent]:
-        query = self._of(account_id, email)
+        query = self._of(account_id, email, merged)
         return await keyset_page(self.events, query, PAGES, first, after, event_from)
 
     async def first_pages(
-        self, account_id: str, emails: Sequence[str], first: int
+        self,
+        account_id: str,
+        emails: Sequence[str],
+        first: int,
+        *,
+        merged: Mapping[str, Sequence[str]] = EMPTY,
     ) -> dict[str, Page[EmailEvent]]:
-        keys = sorted({key for email in emails if (key := email_key(email)) is not None})
-        found: dict[str, list[Doc]] = {}
-        if keys:
-            # one aggregation for every address: the newest first + 1 of each, from the index
-            pipeline: list[Doc] = [
-                {"$match": {"account_id": oid(account_id), "email_key": {"$in": keys}}},
-                {
-                    "$group": {
-                        "_id": "$email_key",
-                        "newest": {
-                            "$topN": {"n": first + 1, "sortBy": {"_id": -1}, "output": "$$ROOT"}
-                        },
-                    }
-                },
-            ]
-            async for row in await self.events.aggregate(pipeline):
-                found[row["_id"]] = row["newest"]
-        return {
-            email: page_of(found.get(email_key(email) or "", []), first, PAGES, event_from)
+        # each address's newest first + 1 (with its merged ones'), a limited read of the
+        # index each, in one command
+        queries = {
+            email: self._of(account_id, email, merged.get(email, ()))
             for email in emails
+            if email_key(email) is not None
         }
+        found = await first_pages_of(self.events, queries, PAGES, first)
+        return {email: page_of(found.get(email, []), first, PAGES, event_from) for email in emails}
 
-    async def count(self, account_id: str, email: str) -> int:
-        return await self.events.count_documents(self._of(account_id, email))
+    async def count(self, account_id: str, email: str, *, merged: Sequence[str] = ()) -> int:
+        return await self.events.count_documents(self._of(account_id, email, merged))
+
+
+def _keys(emails: Iterable[str]) -> list[str]:
+    return sorted({key for email in emails if (key := email_key(email)) is not None})

@@ -23,6 +23,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.associations import RecordType
 from marketing_contacts.domain.bulk import BulkOperationStatus
 from marketing_contacts.domain.contacts import Contact, StatusUpdate
 from marketing_contacts.domain.usage import UsageCounts
@@ -54,7 +55,10 @@ from marketing_contacts.storage.database import (
     Mongo,
     is_duplicate_key,
 )
+from marketing_contacts.storage.deals import drop_from_deals
+from marketing_contacts.storage.engagements import drop_from_engagements
 from marketing_contacts.storage.ids import oid
+from marketing_contacts.storage.merge import absorb, write_primary
 from marketing_contacts.storage.transactions import transact
 
 T = TypeVar("T")
@@ -90,7 +94,11 @@ class MongoChangeWriter:
             await self._update_statuses(batch.status_updates, session)
             if batch.bulk is not None:
                 await self._advance_bulk(batch.bulk, session)
+            merge = batch.merge
+            moved = {} if merge is None else await absorb(self.mongo, merge, session)
             await self._delete(batch.deleted, session)
+            if merge is not None:  # after the delete: the primary may take over its address
+                await write_primary(self.mongo, merge, moved, session)
             if batch.history:
                 await self.mongo[STATUS_HISTORY].insert_many(
                     [history_doc(entry) for entry in batch.history], session=session
@@ -183,6 +191,12 @@ class MongoChangeWriter:
             if deleted is None:
                 raise StaleWrite("a contact changed or went since it was read")
             left.update(deleted.get("list_ids", ()))
+        if contacts:  # C6: off their engagements (a batch is one account's)
+            ids = [c.id for c in contacts]
+            await drop_from_engagements(self.mongo, contacts[0].account_id, ids, session)
+            await drop_from_deals(
+                self.mongo, contacts[0].account_id, RecordType.CONTACT, ids, session
+            )
         if left:
             await self.mongo[LISTS].bulk_write(
                 [

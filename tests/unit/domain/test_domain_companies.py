@@ -12,7 +12,7 @@ from marketing_contacts.domain.associations import (
     ContactCompany,
     RecordType,
     companies_in_order,
-    contact_company,
+    pair_of,
 )
 from marketing_contacts.domain.companies import (
     MAX_COMPANY_NAME_LENGTH,
@@ -109,7 +109,7 @@ def test_c11_a_company_filter_selects_by_prefix_domain_and_owner(
 def test_c2_an_association_is_the_same_whichever_side_names_it(
     association: Association, pair: ContactCompany
 ) -> None:
-    assert contact_company(association) == pair
+    assert pair_of(association) == pair
 
 
 @pytest.mark.parametrize(
@@ -117,15 +117,15 @@ def test_c2_an_association_is_the_same_whichever_side_names_it(
     [
         (Association(CONTACT, "p", CONTACT, "q"), "to_type"),
         (Association(COMPANY, "c", COMPANY, "d"), "to_type"),
-        (Association(DEAL, "d", CONTACT, "p"), "from_type"),
-        (Association(CONTACT, "p", DEAL, "d"), "to_type"),
+        (Association(DEAL, "d", DEAL, "e"), "to_type"),
+        (Association(DEAL, "d", CONTACT, "p", primary=True), "primary"),
         (Association(CONTACT, "x" * 1_000, COMPANY, "c"), "from_id"),
     ],
 )
-def test_c2_only_contacts_and_companies_are_associated(
+def test_c2_only_records_of_different_types_are_associated(
     association: Association, field: str
 ) -> None:
-    assert refused(lambda: contact_company(association)) == [(ErrorCode.INVALID, (field,))]
+    assert refused(lambda: pair_of(association)) == [(ErrorCode.INVALID, (field,))]
 
 
 @pytest.mark.parametrize(

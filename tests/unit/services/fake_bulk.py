@@ -242,6 +242,13 @@ class FakeBulkPages:
     async def drop_pages(self, operation_id: str) -> None:
         self.data.pages.pop(operation_id, None)
 
+    async def holds(self, operation: BulkOperation, contact_id: str) -> bool:
+        await let_others_run()
+        if not operation.resolved:
+            return False
+        pages = self.data.pages.get(operation.id, {}).get(operation.resolution or "", [])
+        return any(contact_id in page for page in pages[operation.next_page :])
+
 
 class FakeJobQueue:
     """The job queue as arq keeps it: a line of job ids, first in first out; an id is refused

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from dataclasses import fields, replace
 from typing import TYPE_CHECKING
 
-from marketing_contacts.domain.associations import ContactCompany
+from marketing_contacts.domain.associations import ContactCompany, RecordType
 from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.companies import Company, CompanyFilter
 from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import Page
 from tests.support.waiting import let_others_run
 from tests.unit.services.fake_audit import record
+from tests.unit.services.fake_deals import drop_from_deals
 from tests.unit.services.fake_paging import keyset_page, object_id
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ class FakeCompanyStore:
         if company is None or company.account_id != account_id:
             return False
         del self.data.companies[company_id]
+        drop_from_deals(self.data, RecordType.COMPANY, {company_id})
         for contact in list(self.data.contacts.values()):
             if contact.account_id == account_id and company_id in contact.company_ids:
                 primary = contact.primary_company_id

@@ -20,10 +20,11 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.alerts import TierAlert
+from marketing_contacts.domain.associations import RecordType
 from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.bulk import (
     MAX_ACTIVE_OPERATIONS,
@@ -34,7 +35,9 @@ from marketing_contacts.domain.bulk import (
 from marketing_contacts.domain.companies import Company
 from marketing_contacts.domain.contacts import Contact, email_key
 from marketing_contacts.domain.creation import CreationSource
+from marketing_contacts.domain.deals import Deal
 from marketing_contacts.domain.email_events import EmailEvent
+from marketing_contacts.domain.engagements import Engagement
 from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import HistoryEntry, MarketingState, MarketingStatus
@@ -50,7 +53,12 @@ from marketing_contacts.services.paging import Page, Stored, encode_cursor
 from marketing_contacts.services.ports.accounts import DueUpdateDate
 from marketing_contacts.services.ports.alerts import UndeliveredAlert
 from marketing_contacts.services.ports.bulk import IdempotencyKey
-from marketing_contacts.services.ports.changes import ChangeBatch, Committed, StaleWrite
+from marketing_contacts.services.ports.changes import (
+    ChangeBatch,
+    Committed,
+    ContactMerge,
+    StaleWrite,
+)
 from marketing_contacts.services.ports.contacts import DuplicateEmail
 from marketing_contacts.services.ports.events import AlertRaised, Event
 from marketing_contacts.services.ports.lists import (
@@ -73,7 +81,9 @@ from tests.unit.services.fake_bulk import (
     selected,
 )
 from tests.unit.services.fake_companies import FakeCompanyStore
+from tests.unit.services.fake_deals import FakeDealStore, drop_from_deals
 from tests.unit.services.fake_email_events import FakeEmailEvents
+from tests.unit.services.fake_engagements import FakeEngagementStore
 from tests.unit.services.fake_paging import ID_LENGTH, keyset_page, object_id, sequence
 from tests.unit.services.fake_users import FakeTeamStore, FakeTokenStore, FakeUserStore
 
@@ -125,7 +135,11 @@ class FakeData:
     #: P4: every write's entry, oldest first
     audit: list[AuditEntry] = field(default_factory=list)
     companies: dict[str, Company] = field(default_factory=dict)
+    deals: dict[str, Deal] = field(default_factory=dict)
     email_events: list[EmailEvent] = field(default_factory=list)
+    engagements: list[Engagement] = field(default_factory=list)
+    #: C6: how many engagements each record is associated with, by record id
+    engagement_counts: dict[str, int] = field(default_factory=dict)
     next_number: int = 0
 
     def new_id(self) -> str:
@@ -306,6 +320,18 @@ def check_unique_emails(contacts: dict[str, Contact], written: Sequence[Contact]
 
 
 Interference = Callable[[], Awaitable[object]]
+#: C12: the dates only engagements move (by $max in storage), which a merge moves the same way
+ACTIVITY_DATES = ("last_activity_at", "last_contacted_at")
+
+
+def _memberships(contact: Contact) -> tuple[object, ...]:
+    return (contact.list_ids, contact.company_ids, contact.primary_company_id)
+
+
+def _in_place_of(ids: tuple[str, ...], old: str, new: str) -> tuple[str, ...]:
+    """`new` named where `old` was, once (last, as `$addToSet` then `$pull` leave it)."""
+    kept = tuple(i for i in ids if i != old)
+    return kept if new in kept else (*kept, new)
 
 
 @dataclass
@@ -372,6 +398,8 @@ class FakeChangeWriter:
                 or current.status_seq != gone.status_seq
             ):
                 raise self._stale(f"contact {gone.id} changed or went")
+        if batch.merge is not None:
+            self._check_merge(batch.merge)
         contacts = dict(data.contacts)
         for created in batch.created:
             if created.id in contacts:
@@ -390,9 +418,16 @@ class FakeChangeWriter:
         left: Counter[str] = Counter()
         for gone in batch.deleted:
             left.update(contacts.pop(gone.id).list_ids)
+        if batch.merge is not None:  # after the delete: the primary may take over its address
+            merged = contacts[batch.merge.primary.id] = self._merged_primary(batch.merge, contacts)
+            written.append(merged)
+            left.subtract(batch.merge.merged.list_ids - batch.merge.primary.list_ids)
         check_unique_emails(contacts, written)
         # every condition holds: write it all
+        if batch.merge is not None:
+            self._take_over(batch.merge)
         data.contacts = contacts
+        drop_from_deals(data, RecordType.CONTACT, {gone.id for gone in batch.deleted})
         for list_id, members in left.items():
             if list_id in data.lists:
                 data.lists[list_id] = replace(
@@ -419,6 +454,64 @@ class FakeChangeWriter:
         data.alerts.extend((account_id, alert) for alert in alerts)
         data.awaiting_delivery.update(alert.id for alert in alerts)
         return Committed(tier_change=tier_change, alerts=alerts, at=datetime.now(UTC))
+
+    def _check_merge(self, merge: ContactMerge) -> None:
+        """C10: both contacts as they were read, their memberships included."""
+        for read in (merge.primary, merge.secondary):
+            current = self.data.contacts.get(read.id)
+            if (
+                current is None
+                or current.account_id != read.account_id
+                or current.status_seq != read.status_seq
+                or _memberships(current) != _memberships(read)
+            ):
+                raise self._stale(f"contact {read.id} changed or went")
+
+    def _merged_primary(self, merge: ContactMerge, contacts: dict[str, Contact]) -> Contact:
+        """The stored primary with the fields that differ in `merged`, and the later of its
+        and the secondary's activity dates (C12: as the engagements store moves them)."""
+        current, secondary = contacts[merge.primary.id], self.data.contacts[merge.secondary.id]
+        diff = {
+            f.name: getattr(merge.merged, f.name)
+            for f in fields(Contact)
+            if f.name not in ACTIVITY_DATES
+            and getattr(merge.primary, f.name) != getattr(merge.merged, f.name)
+        }
+        dates: dict[str, Any] = {
+            name: max(
+                (d for d in (getattr(current, name), getattr(secondary, name)) if d is not None),
+                default=None,
+            )
+            for name in ACTIVITY_DATES
+        }
+        return replace(current, **diff, **dates)
+
+    def _take_over(self, merge: ContactMerge) -> None:
+        """C10: the secondary's history (numbered after the primary's), deals and engagements
+        become the primary's; the primary counts the engagements that newly name it."""
+        data, primary, secondary = self.data, merge.primary.id, merge.secondary.id
+        data.history = [
+            replace(e, contact_id=primary, seq=e.seq + merge.primary.status_seq)
+            if e.contact_id == secondary
+            else e
+            for e in data.history
+        ]
+        for deal in list(data.deals.values()):
+            if secondary in deal.contact_ids:
+                contact_ids = _in_place_of(deal.contact_ids, secondary, primary)
+                data.deals[deal.id] = replace(deal, contact_ids=contact_ids)
+        engaged = 0
+        engagements = []
+        for engagement in data.engagements:
+            if secondary in engagement.associated_ids:
+                engaged += primary not in engagement.associated_ids
+                ids = _in_place_of(engagement.associated_ids, secondary, primary)
+                engagement = replace(engagement, associated_ids=ids)
+            engagements.append(engagement)
+        data.engagements = engagements
+        data.engagement_counts.pop(secondary, None)
+        if engaged:
+            data.engagement_counts[primary] = data.engagement_counts.get(primary, 0) + engaged
 
     async def read_counts(self, account_id: str) -> tuple[Account, UsageCounts] | None:
         await let_others_run()
@@ -777,7 +870,9 @@ class FakeWorld:
     teams: FakeTeamStore
     lists: FakeListStore
     companies: FakeCompanyStore
+    deals: FakeDealStore
     email_events: FakeEmailEvents
+    engagements: FakeEngagementStore
     events: FakePublisher
     operations: FakeBulkOperations
     idempotency: FakeIdempotencyKeys
@@ -799,7 +894,9 @@ class FakeWorld:
             teams=self.teams,
             lists=self.lists,
             companies=self.companies,
+            deals=self.deals,
             email_events=self.email_events,
+            engagements=self.engagements,
             events=self.events,
             operations=self.operations,
             idempotency=self.idempotency,
@@ -876,6 +973,8 @@ class FakeWorld:
             dict(data.users),
             dict(data.teams),
             dict(data.tokens),
+            list(data.engagements),
+            dict(data.engagement_counts),
         )
 
 
@@ -895,7 +994,9 @@ def fake_world(now: datetime = DEFAULT_NOW) -> FakeWorld:
         teams=FakeTeamStore(data),
         lists=FakeListStore(data),
         companies=FakeCompanyStore(data),
+        deals=FakeDealStore(data),
         email_events=FakeEmailEvents(data),
+        engagements=FakeEngagementStore(data),
         events=FakePublisher(data),
         operations=FakeBulkOperations(data),
         idempotency=FakeIdempotencyKeys(data),

@@ -115,15 +115,15 @@ async def test_c2_associating_from_either_side_makes_the_first_company_primary()
     person = await services.contacts.create(admin, ContactDraft(company_name="Free text"))
     one = await services.companies.create(admin, CompanyDraft(name="One"))
     two = await services.companies.create(admin, CompanyDraft(name="Two"))
-    await services.companies.associate(admin, Association(CONTACT, person.id, COMPANY, one.id))
-    await services.companies.associate(admin, Association(COMPANY, two.id, CONTACT, person.id))
+    await services.associations.associate(admin, Association(CONTACT, person.id, COMPANY, one.id))
+    await services.associations.associate(admin, Association(COMPANY, two.id, CONTACT, person.id))
     stored = world.contact(person.id)
     assert (stored.company_ids, stored.primary_company_id) == (frozenset({one.id, two.id}), one.id)
     assert stored.company_name == "Free text"  # C2
     primary = Association(COMPANY, two.id, CONTACT, person.id, primary=True)
-    await services.companies.associate(admin, primary)
+    await services.associations.associate(admin, primary)
     assert world.contact(person.id).primary_company_id == two.id
-    await services.companies.dissociate(admin, primary)
+    await services.associations.dissociate(admin, primary)
     assert world.contact(person.id).primary_company_id is None
     actions = [(e.action, e.record_ids) for e in world.data.audit][-4:]
     assert actions == [
@@ -151,7 +151,7 @@ async def test_c2_an_association_names_records_of_the_callers_scope() -> None:
         (Association(CONTACT, mine.id, COMPANY, "0" * 24), ("to_id",)),
     ]
     for association, field in cases:
-        for change in (services.companies.associate, services.companies.dissociate):
+        for change in (services.associations.associate, services.associations.dissociate):
             assert await refused(change(owned, association)) == [(NOT_FOUND, field)]
     assert len(world.data.audit) == entries
     assert await services.companies.get(owned, hidden_company.id) is None
@@ -171,7 +171,7 @@ async def test_c2_a_contact_has_at_most_its_limit_of_companies() -> None:
     world.data.contacts[person.id] = replace(world.contact(person.id), company_ids=ids)
     extra = await services.companies.create(admin, CompanyDraft(name="One too many"))
     association = Association(CONTACT, person.id, COMPANY, extra.id)
-    assert await refused(services.companies.associate(admin, association)) == [
+    assert await refused(services.associations.associate(admin, association)) == [
         (ErrorCode.TOO_MANY, ("from_id",))
     ]
 
@@ -180,7 +180,9 @@ async def test_c2_deleting_a_company_keeps_its_contacts() -> None:
     services, world, admin = await setup()
     person = await services.contacts.create(admin, ContactDraft())
     company = await services.companies.create(admin, CompanyDraft(name="Gone"))
-    await services.companies.associate(admin, Association(CONTACT, person.id, COMPANY, company.id))
+    await services.associations.associate(
+        admin, Association(CONTACT, person.id, COMPANY, company.id)
+    )
     assert await services.companies.delete(admin, company.id) == company.id
     assert world.contact(person.id).company_ids == frozenset()
     assert await services.companies.get(admin, company.id) is None

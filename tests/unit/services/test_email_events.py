@@ -95,6 +95,8 @@ async def test_p3_an_event_marks_only_a_contact_the_caller_sees() -> None:
         (EmailEventDraft("  ", SENT, datetime(2025, 1, 1)), ("email",)),
         (EmailEventDraft("a@example.com", SENT, datetime(2025, 1, 1), "x" * 201), ("campaign_id",)),
         (EmailEventDraft("a@example.com", SENT, datetime(2099, 1, 1)), ("occurred_at",)),
+        # an event's id carries the second it happened, from 1970 on
+        (EmailEventDraft("a@example.com", SENT, datetime(1969, 12, 31)), ("occurred_at",)),
     ],
 )
 async def test_a_bad_event_is_refused_at_its_field_and_nothing_is_stored(

@@ -128,3 +128,8 @@ class BulkPages(Protocol):
         """Forget the resolved selection of an operation that ended (pages left by a worker
         that died also expire on their own)."""
         ...
+
+    async def holds(self, operation: BulkOperation, contact_id: str) -> bool:
+        """Whether a page of the resolved operation not applied yet (from its `next_page` on)
+        holds the contact (C10 merges none of those)."""
+        ...

@@ -41,6 +41,28 @@ class BulkChunk:
 
 
 @dataclass(frozen=True)
+class ContactMerge:
+    """C10: `secondary` merged into `primary`, which becomes `merged` (domain.merge). The batch
+    deletes the secondary through its `deleted` (at its status sequence, off its lists' sizes)
+    and, in the same transaction, the writer:
+
+    - writes the primary's fields that differ in `merged`, its status among them, only while
+      its `status_seq` and its memberships (lists, companies, primary company) are the ones it
+      was read with, and the secondary's memberships likewise (a list or company association
+      changed meanwhile makes the batch stale: so `merged` is exactly what is stored, and each
+      list the primary joins grows by one, the delete having taken the secondary off it);
+    - moves the secondary's status history onto the primary, numbered after the primary's own
+      `status_seq` entries (`primary.status_seq`), before the batch's `history` is written;
+    - puts the primary in the secondary's place in its deals and engagements (once, also
+      where both were named), and counts on the primary the engagements that now name it;
+    - moves the primary's activity dates (C12) to the secondary's, where those are later."""
+
+    primary: Contact
+    secondary: Contact
+    merged: Contact
+
+
+@dataclass(frozen=True)
 class ChangeBatch:
     """Everything one decision writes, atomically and conditionally (design principle 3).
 
@@ -60,6 +82,8 @@ class ChangeBatch:
     tier_change: TierChange | None = None
     alerts: tuple[TierAlert, ...] = ()
     bulk: BulkChunk | None = None
+    #: C10: a merge of two contacts, written with the batch (see ContactMerge)
+    merge: ContactMerge | None = None
     #: P4: the write's entry in the audit log, written in the same transaction
     audit: AuditEntry | None = None
 
