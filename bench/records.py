@@ -1,19 +1,23 @@
-"""The cost of the CRM records (C2, C5, C11): database commands per request, flat in the number
-of records, measured in one run.
+"""The cost of the CRM records (C2, C5, C6, C10, C11): database commands per request, flat in
+the number of records, measured in one run.
 
 Starts its own SecantusDB and Redis on free ports and opens the services over them with a
 PyMongo CommandListener. Two accounts are seeded through the services, one with SMALL and one
 with LARGE contacts and as many companies and deals; each contact works for two companies (the
 first one, its primary, is shared by every contact of the account) and is associated with two
-deals (the first one shared by every contact). Each request runs through the schema as the API
-runs it (the token checked, then the document executed):
+deals (the first one shared by every contact); the first contact has as many engagements. Each
+request runs through the schema as the API runs it (the token checked, then the document
+executed):
 
 - createCompany; associate (a contact with one more company);
 - createDeal (of a contact and a company); associate (a contact with one more deal);
 - a stage change of the shared deal, which moves every contact of the account (C5);
 - a page of 100 contacts with their primary company, their companies and their deals;
+- logEngagement on the contact with SMALL or LARGE engagements; a page of 100 contacts with
+  their newest engagements (the first one's among them);
 - a page of 100 of a company's contacts (the shared one: every contact of the account);
-- a search of contacts and of companies by a prefix.
+- a search of contacts and of companies by a prefix;
+- mergeContacts of two contacts, each with its companies and deals (run last: it deletes).
 
 It prints commands per request on each account, the ratio LARGE / SMALL (1.00 is flat) and
 median times. Database commands do not depend on the machine; SecantusDB's times grow with the
@@ -26,6 +30,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -34,17 +39,21 @@ from harness.figures import print_table
 from harness.servers import run_on_servers
 from marketing_contacts.domain.associations import Association, RecordType
 from marketing_contacts.domain.deals import DealStage
+from marketing_contacts.domain.engagements import EngagementType
 from marketing_contacts.runtime import SCHEMA, open_runtime
 from marketing_contacts.schema.context import RequestContext
 from marketing_contacts.services.accounts import AccountOpening
 from marketing_contacts.services.companies import CompanyDraft
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.deals import DealDraft
+from marketing_contacts.services.engagements import EngagementDraft
 from marketing_contacts.services.registry import Services
 from marketing_contacts.settings import Settings
 from status_changes import CommandCounter, Measured
 
 SMALL, LARGE = 100, 1_000
+#: when the seeded engagements happened
+AT = datetime(2026, 1, 1, 9, tzinfo=UTC)
 
 CREATE_COMPANY = """mutation($n: String!) { createCompany(input: {name: $n}) {
   company { id } userErrors { code } } }"""
@@ -58,6 +67,12 @@ CREATE_DEAL = """mutation($contact: ID!, $company: ID!) { createDeal(input: {nam
   deal { id } userErrors { code } } }"""
 ASSOCIATE_DEAL = """mutation($contact: ID!, $deal: ID!) { associate(input: {fromType: DEAL,
   fromId: $deal, toType: CONTACT, toId: $contact}) { userErrors { code } } }"""
+LOG = """mutation($contact: ID!) { logEngagement(input: {type: CALL, occurredAt:
+  "2026-01-02T09:00:00Z", contactIds: [$contact]}) { engagement { id } userErrors { code } } }"""
+CONTACTS_WITH_ENGAGEMENTS = """{ contacts(first: 100) { edges { node { id lastActivityAt
+  engagements(first: 5) { edges { node { id type } } } } } } }"""
+MERGE = """mutation($primary: ID!, $secondary: ID!) { mergeContacts(input: {primaryId: $primary,
+  secondaryId: $secondary}) { contact { id mergedIds } userErrors { code } } }"""
 MOVE_DEAL = """mutation($deal: ID!, $stage: DealStage!) { updateDeal(id: $deal,
   input: {stage: $stage}) { deal { id } userErrors { code } } }"""
 COMPANY_CONTACTS = """query($company: ID!) { company(id: $company) {
@@ -103,6 +118,9 @@ async def seed(services: Services, size: int) -> Seeded:
         for deal in (deals[0], deals[(n + 1) % size]):
             pair = Association(RecordType.CONTACT, contact, RecordType.DEAL, deal)
             await services.associations.associate(admin, pair)
+    for _ in range(size):  # C6: the first contact's engagements
+        draft = EngagementDraft(EngagementType.NOTE, AT, contact_ids=[contacts[0]])
+        await services.engagements.log(admin, draft)
     _, secret = await services.tokens.issue(await services.users.first_admin(account.id), "bench")
     return Seeded(services, secret, contacts, companies, deals, [], [])
 
@@ -141,6 +159,14 @@ def requests(seeded: Seeded) -> dict[str, Callable[[int], Awaitable[object]]]:
         moved = await request(seeded, MOVE_DEAL, {"deal": seeded.deals[0], "stage": stage})
         assert moved["updateDeal"]["userErrors"] == []
 
+    async def log(_: int) -> None:
+        logged = await request(seeded, LOG, {"contact": seeded.contacts[0]})
+        assert logged["logEngagement"]["userErrors"] == []
+
+    async def merge(n: int) -> None:
+        pair = {"primary": seeded.contacts[-2 - 2 * n], "secondary": seeded.contacts[-3 - 2 * n]}
+        assert (await request(seeded, MERGE, pair))["mergeContacts"]["userErrors"] == []
+
     def read(document: str, **variables: Any) -> Callable[[int], Awaitable[object]]:
         return lambda _: request(seeded, document, variables)
 
@@ -154,6 +180,9 @@ def requests(seeded: Seeded) -> dict[str, Callable[[int], Awaitable[object]]]:
         "100 contacts of a company": read(COMPANY_CONTACTS, company=seeded.companies[0]),
         "search contacts by prefix": read(SEARCH_CONTACTS),
         "search companies by prefix": read(SEARCH_COMPANIES),
+        "logEngagement, a record of many": log,
+        "100 contacts with engagements": read(CONTACTS_WITH_ENGAGEMENTS),
+        "mergeContacts": merge,
     }
 
 

@@ -1,7 +1,8 @@
-"""The CRM records over HTTP against a real API process (C2, C4, C5, C7, C11, S6): a contact
+"""The CRM records over HTTP against a real API process (C2, C4-C7, C10-C12, S6): a contact
 created by the API starts as a LEAD, is found by search the moment the write answers, works
 for a company it is associated with, and shows the email events of its address, those from
-before it existed too; a hard bounce marks it; a won deal makes its contact a customer."""
+before it existed too; a hard bounce marks it; a won deal makes its contact a customer; an
+engagement moves its dates and follows its contact into a merge."""
 
 from __future__ import annotations
 
@@ -114,3 +115,37 @@ def test_c5_a_won_deal_makes_its_contact_a_customer_over_http(api: Api) -> None:
         "lifecycleStage": "CUSTOMER",
         "deals": {"edges": [{"node": {"stage": "CLOSED_WON"}}]},
     }
+
+
+def test_c6_c12_c10_an_engagement_and_a_merge_over_http(api: Api) -> None:
+    kept = api.data(CREATE, email="hedy@lamarr.io", last="Lamarr")["createContact"]["contact"]
+    other = api.data(CREATE, email="h.kiesler@lamarr.io")["createContact"]["contact"]
+    logged = api.data(
+        """mutation($c: ID!) { logEngagement(input: {type: CALL, body: "Frequency hopping",
+        occurredAt: "2026-01-03T08:00:00Z", contactIds: [$c]}) {
+        engagement { associatedIds notAssociatedIds } userErrors { code } } }""",
+        c=other["id"],
+    )["logEngagement"]
+    assert logged == {
+        "engagement": {"associatedIds": [other["id"]], "notAssociatedIds": []},
+        "userErrors": [],
+    }
+    merged = api.data(
+        """mutation($p: ID!, $s: ID!) { mergeContacts(input: {primaryId: $p, secondaryId: $s}) {
+        contact { mergedIds lastContactedAt engagements { edges { node { body } } } }
+        userErrors { code } } }""",
+        p=kept["id"],
+        s=other["id"],
+    )["mergeContacts"]
+    assert merged == {
+        "contact": {
+            "mergedIds": [other["id"]],
+            "lastContactedAt": "2026-01-03T08:00:00.000Z",
+            "engagements": {"edges": [{"node": {"body": "Frequency hopping"}}]},
+        },
+        "userErrors": [],
+    }
+    gone = api.data("query($id: ID!) { contact(id: $id) { id } }", id=other["id"])
+    assert gone == {"contact": None}  # C10: the secondary answers as a missing id
+    again = api.data(CREATE, email="h.kiesler@lamarr.io")["createContact"]  # its address is free
+    assert again["userErrors"] == []

@@ -93,6 +93,14 @@ RESIDUALS: list[Residual] = [
         for name in ("owner_id", "domain", "search_keys")
     ),
     Residual(
+        "deals",
+        "owner_id",
+        frozenset({"contact_ids", "company_ids"}),
+        "P3: a record's deals are read by (account_id, contact_ids | company_ids, _id); a user "
+        "limited to OWNED or TEAM has the owner checked on them: never more than the record's "
+        "deals alone",
+    ),
+    Residual(
         "alerts",
         "at",
         frozenset({"_id"}),

@@ -135,7 +135,9 @@ async def first_pages_of(
             for k, q in others
         ),
     ]
-    async for doc in await collection.aggregate(pipeline):
+    # every page in the first batch: one command, however many pages (16 MB bounds a batch)
+    batch = len(queries) * (first + 1)
+    async for doc in await collection.aggregate(pipeline, batchSize=batch):
         found[doc.pop(_PAGE_OF)].append(doc)
     return found
 
@@ -159,7 +161,7 @@ async def counts_of(collection: AsyncCollection[Doc], queries: Mapping[str, Doc]
         *count(key, query),
         *({"$unionWith": {"coll": collection.name, "pipeline": count(k, q)}} for k, q in others),
     ]
-    async for row in await collection.aggregate(pipeline):
+    async for row in await collection.aggregate(pipeline, batchSize=len(queries)):
         counts[row[_PAGE_OF]] = int(row["n"])
     return counts
 
