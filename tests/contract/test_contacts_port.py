@@ -13,6 +13,12 @@ import pytest
 
 from marketing_contacts.domain.accounts import Account, open_account
 from marketing_contacts.domain.bulk import Selection
+from marketing_contacts.domain.channels import (
+    Channel,
+    count_audience,
+    reachable_conditions,
+    reaches,
+)
 from marketing_contacts.domain.contacts import Contact, LifecycleStage
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.filters import ContactFilter
@@ -565,3 +571,75 @@ async def test_p3_a_scope_of_owners_sees_their_contacts_only_in_every_read(ports
     assert await ports.contacts.count(u1, ContactFilter(owner_id="u2")) == 0
     assert await ports.contacts.count(u1, ContactFilter(owner_id="u1")) == 2
     assert await ports.contacts.count(u1, ContactFilter(marketing_status=MARKETING)) == 1
+
+
+# ---------------------------------------------------------------- channel audiences (H1, H2)
+
+
+async def every_kind(ports: Ports) -> tuple[Account, list[Contact]]:
+    """A contact in every state, bounced or not, unsubscribed or not, with an address or
+    not (24); the ones with an address on a list, every other one owned by u1."""
+    account = await stored_account(ports)
+    at = ports.clock.now()
+    made = [
+        new_contact(
+            ports,
+            account,
+            state=state,
+            pending_since=at if state is P else None,
+            email=f"kind-{i}@example.com" if has_email else None,
+            email_hard_bounced=bounced,
+            unsubscribed_from_all=unsubscribed,
+            owner_id="u1" if i % 2 else None,
+            list_ids=frozenset({"list-1"}) if has_email else frozenset(),
+        )
+        for i, (state, has_email, bounced, unsubscribed) in enumerate(
+            (state, has_email, bounced, unsubscribed)
+            for state in (N, M, P)
+            for has_email in (True, False)
+            for bounced in (False, True)
+            for unsubscribed in (False, True)
+        )
+    ]
+    return account, await store(ports, account, *made)
+
+
+@pytest.mark.parametrize("channel", list(Channel))
+async def test_h1_h2_an_audience_counts_each_reason_as_the_domain_decides_it(
+    ports: Ports, channel: Channel
+) -> None:
+    """One aggregation counts what count_audience counts contact by contact, for the whole
+    account, a list, some ids and a scope of owners (P3); the reachable page lists the
+    contacts the channel reaches, in id order."""
+    account, made = await every_kind(ports)
+    some = [c.id for c in made[::3]]
+    selections = {
+        "everyone": (Scope(account.id), Selection(filter=ContactFilter()), made),
+        "list": (Scope(account.id), Selection(list_id="list-1"), [c for c in made if c.email]),
+        "ids": (Scope(account.id), Selection(ids=(*some, "not-an-id")), made[::3]),
+        "owner": (
+            Scope(account.id, frozenset({"u1"})),
+            Selection(filter=ContactFilter()),
+            [c for c in made if c.owner_id == "u1"],
+        ),
+    }
+    for name, (scope, selection, selected) in selections.items():
+        counted = await ports.contacts.audience_counts(scope, selection, channel)
+        assert counted == count_audience(channel, selected), name
+        pages = await all_pages(
+            partial(
+                ports.contacts.page_of_selection, scope, selection, reachable_conditions(channel)
+            ),
+            5,
+        )
+        reached = sorted(c.id for c in selected if reaches(channel, c))
+        assert [c.id for c in items_of(pages)] == reached, name
+
+
+async def test_h1_an_audience_of_nothing_counts_zeros(ports: Ports) -> None:
+    account = await stored_account(ports)
+    selection = Selection(filter=ContactFilter())
+    counted = await ports.contacts.audience_counts(
+        Scope(account.id), selection, Channel.MARKETING_EMAIL
+    )
+    assert counted == count_audience(Channel.MARKETING_EMAIL, [])

@@ -30,6 +30,13 @@ BOUNDED: dict[str, str] = {
     "find companies {_id range, account_id eq, search_keys range} sort {_id: 1}": (
         "the next page of a company search: the prefix's matches past the cursor"
     ),
+    # H2: an email channel's reachable contacts of a selection with no condition of its own
+    "find contacts {account_id eq, email_domain other} sort {_id: 1}": (
+        "the first page of an email channel's audience of every contact: the account's contacts "
+        "in id order from (account_id, _id), those without an address skipped; the page stops "
+        "at its first+1 contacts with an address (most contacts have one), never reading more "
+        "than the selection's own count reads"
+    ),
     "find accounts {}": (
         "the daily reconciliation reads every account's id once per run: a walk of the accounts "
         "by design (one small document each), not a read a request makes"
@@ -68,6 +75,14 @@ RESIDUALS: list[Residual] = [
         "a contact's id carries the second it was created at (ContactService.create): "
         "createdAfter/createdBefore and a bulk change's creation bound the _id range read; "
         "created_at decides only within its edge seconds",
+    ),
+    Residual(
+        "contacts",
+        "email_domain",
+        frozenset({"_id"}),
+        "H2: a channel's conditions are checked on the contacts the selection's index reads: "
+        "the next page of an email channel's audience of every contact reads past the cursor "
+        "in id order and skips the contacts without an address",
     ),
     Residual(
         "contacts",

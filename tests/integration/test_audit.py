@@ -10,6 +10,7 @@ import pytest
 from graphql import build_client_schema, get_introspection_query
 from pymongo.errors import DuplicateKeyError
 
+from marketing_contacts.domain.apps import AppKind
 from marketing_contacts.domain.associations import ContactCompany, DealRecord, RecordType
 from marketing_contacts.domain.audit import Actor, AuditEntry
 from marketing_contacts.domain.bulk import Selection
@@ -24,6 +25,7 @@ from marketing_contacts.services.bulk import BulkRequest
 from marketing_contacts.services.companies import CompanyDraft
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.deals import DealDraft
+from marketing_contacts.services.forms import FormDraft
 from marketing_contacts.services.ledger import batch_for
 from marketing_contacts.services.users import UserDraft
 from tests.support.graphql import client_of, open_client
@@ -58,6 +60,15 @@ VALID: dict[str, str] = {
     "createDeal": '(input: {{name: "Renewal", stage: CONTRACT_SENT, contactIds: ["{contact}"]}})',
     "updateDeal": '(id: "{deal}", input: {{stage: CLOSED_WON}})',
     "deleteDeal": '(id: "{deal}")',
+    "createForm": '(input: {{name: "Demo"}})',
+    "updateForm": '(id: "{form}", input: {{setContactsAsMarketing: false}})',
+    "submitForm": '(input: {{formId: "{form}", values: [{{name: "email", '
+    'value: "form@audit.io"}}]}})',
+    "createChatflow": '(input: {{name: "Chat", setContactsAsMarketing: true}})',
+    "updateChatflow": '(id: "{chatflow}", setContactsAsMarketing: false)',
+    "startConversation": '(input: {{chatflowId: "{chatflow}", email: "chat@audit.io"}})',
+    "createIntegration": '(input: {{name: "Shop"}})',
+    "updateIntegration": '(id: "{integration}", setContactsAsMarketing: true)',
     "recordEmailEvent": '(input: {{email: "one@audit.io", type: OPENED, '
     'occurredAt: "2026-01-01T00:00:00Z"}})',
     "logEngagement": '(input: {{type: CALL, occurredAt: "2026-01-01T00:00:00Z", '
@@ -82,6 +93,9 @@ async def test_p4_every_mutation_writes_an_entry_of_its_action(runtime: Runtime)
     token, _ = await services.tokens.create(a, user.id, "phone")
     company = await services.companies.create(a, CompanyDraft(name="Old"))
     deal = await services.deals.create(a, DealDraft(name="Old", stage=DealStage.CONTRACT_SENT))
+    signup = await services.forms.create(a, FormDraft(name="Old"))
+    chatflow = await services.apps.create(a, AppKind.CHATFLOW, "Old", True)
+    integration = await services.apps.create(a, AppKind.INTEGRATION, "Old", False)
     primary, secondary = [
         await services.contacts.create(a, ContactDraft(email=f"merge-{n}@audit.io")) for n in (1, 2)
     ]
@@ -90,6 +104,9 @@ async def test_p4_every_mutation_writes_an_entry_of_its_action(runtime: Runtime)
         "secondary": secondary.id,
         "company": company.id,
         "deal": deal.id,
+        "form": signup.id,
+        "chatflow": chatflow.id,
+        "integration": integration.id,
         "contact": contact.id,
         "list": listed.id,
         "operation": operation.id,

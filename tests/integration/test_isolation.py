@@ -28,11 +28,13 @@ from graphql import (
 )
 from graphql.type.definition import GraphQLOutputType
 
+from marketing_contacts.domain.apps import AppKind
 from marketing_contacts.domain.associations import Association, RecordType
 from marketing_contacts.domain.bulk import Selection
 from marketing_contacts.domain.companies import CompanyFilter
 from marketing_contacts.domain.deals import DealStage
 from marketing_contacts.domain.filters import ContactFilter
+from marketing_contacts.domain.forms import FormValue
 from marketing_contacts.domain.statuses import MarketingStatus
 from marketing_contacts.domain.users import RecordVisibility, Role
 from marketing_contacts.runtime import Runtime
@@ -41,6 +43,7 @@ from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.companies import CompanyDraft
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.deals import DealDraft
+from marketing_contacts.services.forms import FormDraft
 from marketing_contacts.services.registry import Services
 from marketing_contacts.services.users import UserDraft
 from tests.support.graphql import Client, client_of, open_client
@@ -65,6 +68,12 @@ ARGUMENTS: dict[str, list[str]] = {
         '(selection: {{listId: "{list}"}}, status: NON_MARKETING)',
         "(selection: {{filter: {{}}}}, status: NON_MARKETING)",
         "(selection: {{unengaged: true}}, status: NON_MARKETING)",
+    ],
+    "audience": [
+        '(channel: SALES_EMAIL, selection: {{ids: ["{contact}"]}})',
+        '(channel: MARKETING_EMAIL, selection: {{listId: "{list}"}})',
+        "(channel: SALES_EMAIL, selection: {{filter: {{}}}})",
+        "(channel: ADS, selection: {{unengaged: true}})",
     ],
     "bulkOperation": ['(id: "{operation}")'],
     "bulkOperations": ["(first: 20)"],
@@ -101,6 +110,26 @@ ARGUMENTS: dict[str, list[str]] = {
     ],
     "updateDeal": ['(id: "{deal}", input: {{stage: CLOSED_WON, ownerId: "{admin}"}})'],
     "deleteDeal": ['(id: "{deal}")'],
+    # F1: forms are the account's (shared); a submitter the member does not see is matched,
+    # left as it is and not shown (P3)
+    "forms": [""],
+    "form": ['(id: "{form}")'],
+    "createForm": ['(input: {{name: "Eve"}})'],
+    "updateForm": ['(id: "{form}", input: {{name: "Eve"}})'],
+    "submitForm": [
+        '(input: {{formId: "{form}", values: [{{name: "email", '
+        'value: "hidden-non_marketing@target.io"}}, {{name: "firstName", value: "Eve"}}]}})'
+    ],
+    "chatflows": [""],
+    "integrations": [""],
+    "createChatflow": ['(input: {{name: "Eve", setContactsAsMarketing: true}})'],
+    "updateChatflow": ['(id: "{chatflow}", setContactsAsMarketing: false)'],
+    # the address of a contact the member does not see: DUPLICATE, nothing shown or created
+    "startConversation": [
+        '(input: {{chatflowId: "{chatflow}", email: "hidden-non_marketing@target.io"}})'
+    ],
+    "createIntegration": ['(input: {{name: "Eve", setContactsAsMarketing: true}})'],
+    "updateIntegration": ['(id: "{integration}", setContactsAsMarketing: false)'],
     "associate": [
         '(input: {{fromType: CONTACT, fromId: "{own}", toType: COMPANY, toId: "{company}"}})',
         '(input: {{fromType: COMPANY, fromId: "{company}", toType: CONTACT, toId: "{contact}", '
@@ -186,10 +215,16 @@ async def account_under_attack(services: Services) -> Hidden:
             company_ids=[company.id],
         ),
     )
+    signup = await services.forms.create(a, FormDraft(name="Signup"))
+    await services.forms.submit(
+        a, signup.id, [FormValue("email", hidden[0].email or ""), FormValue("lastName", "Kept")]
+    )
     operation = await services.bulk.start(
         a, BulkRequest(Selection(ids=tuple(c.id for c in hidden)), MarketingStatus.NON_MARKETING)
     )
     token, admin_secret = await services.tokens.issue(await services.users.me(a), "admin")
+    chatflow = await services.apps.create(a, AppKind.CHATFLOW, "Hidden chat", True)
+    integration = await services.apps.create(a, AppKind.INTEGRATION, "Hidden app", True)
     names = {
         "contact": hidden[1].id,
         "admin": a.user_id,
@@ -199,6 +234,9 @@ async def account_under_attack(services: Services) -> Hidden:
         "company": company.id,
         "own": own.id,
         "deal": deal.id,
+        "form": signup.id,
+        "chatflow": chatflow.id,
+        "integration": integration.id,
     }
     from_member = {
         *(c.id for c in hidden),
@@ -219,6 +257,9 @@ async def account_under_attack(services: Services) -> Hidden:
         token.id,
         a.token_id,
         member.caller.token_id,
+        signup.id,
+        chatflow.id,
+        integration.id,
     }
     return Hidden(admin, admin_secret, member, names, from_member, from_outside)
 
@@ -286,6 +327,7 @@ async def snapshot(services: Services, admin: Caller) -> dict[str, Any]:
         "users": users.items,
         "teams": await services.users.teams(admin),
         "account": await services.accounts.get(admin),
+        "apps": [await services.apps.all(admin, kind) for kind in AppKind],
     }
 
 
@@ -330,6 +372,7 @@ async def test_p3_an_owned_member_sees_and_changes_nothing_of_anyone_elses(
 
     assert [c["totalCount"] for c in data_of("contacts")] == [1, 0, 1]
     assert [p["matched"] for p in data_of("previewStatusChange")] == [0, 1, 1, 0]
+    assert [a["matched"] for a in data_of("audience")] == [0, 1, 1, 0]
     assert [found["size"] for found in data_of("list")] == [1]
     assert [found["totalCount"] for found in data_of("companies")] == [0, 0, 0]
     assert data_of("company") == [None]
@@ -337,6 +380,7 @@ async def test_p3_an_owned_member_sees_and_changes_nothing_of_anyone_elses(
     assert [found["totalCount"] for found in data_of("deals")] == [0]
     deal = hidden.names["deal"]
     assert after["deals"][deal] == before["deals"][deal]
+    assert after["apps"] == before["apps"]  # P1: a MEMBER changes no channel
     assert (await services.tokens.authenticate(hidden.admin_secret)) is not None
 
 

@@ -53,6 +53,11 @@ REQUESTS: dict[str, str] = {
         contacts { id } userErrors { code } } }""",
     "previewStatusChange": """query($list: ID!) { previewStatusChange(
         selection: {listId: $list}, status: MARKETING) { matched changeNow becomePending } }""",
+    "audience of a list": """query($list: ID!) { audience(channel: MARKETING_EMAIL,
+        selection: {listId: $list}) { matched reachable excludedNonMarketing excludedUnengaged
+        excludedNoEmail contacts(first: 200) { totalCount edges { node { id email } } } } }""",
+    "audience of a filter": """{ audience(channel: SALES_EMAIL, selection: {filter: {}}) {
+        matched reachable excludedNoEmail contacts(first: 200) { edges { node { id } } } } }""",
     "startBulkStatusChange": """mutation($list: ID!) { startBulkStatusChange(input:
         {selection: {listId: $list}, status: NON_MARKETING}) {
         bulkOperation { id status } userErrors { code } } }""",
@@ -99,6 +104,12 @@ REQUESTS: dict[str, str] = {
     "associate a deal": """mutation($subject: ID!, $deal: ID!) { associate(input: {
         fromType: DEAL, fromId: $deal, toType: CONTACT, toId: $subject}) {
         userErrors { code } } }""",
+    "a form's submissions": """query($form: ID!) { form(id: $form) { submissionCount
+        submissions(first: 200) { edges { cursor node { id createdContact
+        values { name value } contact { id email } } } pageInfo { hasNextPage } } } }""",
+    "submitForm": """mutation($form: ID!) { submitForm(input: {formId: $form, values: [
+        {name: "email", value: "c2@example.com"}, {name: "firstName", value: "C"}]}) {
+        submission { id contact { id } } userErrors { code } } }""",
 }
 CREATE_COMPANY = """mutation($name: String!, $domain: String) {
   createCompany(input: {name: $name, domain: $domain}) { company { id } userErrors { code } } }"""
@@ -108,6 +119,8 @@ LOG = """mutation($contacts: [ID!]!) { logEngagement(input: {type: NOTE,
   occurredAt: "2026-01-01T00:00:00Z", contactIds: $contacts}) { userErrors { code } } }"""
 ASSOCIATE = """mutation($contact: ID!, $company: ID!) { associate(input: {fromType: CONTACT,
   fromId: $contact, toType: COMPANY, toId: $company}) { userErrors { code } } }"""
+SUBMIT_FORM = """mutation($input: SubmitFormInput!) { submitForm(input: $input) {
+  userErrors { code } } }"""
 CREATE_DEAL = """mutation($name: String!, $contacts: [ID!]!, $companies: [ID!]!) {
   createDeal(input: {name: $name, stage: QUALIFIED_TO_BUY, amount: "100", contactIds: $contacts,
   companyIds: $companies}) { deal { id } userErrors { code } } }"""
@@ -168,7 +181,15 @@ async def populate(client: Client, size: int) -> Account:
     for _ in range(size):
         logged = await client.execute(LOG, contacts=contacts[:5])
         assert logged["logEngagement"]["userErrors"] == []
+    # a form with `size` submissions, each of a contact (F1)
+    form = await client.execute('mutation { createForm(input: {name: "F"}) { form { id } } }')
+    form_id = form["createForm"]["form"]["id"]
+    for n in range(size):
+        values = [{"name": "email", "value": f"c{n}@example.com"}]
+        submitted = await client.execute(SUBMIT_FORM, input={"formId": form_id, "values": values})
+        assert submitted["submitForm"]["userErrors"] == []
     variables = {
+        "form": form_id,
         "subject": subject,
         "contacts": contacts,
         "list": lists[0],

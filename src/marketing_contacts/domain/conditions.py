@@ -115,6 +115,17 @@ class Earlier:
 
 
 @dataclass(frozen=True)
+class Present:
+    """The field holds a value (with `present` False: holds none)."""
+
+    field: ContactField
+    present: bool = True
+
+    def holds(self, contact: Contact) -> bool:
+        return (self.field.of(contact) is not None) is self.present
+
+
+@dataclass(frozen=True)
 class AnyOf:
     """At least one of `conditions` holds."""
 
@@ -124,7 +135,7 @@ class AnyOf:
         return any(condition.holds(contact) for condition in self.conditions)
 
 
-Comparison = Equals | OneOf | Contains | StartsWith | Later | Earlier
+Comparison = Equals | OneOf | Contains | StartsWith | Later | Earlier | Present
 Condition = Comparison | AnyOf
 
 

@@ -281,6 +281,11 @@ class CreateContactInput:
     unsubscribed_from_all: bool | None = strawberry.field(
         default=False, description="True when the contact unsubscribed from all email."
     )
+    integration_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The connected app creating the contact: createdVia becomes INTEGRATION "
+        "and the app's setting decides the status (F3), unless marketingStatus names one.",
+    )
 
     def to_draft(self) -> ContactDraft:
         return ContactDraft(
@@ -295,6 +300,7 @@ class CreateContactInput:
             lifecycle_stage=self.lifecycle_stage,
             email_hard_bounced=bool(self.email_hard_bounced),
             unsubscribed_from_all=bool(self.unsubscribed_from_all),
+            integration_id=None if self.integration_id is None else str(self.integration_id),
         )
 
 

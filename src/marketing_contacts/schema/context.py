@@ -46,6 +46,8 @@ class RequestContext:
     engagement_loader: Any = field(default=None, repr=False)
     #: which records the engagements list the caller sees (schema.engagements), at first use
     seen_record_loader: Any = field(default=None, repr=False)
+    #: the request's loader of form submissions' contacts (schema.forms), made at first use
+    submitter_loader: Any = field(default=None, repr=False)
 
     @property
     def caller(self) -> Caller:

@@ -17,12 +17,14 @@ from strawberry.types.enum import has_enum_definition
 from marketing_contacts.domain.alerts import TierAlertKind
 from marketing_contacts.domain.associations import RecordType
 from marketing_contacts.domain.bulk import BulkOperationStatus
+from marketing_contacts.domain.channels import Channel
 from marketing_contacts.domain.contacts import LifecycleStage
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.deals import DealStage
 from marketing_contacts.domain.email_events import EmailEventType
 from marketing_contacts.domain.engagements import EngagementType
 from marketing_contacts.domain.errors import ErrorCode
+from marketing_contacts.domain.forms import FormKind
 from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
 from marketing_contacts.domain.tiers import Edition, UpgradePolicy
 from marketing_contacts.domain.update_dates import CommitmentTerm
@@ -274,5 +276,35 @@ described(
         EngagementType.NOTE: "A note; moves lastActivityAt only.",
         EngagementType.EMAIL: "An email, one to one; moves lastActivityAt and lastContactedAt.",
         EngagementType.MEETING: "A meeting; moves lastActivityAt and lastContactedAt.",
+    },
+)
+
+described(
+    Channel,
+    "Where a contact may be reached (H1).",
+    {
+        Channel.MARKETING_EMAIL: "Marketing email: marketing contacts only, with an address, "
+        "neither unsubscribed from all email nor hard-bounced (H1, H2).",
+        Channel.ADS: "Ads audiences: marketing contacts only (H1).",
+        Channel.WORKFLOW_MARKETING_ACTION: "The marketing actions of workflows: marketing "
+        "contacts only (H1).",
+        Channel.SALES_EMAIL: "One-to-one sales email: any contact with an address.",
+        Channel.SEQUENCE: "Sequences of sales email: any contact with an address.",
+        Channel.CONVERSATION: "Conversation transcripts, sent by email: any contact with an "
+        "address.",
+        Channel.TRANSACTIONAL_EMAIL: "Transactional email: any contact with an address.",
+        Channel.REGISTRATION_EMAIL: "Registration email: any contact with an address.",
+        Channel.TICKET_EMAIL: "Ticket email: any contact with an address.",
+        Channel.FEEDBACK_SURVEY: "Feedback surveys, sent by email: any contact with an address.",
+    },
+)
+
+described(
+    FormKind,
+    "Where a form is (F1).",
+    {
+        FormKind.NATIVE: "A form of this service; its contacts are created via FORM.",
+        FormKind.EXTERNAL: "A form on another site whose submissions are collected (non-HubSpot "
+        "forms in the reference); its contacts are created via EXTERNAL_FORM.",
     },
 )

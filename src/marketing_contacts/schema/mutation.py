@@ -6,12 +6,14 @@ from __future__ import annotations
 import strawberry
 
 from marketing_contacts.schema.accounts import AccountMutations
+from marketing_contacts.schema.apps import AppMutations
 from marketing_contacts.schema.bulk import BulkMutations
 from marketing_contacts.schema.companies import CompanyMutations
 from marketing_contacts.schema.contacts import ContactMutations
 from marketing_contacts.schema.deals import DealMutations
 from marketing_contacts.schema.email_events import EmailEventMutations
 from marketing_contacts.schema.engagements import EngagementMutations
+from marketing_contacts.schema.forms import FormMutations
 from marketing_contacts.schema.lists import ListMutations
 from marketing_contacts.schema.merge import MergeMutations
 from marketing_contacts.schema.statuses import StatusMutations
@@ -31,8 +33,10 @@ class Mutation(
     ListMutations,
     CompanyMutations,
     DealMutations,
+    AppMutations,
     EmailEventMutations,
     EngagementMutations,
+    FormMutations,
     UserMutations,
 ):
     pass

@@ -5,11 +5,14 @@ from __future__ import annotations
 import strawberry
 
 from marketing_contacts.schema.accounts import AccountQueries
+from marketing_contacts.schema.apps import AppQueries
+from marketing_contacts.schema.audiences import AudienceQueries
 from marketing_contacts.schema.audit import AuditQueries
 from marketing_contacts.schema.bulk import BulkQueries
 from marketing_contacts.schema.companies import CompanyQueries
 from marketing_contacts.schema.contacts import ContactQueries
 from marketing_contacts.schema.deals import DealQueries
+from marketing_contacts.schema.forms import FormQueries
 from marketing_contacts.schema.lists import ListQueries
 from marketing_contacts.schema.usage import UsageQueries
 from marketing_contacts.schema.users import UserQueries
@@ -24,7 +27,10 @@ class Query(
     ListQueries,
     CompanyQueries,
     DealQueries,
+    FormQueries,
+    AppQueries,
     UserQueries,
     AuditQueries,
+    AudienceQueries,
 ):
     pass

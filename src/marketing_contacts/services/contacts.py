@@ -1,13 +1,15 @@
-"""Creating, editing, deleting and reading contacts (C3, C8, D1-D4, S2 delete, S5)."""
+"""Creating, editing, deleting and reading contacts (C3, C8, D1-D4, F2, F3, S2 delete, S5)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
+from marketing_contacts.domain.apps import App, AppKind, status_for_new_contact
 from marketing_contacts.domain.audit import AuditEntry
-from marketing_contacts.domain.changes import plan_usage_change
+from marketing_contacts.domain.changes import UsageChange, plan_usage_change
 from marketing_contacts.domain.contacts import (
     Contact,
     LifecycleStage,
@@ -19,7 +21,7 @@ from marketing_contacts.domain.contacts import (
     transitions_of,
 )
 from marketing_contacts.domain.creation import CreationSource, initial_status
-from marketing_contacts.domain.errors import ErrorCode, check_id, quoted, refuse
+from marketing_contacts.domain.errors import ErrorCode, check_id, quoted, record_not_found, refuse
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.lifecycle import initial_stage
 from marketing_contacts.domain.permissions import check_status_permission
@@ -67,6 +69,8 @@ class ContactDraft:
     lifecycle_stage: LifecycleStage | None = None
     email_hard_bounced: bool = False
     unsubscribed_from_all: bool = False
+    #: F3: the connected app creating the contact (createdVia INTEGRATION)
+    integration_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,24 +122,43 @@ class ContactService:
             return True
         return await self.ports.lists.get(caller.account_id, where.list_id) is not None
 
-    async def create(self, caller: Caller, draft: ContactDraft) -> Contact:
+    async def create(
+        self,
+        caller: Caller,
+        draft: ContactDraft,
+        *,
+        via: App | None = None,
+        action: str = "createContact",
+    ) -> Contact:
+        """The new contact, in the status D1/D2/D4 give it; created `via` a chatflow or a
+        connected app (or one `draft.integration_id` names), in the status the channel's
+        setting gives it as of now, unless the draft names one (F2, F3): the channel's setting
+        needs no marketing access of the caller (F4), and a contact it would make marketing past
+        a BLOCK tier is created non-marketing instead, the alert raised (a lead is not lost)."""
         email = normalize_email(draft.email, "email")
         check_text_fields(vars(draft))
         await check_owner(self.ports, caller, draft.owner_id)
+        if draft.integration_id is not None:
+            via = await self._integration(caller, draft)
+            draft = replace(draft, created_via=CreationSource.INTEGRATION)
 
         async def attempt() -> Contact:
             account = await self.ports.account(caller.account_id)
-            status, source_type = initial_status(
-                draft.created_via, draft.marketing_status, account.creation_defaults
-            )
-            check_status_permission(
-                status,
-                source_type,
-                marketing_access=caller.marketing_access,
-                edition=account.edition,
-                field=("marketing_status",),
-            )
-            source = source_for(caller, source_type, None)
+            by_channel = via is not None and draft.marketing_status is None
+            if via is not None and by_channel:
+                status, source = status_for_new_contact(via), via.status_source
+            else:
+                status, source_type = initial_status(
+                    draft.created_via, draft.marketing_status, account.creation_defaults
+                )
+                check_status_permission(
+                    status,
+                    source_type,
+                    marketing_access=caller.marketing_access,
+                    edition=account.edition,
+                    field=("marketing_status",),
+                )
+                source = source_for(caller, source_type, None if via is None else via.id)
             now = self.ports.clock.now()
             blank = Contact(
                 # the id carries its creation time: created after or before a time is a range
@@ -163,6 +186,9 @@ class ContactService:
             update = change_status(blank, status, source, now)
             contact = blank if update is None else update.after
             change = plan_usage_change(account, [Transition(contact.id, None, contact.state)], now)
+            if change.blocked and by_channel:
+                contact, update = blank, None
+                change = _kept_non_marketing(change, contact.id, now)
             if change.blocked:
                 if change.alerts:
                     await self.ports.ledger.commit(batch_for(account, change))
@@ -171,7 +197,7 @@ class ContactService:
                 batch_for(account, change),
                 created=(contact,),
                 history=() if update is None else history_of([update]),
-                audit=self._audit(caller, "createContact", contact.id),
+                audit=self._audit(caller, action, contact.id),
             )
             try:
                 await self.ports.ledger.commit(batch)
@@ -270,6 +296,24 @@ class ContactService:
         """How many entries each contact's history holds (one read for a page of contacts)."""
         return await self.ports.history.counts(caller.account_id, contact_ids)
 
+    async def _integration(self, caller: Caller, draft: ContactDraft) -> App:
+        """F3: the app the draft names, of the caller's account; it makes createdVia
+        INTEGRATION, so a createdVia of another source is INVALID beside it."""
+        assert draft.integration_id is not None
+        check_id(draft.integration_id, "integration_id")
+        if draft.created_via not in (CreationSource.API, CreationSource.INTEGRATION):
+            raise refuse(
+                ErrorCode.INVALID,
+                "a contact created by a connected app is created via INTEGRATION",
+                "created_via",
+            )
+        app = await self.ports.apps.get(
+            caller.account_id, AppKind.INTEGRATION, draft.integration_id
+        )
+        if app is None:
+            raise record_not_found("integration", draft.integration_id, "integration_id")
+        return app
+
     def _audit(self, caller: Caller, action: str, contact_id: str) -> AuditEntry:
         return self.ports.audit_entry(caller.account_id, caller.actor, action, [contact_id])
 
@@ -278,6 +322,15 @@ class ContactService:
         if contact is None:
             raise refuse(ErrorCode.NOT_FOUND, f"contact {quoted(contact_id)} does not exist", "id")
         return contact
+
+
+def _kept_non_marketing(blocked: UsageChange, contact_id: str, now: datetime) -> UsageChange:
+    """D4 under BLOCK for a channel's contact: refused as marketing, it is created
+    non-marketing, with the UPGRADE_BLOCKED alert the refusal raised (in the same write)."""
+    kept = plan_usage_change(
+        blocked.account, [Transition(contact_id, None, MarketingState.NON_MARKETING)], now
+    )
+    return replace(kept, alerts=blocked.alerts + kept.alerts)
 
 
 async def _no_contacts() -> Page[Contact]:

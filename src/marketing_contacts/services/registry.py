@@ -8,7 +8,9 @@ from marketing_contacts.domain.bulk import MAX_ACTIVE_OPERATIONS
 from marketing_contacts.domain.engagements import MAX_ENGAGEMENTS_PER_RECORD
 from marketing_contacts.services.accounts import AccountService
 from marketing_contacts.services.alerts import AlertDeliveryService
+from marketing_contacts.services.apps import AppService
 from marketing_contacts.services.associations import AssociationService
+from marketing_contacts.services.audiences import AudienceService
 from marketing_contacts.services.audit import AuditService
 from marketing_contacts.services.bulk import BulkService
 from marketing_contacts.services.bulk_runner import BulkRunner, BulkRunnerSettings
@@ -17,6 +19,7 @@ from marketing_contacts.services.contacts import ContactService
 from marketing_contacts.services.deals import DealService
 from marketing_contacts.services.email_events import EmailActivityService
 from marketing_contacts.services.engagements import EngagementService
+from marketing_contacts.services.forms import FormService
 from marketing_contacts.services.lists import ListService
 from marketing_contacts.services.merge import ContactMerger
 from marketing_contacts.services.statuses import StatusService
@@ -32,6 +35,8 @@ class Services:
     ports: Ports
     accounts: AccountService
     alert_delivery: AlertDeliveryService
+    apps: AppService
+    audiences: AudienceService
     audit: AuditService
     bulk: BulkService
     bulk_runner: BulkRunner
@@ -41,6 +46,7 @@ class Services:
     deals: DealService
     email_activity: EmailActivityService
     engagements: EngagementService
+    forms: FormService
     lists: ListService
     merger: ContactMerger
     statuses: StatusService
@@ -61,6 +67,8 @@ class Services:
             ports=ports,
             accounts=AccountService(ports),
             alert_delivery=AlertDeliveryService(ports),
+            apps=AppService(ports, ContactService(ports)),
+            audiences=AudienceService(ports),
             audit=AuditService(ports),
             bulk=BulkService(ports, max_active_operations),
             bulk_runner=BulkRunner(ports, bulk),
@@ -70,6 +78,7 @@ class Services:
             deals=DealService(ports),
             email_activity=EmailActivityService(ports),
             engagements=EngagementService(ports, engagements_per_record),
+            forms=FormService(ports),
             lists=ListService(ports),
             merger=ContactMerger(ports, max_active_operations),
             statuses=StatusService(ports),

@@ -13,6 +13,7 @@ from marketing_contacts.services.ledger import PATIENCE_SECONDS, Ledger, retryin
 from marketing_contacts.services.locks import AccountLocks
 from marketing_contacts.services.ports.accounts import AccountStore
 from marketing_contacts.services.ports.alerts import AlertOutbox
+from marketing_contacts.services.ports.apps import AppStore
 from marketing_contacts.services.ports.audit import AuditLog
 from marketing_contacts.services.ports.bulk import BulkOperations, BulkPages, IdempotencyKeys
 from marketing_contacts.services.ports.changes import ChangeWriter
@@ -23,6 +24,7 @@ from marketing_contacts.services.ports.deals import DealStore
 from marketing_contacts.services.ports.email_events import EmailEvents
 from marketing_contacts.services.ports.engagements import EngagementStore
 from marketing_contacts.services.ports.events import EventPublisher
+from marketing_contacts.services.ports.forms import FormStore
 from marketing_contacts.services.ports.history import HistoryStore
 from marketing_contacts.services.ports.jobs import JobQueue
 from marketing_contacts.services.ports.lists import ListStore
@@ -47,8 +49,10 @@ class Ports:
     lists: ListStore
     companies: CompanyStore
     deals: DealStore
+    apps: AppStore
     email_events: EmailEvents
     engagements: EngagementStore
+    forms: FormStore
     events: EventPublisher
     operations: BulkOperations
     idempotency: IdempotencyKeys

@@ -22,6 +22,7 @@ from marketing_contacts.domain.conditions import (
     Equals,
     Later,
     OneOf,
+    Present,
     StartsWith,
 )
 from marketing_contacts.domain.filters import ContactFilter
@@ -72,6 +73,28 @@ def conditions_doc(scope: Scope, conditions: Sequence[Condition]) -> Doc:
     return {name: _plain(value) for name, value in query.items()}
 
 
+def expression(conditions: Sequence[Condition]) -> Doc:
+    """An aggregation expression, true for a contact that meets every condition (for a
+    `$cond` of a `$group`: H1's audience counts its reasons in one aggregation)."""
+    return {"$and": [_expression(condition) for condition in conditions]}
+
+
+def _expression(condition: Condition) -> Doc:
+    if isinstance(condition, AnyOf):
+        return {"$or": [_expression(one) for one in condition.conditions]}
+    field = condition.field
+    # a field a document lacks reads as null, as in a query
+    stored = {"$ifNull": [f"${_STORED_AS.get(field, field.value)}", None]}
+    if isinstance(condition, Equals):
+        return {"$eq": [stored, _value(field, condition.value)]}
+    if isinstance(condition, OneOf):
+        values = (_value(field, value) for value in condition.values)
+        return {"$in": [stored, sorted(value for value in values if value is not None)]}
+    if isinstance(condition, Present):
+        return {"$ne" if condition.present else "$eq": [stored, None]}
+    raise ValueError(f"no aggregation expression for {type(condition).__name__}")
+
+
 def _bound_ids(bounds: Doc, created: Later | Earlier) -> None:
     """A contact's id carries the second it was created at (ContactService.create makes it from
     the clock), so a range of creation instants is a range of ids: it is read from an
@@ -100,6 +123,8 @@ def _stored(condition: Comparison) -> tuple[str, Doc]:
         return name, {"$in": sorted(value for value in values if value is not None)}
     if isinstance(condition, StartsWith):
         return name, prefix_range(condition.prefix)
+    if isinstance(condition, Present):  # stored as null where the contact has no value
+        return name, {"$ne" if condition.present else "$eq": None}
     if isinstance(condition, Later):
         return name, {"$gt": condition.than}
     return name, {"$lte" if condition.inclusive else "$lt": condition.than}

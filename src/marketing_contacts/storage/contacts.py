@@ -13,6 +13,13 @@ from pymongo.errors import DuplicateKeyError
 
 from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.bulk import Selection
+from marketing_contacts.domain.channels import (
+    AudienceCounts,
+    Channel,
+    counted_under,
+    reachable_conditions,
+)
+from marketing_contacts.domain.conditions import Condition
 from marketing_contacts.domain.contacts import Contact, email_key
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingState
@@ -21,7 +28,13 @@ from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.contacts import DuplicateEmail
 from marketing_contacts.storage.audit import with_entry
 from marketing_contacts.storage.codec import contact_from, details_diff
-from marketing_contacts.storage.contact_query import filter_doc, scope_doc, selection_query
+from marketing_contacts.storage.contact_query import (
+    conditions_doc,
+    expression,
+    filter_doc,
+    scope_doc,
+    selection_query,
+)
 from marketing_contacts.storage.database import CONTACTS, Doc, Mongo, is_duplicate_key
 from marketing_contacts.storage.ids import oid
 from marketing_contacts.storage.paging import Keyset, keyset_page
@@ -76,6 +89,11 @@ async def count_by_state(
     return {MarketingState(row["_id"]): row["n"] async for row in cursor}
 
 
+def _count_of(conditions: Sequence[Condition]) -> Doc:
+    """A $group accumulator: how many of the group's contacts meet every condition."""
+    return {"$sum": {"$cond": [expression(conditions), 1, 0]}}
+
+
 class MongoContactStore:
     def __init__(self, mongo: Mongo) -> None:
         self.mongo = mongo
@@ -87,6 +105,41 @@ class MongoContactStore:
         return await count_by_state(
             self.collection, selection_query(scope, selection, created_until)
         )
+
+    async def audience_counts(
+        self, scope: Scope, selection: Selection, channel: Channel
+    ) -> AudienceCounts:
+        """One aggregation: the selection's $match, then one $sum of a $cond per count."""
+        counts: Doc = {
+            "matched": {"$sum": 1},
+            "reachable": _count_of(reachable_conditions(channel)),
+        }
+        for reason, conditions in counted_under(channel).items():
+            counts[reason.value] = _count_of(conditions)
+        pipeline: list[Doc] = [
+            {"$match": selection_query(scope, selection, None)},
+            {"$group": {"_id": None, **counts}},
+        ]
+        rows = await (await self.collection.aggregate(pipeline)).to_list()
+        if not rows:
+            return AudienceCounts()
+        (row,) = rows
+        return AudienceCounts(
+            matched=row["matched"],
+            reachable=row["reachable"],
+            excluded={reason: row[reason.value] for reason in counted_under(channel)},
+        )
+
+    async def page_of_selection(
+        self,
+        scope: Scope,
+        selection: Selection,
+        conditions: Sequence[Condition],
+        first: int,
+        after: str | None,
+    ) -> Page[Contact]:
+        query = conditions_doc(scope, [*selection.conditions(), *conditions])
+        return await keyset_page(self.collection, query, PAGES, first, after, contact_from)
 
     async def get(self, scope: Scope, contact_id: str) -> Contact | None:
         key = oid(contact_id)

@@ -30,6 +30,10 @@ COMPANIES = "companies"
 EMAIL_EVENTS = "email_events"
 DEALS = "deals"
 ENGAGEMENTS = "engagements"
+FORMS = "forms"
+FORM_SUBMISSIONS = "form_submissions"
+CHATFLOWS = "chatflows"
+INTEGRATIONS = "integrations"
 
 #: how long one operation (and one transaction with its retries) may take when the client sets
 #: no timeoutMS of its own

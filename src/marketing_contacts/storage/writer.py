@@ -57,6 +57,7 @@ from marketing_contacts.storage.database import (
 )
 from marketing_contacts.storage.deals import drop_from_deals
 from marketing_contacts.storage.engagements import drop_from_engagements
+from marketing_contacts.storage.forms import write_submission
 from marketing_contacts.storage.ids import oid
 from marketing_contacts.storage.merge import absorb, write_primary
 from marketing_contacts.storage.transactions import transact
@@ -107,6 +108,8 @@ class MongoChangeWriter:
                 await self.mongo[TIER_CHANGES].insert_many(tier_change_docs, session=session)
             if alert_docs:
                 await self.mongo[ALERTS].insert_many(alert_docs, session=session)
+            if batch.submission is not None:  # F1: with its contact and the counts
+                await write_submission(self.mongo, batch.submission, session)
             await record(self.mongo, batch.audit, session)
             if batch.account_after is not batch.account_before:  # last: see the module's doc
                 await self._write_account(batch.account_before, batch.account_after, session)

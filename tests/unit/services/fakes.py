@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.alerts import TierAlert
+from marketing_contacts.domain.apps import App
 from marketing_contacts.domain.associations import RecordType
 from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.bulk import (
@@ -32,7 +33,14 @@ from marketing_contacts.domain.bulk import (
     BulkOperationStatus,
     Selection,
 )
+from marketing_contacts.domain.channels import (
+    AudienceCounts,
+    Channel,
+    counted_under,
+    reachable_conditions,
+)
 from marketing_contacts.domain.companies import Company
+from marketing_contacts.domain.conditions import Condition, all_hold
 from marketing_contacts.domain.contacts import Contact, email_key
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.deals import Deal
@@ -40,6 +48,7 @@ from marketing_contacts.domain.email_events import EmailEvent
 from marketing_contacts.domain.engagements import Engagement
 from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
+from marketing_contacts.domain.forms import Form, FormSubmission
 from marketing_contacts.domain.statuses import HistoryEntry, MarketingState, MarketingStatus
 from marketing_contacts.domain.tiers import TierChange
 from marketing_contacts.domain.update_dates import update_instant
@@ -72,6 +81,7 @@ from marketing_contacts.services.registry import Services
 from marketing_contacts.services.users import UserDraft
 from marketing_contacts.services.wiring import Ports
 from tests.support.waiting import let_others_run
+from tests.unit.services.fake_apps import FakeAppStore
 from tests.unit.services.fake_audit import FakeAuditLog, record
 from tests.unit.services.fake_bulk import (
     FakeBulkOperations,
@@ -84,6 +94,7 @@ from tests.unit.services.fake_companies import FakeCompanyStore
 from tests.unit.services.fake_deals import FakeDealStore, drop_from_deals
 from tests.unit.services.fake_email_events import FakeEmailEvents
 from tests.unit.services.fake_engagements import FakeEngagementStore
+from tests.unit.services.fake_forms import FakeFormStore, check_submission, write_submission
 from tests.unit.services.fake_paging import ID_LENGTH, keyset_page, object_id, sequence
 from tests.unit.services.fake_users import FakeTeamStore, FakeTokenStore, FakeUserStore
 
@@ -136,10 +147,14 @@ class FakeData:
     audit: list[AuditEntry] = field(default_factory=list)
     companies: dict[str, Company] = field(default_factory=dict)
     deals: dict[str, Deal] = field(default_factory=dict)
+    #: F2, F3: chatflows and connected apps, by id
+    apps: dict[str, App] = field(default_factory=dict)
     email_events: list[EmailEvent] = field(default_factory=list)
     engagements: list[Engagement] = field(default_factory=list)
     #: C6: how many engagements each record is associated with, by record id
     engagement_counts: dict[str, int] = field(default_factory=dict)
+    forms: dict[str, Form] = field(default_factory=dict)
+    form_submissions: dict[str, FormSubmission] = field(default_factory=dict)
     next_number: int = 0
 
     def new_id(self) -> str:
@@ -290,6 +305,33 @@ class FakeContactStore:
             counts[contact.state] = counts.get(contact.state, 0) + 1
         return counts
 
+    async def audience_counts(
+        self, scope: Scope, selection: Selection, channel: Channel
+    ) -> AudienceCounts:
+        """Each count by the conditions the adapter's aggregation sums (counted_under)."""
+        await let_others_run()
+        contacts = selected(self.data, scope, selection, None)
+        return AudienceCounts(
+            matched=len(contacts),
+            reachable=sum(all_hold(reachable_conditions(channel), c) for c in contacts),
+            excluded={
+                reason: sum(all_hold(conditions, c) for c in contacts)
+                for reason, conditions in counted_under(channel).items()
+            },
+        )
+
+    async def page_of_selection(
+        self,
+        scope: Scope,
+        selection: Selection,
+        conditions: Sequence[Condition],
+        first: int,
+        after: str | None,
+    ) -> Page[Contact]:
+        await let_others_run()
+        items = [c for c in selected(self.data, scope, selection, None) if all_hold(conditions, c)]
+        return keyset_page(items, _id, object_id, "contact", first, after)
+
 
 @dataclass
 class FakeIds:
@@ -400,6 +442,7 @@ class FakeChangeWriter:
                 raise self._stale(f"contact {gone.id} changed or went")
         if batch.merge is not None:
             self._check_merge(batch.merge)
+        check_submission(data, batch.submission)
         contacts = dict(data.contacts)
         for created in batch.created:
             if created.id in contacts:
@@ -436,6 +479,7 @@ class FakeChangeWriter:
         if writes_account:
             data.accounts[account_id] = batch.account_after
         data.history.extend(batch.history)
+        write_submission(data, batch.submission)
         record(data, batch.audit)
         if batch.bulk is not None:
             chunk = batch.bulk
@@ -871,8 +915,10 @@ class FakeWorld:
     lists: FakeListStore
     companies: FakeCompanyStore
     deals: FakeDealStore
+    apps: FakeAppStore
     email_events: FakeEmailEvents
     engagements: FakeEngagementStore
+    forms: FakeFormStore
     events: FakePublisher
     operations: FakeBulkOperations
     idempotency: FakeIdempotencyKeys
@@ -895,8 +941,10 @@ class FakeWorld:
             lists=self.lists,
             companies=self.companies,
             deals=self.deals,
+            apps=self.apps,
             email_events=self.email_events,
             engagements=self.engagements,
+            forms=self.forms,
             events=self.events,
             operations=self.operations,
             idempotency=self.idempotency,
@@ -975,6 +1023,9 @@ class FakeWorld:
             dict(data.tokens),
             list(data.engagements),
             dict(data.engagement_counts),
+            dict(data.forms),
+            dict(data.form_submissions),
+            dict(data.apps),
         )
 
 
@@ -995,8 +1046,10 @@ def fake_world(now: datetime = DEFAULT_NOW) -> FakeWorld:
         lists=FakeListStore(data),
         companies=FakeCompanyStore(data),
         deals=FakeDealStore(data),
+        apps=FakeAppStore(data),
         email_events=FakeEmailEvents(data),
         engagements=FakeEngagementStore(data),
+        forms=FakeFormStore(data),
         events=FakePublisher(data),
         operations=FakeBulkOperations(data),
         idempotency=FakeIdempotencyKeys(data),

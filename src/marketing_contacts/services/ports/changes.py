@@ -11,6 +11,7 @@ from marketing_contacts.domain.alerts import TierAlert
 from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.bulk import BulkProgress
 from marketing_contacts.domain.contacts import Contact, StatusUpdate
+from marketing_contacts.domain.forms import FormSubmission
 from marketing_contacts.domain.statuses import HistoryEntry
 from marketing_contacts.domain.tiers import TierChange
 from marketing_contacts.domain.usage import UsageCounts
@@ -84,6 +85,10 @@ class ChangeBatch:
     bulk: BulkChunk | None = None
     #: C10: a merge of two contacts, written with the batch (see ContactMerge)
     merge: ContactMerge | None = None
+    #: F1: a form submission, stored with the contact it creates or changes and the counts;
+    #: its form's submission count moves by one in the same transaction (StaleWrite, nothing
+    #: written, when the form is gone)
+    submission: FormSubmission | None = None
     #: P4: the write's entry in the audit log, written in the same transaction
     audit: AuditEntry | None = None
 

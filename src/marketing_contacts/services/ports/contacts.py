@@ -8,6 +8,8 @@ from typing import Protocol
 
 from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.bulk import Selection
+from marketing_contacts.domain.channels import AudienceCounts, Channel
+from marketing_contacts.domain.conditions import Condition
 from marketing_contacts.domain.contacts import Contact
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.statuses import MarketingState
@@ -56,4 +58,24 @@ class ContactStore(Protocol):
     ) -> dict[MarketingState, int]:
         """How many contacts the selection holds in each state (B2's preview); with
         `created_until`, only those created by then (B1)."""
+        ...
+
+    async def audience_counts(
+        self, scope: Scope, selection: Selection, channel: Channel
+    ) -> AudienceCounts:
+        """H1, H2: how many contacts the selection holds, how many the channel may reach and
+        how many it leaves out for each reason (domain.channels.counted_under), counted where
+        the contacts are (one aggregation), not by reading them."""
+        ...
+
+    async def page_of_selection(
+        self,
+        scope: Scope,
+        selection: Selection,
+        conditions: Sequence[Condition],
+        first: int,
+        after: str | None,
+    ) -> Page[Contact]:
+        """A page of the selection's contacts that also meet `conditions`, in id order (the
+        order and cursors of `page`)."""
         ...
