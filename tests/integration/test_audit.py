@@ -27,12 +27,15 @@ from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.deals import DealDraft
 from marketing_contacts.services.forms import FormDraft
 from marketing_contacts.services.ledger import batch_for
+from marketing_contacts.services.ports.changes import ChangeBatch
 from marketing_contacts.services.users import UserDraft
 from tests.support.graphql import client_of, open_client
 
 #: each mutation with arguments it succeeds with, in an order that keeps each one's records
 #: there for the next ones (the names in braces are made before)
 VALID: dict[str, str] = {
+    # K1: first, while the audited account runs without marketing contacts (set up so)
+    "enableMarketingContacts": "",
     "createContact": '(input: {{email: "new@audit.io"}})',
     "updateContact": '(id: "{contact}", input: {{firstName: "Eve"}})',
     "setMarketingStatus": '(input: {{contactIds: ["{contact}"], status: MARKETING}})',
@@ -116,6 +119,9 @@ async def test_p4_every_mutation_writes_an_entry_of_its_action(runtime: Runtime)
     served = build_client_schema(await admin.execute(get_introspection_query()))  # type: ignore[arg-type]
     assert served.mutation_type is not None
     assert set(served.mutation_type.fields) == set(VALID), "every mutation needs its VALID entry"
+    account = await services.ports.account(a.account_id)  # K1: without marketing contacts
+    legacy = replace(account, marketing_contacts_enabled=False, revision=account.revision + 1)
+    await services.ports.writer.commit(ChangeBatch(account, legacy))
     before = (await admin.execute(NEWEST))["auditLog"]["totalCount"]
     for count, (name, arguments) in enumerate(VALID.items(), start=1):
         document = f"mutation {{ {name}{arguments.format(**names)} {{ userErrors {{ code }} }} }}"

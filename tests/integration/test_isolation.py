@@ -91,6 +91,7 @@ ARGUMENTS: dict[str, list[str]] = {
     ],
     "cancelBulkOperation": ['(id: "{operation}")'],
     "updateAccountSettings": ['(input: {{name: "Taken"}})'],
+    "enableMarketingContacts": [""],
     "createList": ['(name: "Eve", contactIds: ["{contact}"])'],
     "addContactsToList": ['(listId: "{list}", contactIds: ["{contact}"])'],
     "removeContactsFromList": ['(listId: "{list}", contactIds: ["{contact}"])'],

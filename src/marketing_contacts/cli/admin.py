@@ -80,6 +80,14 @@ def accounts_create(
     ] = None,
     upgrade_policy: UpgradePolicy = UpgradePolicy.AUTO,
     email: EmailOption = None,
+    legacy: Annotated[
+        bool,
+        typer.Option(
+            "--legacy",
+            help="Without marketing contacts (K1): every contact counts toward the tier and "
+            "statuses cannot be set, until an admin runs enableMarketingContacts.",
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Open an account with its first user, an ADMIN named Admin, and print the account's id,
@@ -93,6 +101,7 @@ def accounts_create(
         upgrade_policy=upgrade_policy,
         tier_limit=tier_limit,
         tier_step=tier_step,
+        legacy=legacy,
     )
 
     async def work(services: Services) -> tuple[str, str, str]:

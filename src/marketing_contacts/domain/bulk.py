@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.accounts import Account, leaving_legacy
 from marketing_contacts.domain.changes import UsageChange, plan_usage_change
 from marketing_contacts.domain.conditions import Condition, ContactField, Earlier, OneOf
 from marketing_contacts.domain.contacts import Contact, StatusUpdate, change_status
@@ -188,6 +188,23 @@ def check_idempotency_key(key: str | None) -> None:
         raise refuse(ErrorCode.INVALID, "an idempotency key is not blank", "idempotency_key")
 
 
+#: S7: the sources a bulk operation's changes may name: the operation itself, or a workflow
+BULK_SOURCE_TYPES = frozenset({StatusSourceType.BULK_OPERATION, StatusSourceType.WORKFLOW})
+
+
+def check_bulk_source(source_type: StatusSourceType, source_id: str | None) -> None:
+    """S7: an operation's changes name the operation, or the workflow (by `source_id`) whose
+    action it is; no other source is a bulk operation's to claim."""
+    if source_type not in BULK_SOURCE_TYPES:
+        raise refuse(
+            ErrorCode.INVALID,
+            "a bulk operation's source is BULK_OPERATION or WORKFLOW",
+            "source_type",
+        )
+    if source_type is StatusSourceType.WORKFLOW and (source_id is None or not source_id.strip()):
+        raise refuse(ErrorCode.INVALID, "a WORKFLOW operation names its workflow's id", "source_id")
+
+
 def check_confirmation(target: MarketingStatus, confirm_count: int | None, matched: int) -> None:
     """B3: a bulk change to MARKETING names the number of contacts it matches."""
     if target is MarketingStatus.MARKETING and confirm_count != matched:
@@ -259,12 +276,15 @@ def decide_chunk(
     account: Account,
     contacts: Sequence[Contact],
     target: MarketingStatus,
-    operation_id: str,
+    source: StatusSource,
     now: datetime,
 ) -> ChunkOutcome:
-    """B4: each contact by S2; under BLOCK what fits applies in order, the rest fails (T6)."""
-    source = StatusSource(StatusSourceType.BULK_OPERATION, operation_id)
-    decided = [u for c in contacts if (u := change_status(c, target, source, now))]
+    """B4: each contact by S2 from `source` (the operation's `status_source`); under BLOCK
+    what fits applies in order, the rest fails (T6)."""
+    if source.type is StatusSourceType.LEGACY:  # K1: switching marketing contacts on
+        decided = [u for c in contacts if (u := leaving_legacy(c, source, now))]
+    else:
+        decided = [u for c in contacts if (u := change_status(c, target, source, now))]
     change = plan_usage_change(
         account,
         [Transition(u.before.id, u.before.state, u.after.state) for u in decided],
@@ -330,6 +350,22 @@ class BulkOperation:
     lease_owner: str | None = None
     #: why it FAILED, when it did
     failure: str | None = None
+    #: S7: BULK_OPERATION, or WORKFLOW for a workflow's action (`source_id` is the workflow)
+    source_type: StatusSourceType = StatusSourceType.BULK_OPERATION
+
+    @property
+    def status_source(self) -> StatusSource:
+        """The source its changes name: the workflow (S7), else the operation itself."""
+        if self.source_type is StatusSourceType.WORKFLOW:
+            return StatusSource(StatusSourceType.WORKFLOW, self.source_id)
+        if self.source_type is StatusSourceType.LEGACY:  # K1: enableMarketingContacts's
+            return StatusSource(StatusSourceType.LEGACY, self.id)
+        return StatusSource(StatusSourceType.BULK_OPERATION, self.id)
+
+    @property
+    def for_workflow(self) -> bool:
+        """S7: a workflow's action, which a transient failure never ends (it is retried)."""
+        return self.source_type is StatusSourceType.WORKFLOW
 
     @property
     def scope(self) -> Scope:

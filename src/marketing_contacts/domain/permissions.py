@@ -33,8 +33,10 @@ def check_status_permission(
     marketing_access: bool,
     edition: Edition,
     field: tuple[str, ...] = ("status",),
+    source_field: tuple[str, ...] | None = None,
 ) -> None:
-    """S5: MARKETING needs marketing access. S7: workflows set NON_MARKETING on PRO/ENT only."""
+    """S5: MARKETING needs marketing access. S7: workflows set NON_MARKETING on PRO/ENT only
+    (refused at `source_field` where given, else at `field`)."""
     check_marketing_access(target, marketing_access=marketing_access, field=field)
     if (
         source_type is StatusSourceType.WORKFLOW
@@ -44,5 +46,5 @@ def check_status_permission(
         raise refuse(
             ErrorCode.FORBIDDEN,
             "workflows set contacts non-marketing on PROFESSIONAL and ENTERPRISE accounts only",
-            *field,
+            *(field if source_field is None else source_field),
         )

@@ -51,6 +51,8 @@ class StatusSourceType(StrEnum):
     CREATION_DEFAULT = "CREATION_DEFAULT"
     UPDATE_DATE = "UPDATE_DATE"
     MERGE = "MERGE"
+    #: K1: the account ran without marketing contacts when the contact was created
+    LEGACY = "LEGACY"
 
 
 #: Source types only the service itself writes; a caller claiming one is refused.
@@ -60,6 +62,7 @@ SYSTEM_SOURCE_TYPES = frozenset(
         StatusSourceType.CREATION_DEFAULT,
         StatusSourceType.UPDATE_DATE,
         StatusSourceType.MERGE,
+        StatusSourceType.LEGACY,
     }
 )
 

@@ -70,6 +70,10 @@ class Account:
     lifecycle_defaults: list[LifecycleDefault] = strawberry.field(
         description="The default lifecycle stage of every creation source (C4)."
     )
+    marketing_contacts_enabled: bool = strawberry.field(
+        description="False for an account without marketing contacts (K1): every contact "
+        "counts and statuses cannot be set."
+    )
 
     @strawberry.field(description="The account's tier upgrades, newest first.")
     async def tier_changes(
@@ -108,6 +112,7 @@ class Account:
                 LifecycleDefault(source=source, lifecycle_stage=stage)
                 for source, stage in account.lifecycle_defaults.all().items()
             ],
+            marketing_contacts_enabled=account.marketing_contacts_enabled,
         )
 
 
@@ -175,7 +180,7 @@ class AccountSettingsInput:
         )
 
 
-@strawberry.type(description="The result of updateAccountSettings.")
+@strawberry.type(description="The result of updateAccountSettings or enableMarketingContacts.")
 class AccountPayload:
     account: Account | None = strawberry.field(
         description="The account with its new settings; null when userErrors is not empty."
@@ -208,6 +213,17 @@ class AccountMutations:
         result = await attempt(
             info, ctx.services.accounts.update_settings(ctx.caller, input.to_settings())
         )
+        if isinstance(result, list):
+            return AccountPayload(account=None, user_errors=result)
+        return AccountPayload(account=Account.of(result), user_errors=[])
+
+    @strawberry.mutation(
+        description="K1: one-way; every existing contact becomes non-marketing and the tier "
+        "rules apply from then on. Admins only."
+    )
+    async def enable_marketing_contacts(self, info: Info) -> AccountPayload:
+        ctx = info.context
+        result = await attempt(info, ctx.services.accounts.enable_marketing_contacts(ctx.caller))
         if isinstance(result, list):
             return AccountPayload(account=None, user_errors=result)
         return AccountPayload(account=Account.of(result), user_errors=[])

@@ -10,7 +10,7 @@ import strawberry
 from marketing_contacts.domain.bulk import BulkOperation as DomainBulkOperation
 from marketing_contacts.domain.bulk import BulkOperationStatus, Selection
 from marketing_contacts.domain.bulk import StatusChangePreview as DomainPreview
-from marketing_contacts.domain.statuses import MarketingStatus
+from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
 from marketing_contacts.schema.connections import After, Connection, First, connection, first_or
 from marketing_contacts.schema.context import Info
 from marketing_contacts.schema.errors import UserError, attempt, user_errors
@@ -80,7 +80,13 @@ class BulkStatusChangeInput:
     source_id: str | None = strawberry.field(
         default=None,
         description="An id of the caller's own (a campaign, a workflow), at most 200 "
-        "characters, kept with the operation; the contacts' status source is the operation.",
+        "characters, kept with the operation; the contacts' status source is the operation, "
+        "or with sourceType WORKFLOW this id (required then).",
+    )
+    source_type: StatusSourceType | None = strawberry.field(
+        default=None,
+        description="BULK_OPERATION by default; WORKFLOW for a workflow's action (S7), with "
+        "the workflow's id as sourceId.",
     )
 
     def to_request(self) -> BulkRequest:
@@ -90,6 +96,7 @@ class BulkStatusChangeInput:
             confirm_count=self.confirm_count,
             idempotency_key=self.idempotency_key,
             source_id=self.source_id,
+            source_type=self.source_type or StatusSourceType.BULK_OPERATION,
         )
 
 

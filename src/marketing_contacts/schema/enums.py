@@ -76,6 +76,10 @@ described(
         StatusSourceType.UPDATE_DATE: "An update date that made a pending contact non-marketing "
         "(the source id is the date); set by the service only.",
         StatusSourceType.MERGE: "A merge of two contacts; set by the service only.",
+        StatusSourceType.LEGACY: "K1: the account ran without marketing contacts, so the "
+        "contact was created MARKETING (every contact counted; no source id), or the switch "
+        "of enableMarketingContacts set it NON_MARKETING (the source id is its operation); "
+        "set by the service only.",
     },
 )
 

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from marketing_contacts.domain.accounts import Account, open_account
+from marketing_contacts.domain.accounts import (
+    Account,
+    check_statuses_settable,
+    open_account,
+    with_marketing_contacts,
+)
 from marketing_contacts.domain.alerts import TierAlert, validate_thresholds
+from marketing_contacts.domain.bulk import (
+    BulkOperation,
+    BulkOperationStatus,
+    BulkProgress,
+    Selection,
+)
 from marketing_contacts.domain.contacts import LifecycleStage
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.errors import ErrorCode, check_no_controls, refuse
+from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.permissions import check_marketing_access
-from marketing_contacts.domain.statuses import MarketingStatus
+from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
 from marketing_contacts.domain.tiers import (
     DEFAULT_LADDERS,
     Edition,
@@ -25,6 +38,8 @@ from marketing_contacts.domain.users import check_admin
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.paging import Page, Stored, paged
 from marketing_contacts.services.wiring import Ports
+
+log = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 200
 
@@ -39,6 +54,8 @@ class AccountOpening:
     upgrade_policy: UpgradePolicy = UpgradePolicy.AUTO
     tier_limit: int | None = None
     tier_step: int | None = None
+    #: K1: without marketing contacts (legacy billing: every contact counts)
+    legacy: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +122,7 @@ class AccountService:
             renewal_date=opening.renewal_date,
             ladder=ladder_for(opening),
             upgrade_policy=opening.upgrade_policy,
+            legacy=opening.legacy,
         )
         await self.ports.accounts.insert(account)
         return account
@@ -158,6 +176,8 @@ class AccountService:
 
         async def attempt() -> Account:
             before = await self.ports.account(caller.account_id)
+            if defaults is not None:
+                check_statuses_settable(before, "creation_defaults")
             after = replace(
                 before,
                 name=name or before.name,
@@ -179,3 +199,49 @@ class AccountService:
             return after
 
         return await self.ports.retrying_on(caller.account_id, attempt)
+
+    async def enable_marketing_contacts(self, caller: Caller) -> Account:
+        """K1, P1: an ADMIN switches the feature on, once: the flag and a background operation
+        that sets every contact of the account NON_MARKETING are written in one transaction
+        (with the audit entry), then the operation is enqueued (the sweeper enqueues what this
+        misses). On already: nothing is written and the account is returned as it is."""
+        check_admin(caller.role)
+
+        async def attempt() -> tuple[Account, BulkOperation | None]:
+            before = await self.ports.account(caller.account_id)
+            after = with_marketing_contacts(before)
+            if after is None:
+                return before, None
+            operation = self._enablement(caller, before)
+            audit = self.ports.audit_entry(
+                before.id, caller.actor, "enableMarketingContacts", [before.id, operation.id]
+            )
+            await self.ports.accounts.enable_marketing_contacts(before, after, operation, audit)
+            return after, operation
+
+        account, operation = await self.ports.retrying_on(caller.account_id, attempt)
+        if operation is not None:
+            try:
+                await self.ports.jobs.enqueue_account_bulk(account.id)
+            except Exception:
+                log.exception(
+                    "enqueueing operation %s (K1) failed; the sweeper will retry", operation.id
+                )
+        return account
+
+    def _enablement(self, caller: Caller, account: Account) -> BulkOperation:
+        """K1: every contact of the account (whatever the admin's own visibility: the switch
+        is the account's), to NON_MARKETING at once (source LEGACY: decide_chunk), requested
+        by the admin; its contacts are those created up to now (B1), all of them counted."""
+        return BulkOperation(
+            id=self.ports.ids.new_id(),
+            account_id=account.id,
+            target=MarketingStatus.NON_MARKETING,
+            selection=Selection(filter=ContactFilter()),
+            status=BulkOperationStatus.QUEUED,
+            created_at=self.ports.clock.now(),
+            requested_by=caller.user_id,
+            owners=None,
+            progress=BulkProgress(matched=account.counts.total),
+            source_type=StatusSourceType.LEGACY,
+        )

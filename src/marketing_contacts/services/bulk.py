@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+from marketing_contacts.domain.accounts import check_statuses_settable
 from marketing_contacts.domain.bulk import (
     MAX_ACTIVE_OPERATIONS,
     BulkOperation,
@@ -15,6 +16,7 @@ from marketing_contacts.domain.bulk import (
     BulkProgress,
     Selection,
     StatusChangePreview,
+    check_bulk_source,
     check_cancellable,
     check_confirmation,
     check_idempotency_key,
@@ -48,6 +50,8 @@ class BulkRequest:
     confirm_count: int | None = None
     idempotency_key: str | None = None
     source_id: str | None = None
+    #: S7: BULK_OPERATION, or WORKFLOW for a workflow's action (`source_id` names it)
+    source_type: StatusSourceType = StatusSourceType.BULK_OPERATION
 
     def fingerprint(self) -> str:
         """B5: what 'the same input' means, as a stable hash."""
@@ -61,6 +65,8 @@ class BulkRequest:
             "confirm_count": self.confirm_count,
             "source_id": self.source_id,
         }
+        if self.source_type is not StatusSourceType.BULK_OPERATION:  # keys held before S7 hold
+            body["source_type"] = self.source_type.value
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
@@ -79,6 +85,7 @@ class BulkService:
     ) -> StatusChangePreview:
         await self._check_list(caller, selection)
         account = await self.ports.account(caller.account_id)
+        check_statuses_settable(account, "status")
         selected = await self.ports.contacts.count_by_state(caller.scope, selection)
         return preview_status_change(account, selected, target)
 
@@ -89,6 +96,7 @@ class BulkService:
         request whose answer was lost gets its operation even after the contacts moved on.
         P5: past `max_active` operations queued or running, TOO_MANY and nothing persisted."""
         check_length(request.source_id, MAX_ID_LENGTH, "source_id")
+        check_bulk_source(request.source_type, request.source_id)
         check_idempotency_key(request.idempotency_key)
         if request.idempotency_key is not None:
             held = await self.ports.idempotency.held(
@@ -97,11 +105,13 @@ class BulkService:
             if held is not None:
                 return await self._replay(caller, held, request)
         account = await self.ports.account(caller.account_id)
+        check_statuses_settable(account, "status")
         check_status_permission(
             request.target,
-            StatusSourceType.BULK_OPERATION,
+            request.source_type,
             marketing_access=caller.marketing_access,
             edition=account.edition,
+            source_field=("source_type",),
         )
         preview = await self.preview(caller, request.selection, request.target)
         check_confirmation(request.target, request.confirm_count, preview.matched)
@@ -117,6 +127,7 @@ class BulkService:
             owners=caller.scope.owners,
             progress=BulkProgress(matched=preview.matched),
             source_id=request.source_id,
+            source_type=request.source_type,
         )
         key = None
         if request.idempotency_key is not None:

@@ -30,10 +30,17 @@ from marketing_contacts.domain.bulk import (
     decide_chunk,
     with_missing,
 )
+from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.services.ledger import batch_for
 from marketing_contacts.services.list_deletions import ListDeletions
+from marketing_contacts.services.locks import account_busy
 from marketing_contacts.services.ports.bulk import BulkPage
-from marketing_contacts.services.ports.changes import BulkChunk, ChangeBatch, StaleWrite
+from marketing_contacts.services.ports.changes import (
+    BulkChunk,
+    ChangeBatch,
+    StaleWrite,
+    StoreBusy,
+)
 from marketing_contacts.services.ports.events import BulkProgressed
 from marketing_contacts.services.turns import Budget
 from marketing_contacts.services.wiring import Ports
@@ -50,6 +57,19 @@ TURN_PAGES = 20
 TURN_LENGTH = timedelta(seconds=10)
 #: pages a run reads in one command, ahead of committing them one transaction each
 READ_AHEAD = 4
+
+
+#: S7: what passes with time, however the worker judges it: a transaction another holds,
+#: a decision the store moved past, a busy account, a rate limit, the store briefly away
+PASSING = (StoreBusy, StaleWrite, TimeoutError, ConnectionError)
+PASSING_CODES = frozenset({ErrorCode.CONFLICT, ErrorCode.RATE_LIMITED})
+
+
+def passes(error: Exception) -> bool:
+    """A failure that trying again later gets past (S7: a workflow's action is retried)."""
+    return isinstance(error, PASSING) or (
+        isinstance(error, DomainError) and any(e.code in PASSING_CODES for e in error.errors)
+    )
 
 
 @dataclass(frozen=True)
@@ -129,7 +149,11 @@ class BulkRunner:
         first, until the turn's budget is spent, the oldest is another run's, or none
         waited behind the one that ended (`next_turn` sees any started meanwhile). A
         permanent failure ends its operation FAILED with the reason and the turn goes on; a
-        `transient` one is raised, for the job to take the turn again later."""
+        `transient` one is raised, for the job to take the turn again later. S7: a workflow's
+        operation is never ended FAILED for a failure that `passes` (the store busy, a stale
+        write, a conflict, a rate limit), whatever `transient` says: the turn raises CONFLICT,
+        which the worker retries with backoff (and past its tries, the sweeper hands the
+        operation, left RUNNING, to a new job once its lease runs out)."""
         now = self.ports.clock.now()
         budget = Budget(self.settings.turn_pages, now + self.settings.turn_length)
         removed = await self.list_deletions.take(account_id, owner, budget)
@@ -144,6 +168,9 @@ class BulkRunner:
             except Exception as error:
                 if transient(error):
                     raise
+                if operation.for_workflow and passes(error):
+                    # S7: the job retries the turn with backoff (the worker's CONFLICT)
+                    raise account_busy() from error
                 log.exception("bulk operation %s failed", operation.id)
                 advanced = await self.fail(operation.id, f"{type(error).__name__}: {error}")
                 budget.spend()
@@ -317,7 +344,9 @@ class BulkRunner:
         now = self.ports.clock.now()
         # a page with any transition (refused ones too) writes the account, on its revision
         account = run.account or await self.ports.account(operation.account_id)
-        outcome = decide_chunk(account, page.contacts, operation.target, operation.id, now)
+        outcome = decide_chunk(
+            account, page.contacts, operation.target, operation.status_source, now
+        )
         run.account = account
         chunk = BulkChunk(
             operation_id=operation.id,

@@ -7,6 +7,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from marketing_contacts.domain.accounts import (
+    LEGACY_SOURCE,
+    check_statuses_settable,
+    statuses_not_settable,
+)
 from marketing_contacts.domain.apps import App, AppKind, status_for_new_contact
 from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.changes import UsageChange, plan_usage_change
@@ -145,7 +150,11 @@ class ContactService:
         async def attempt() -> Contact:
             account = await self.ports.account(caller.account_id)
             by_channel = via is not None and draft.marketing_status is None
-            if via is not None and by_channel:
+            if not account.marketing_contacts_enabled:  # K1: every contact counts
+                if draft.marketing_status is not None:
+                    raise statuses_not_settable("marketing_status")
+                status, source, by_channel = MarketingStatus.MARKETING, LEGACY_SOURCE, False
+            elif via is not None and by_channel:
                 status, source = status_for_new_contact(via), via.status_source
             else:
                 status, source_type = initial_status(
@@ -221,6 +230,7 @@ class ContactService:
             account = None
             if edit.marketing_status is not None:
                 account = await self.ports.account(caller.account_id)
+                check_statuses_settable(account, "marketing_status")
                 check_status_permission(
                     edit.marketing_status,
                     StatusSourceType.USER,

@@ -16,14 +16,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from marketing_contacts.domain.accounts import LEGACY_SOURCE
 from marketing_contacts.domain.audit import AuditEntry
 from marketing_contacts.domain.changes import plan_usage_change
 from marketing_contacts.domain.contacts import (
     Contact,
     LifecycleStage,
     history_of,
+    move_to,
     transitions_of,
 )
 from marketing_contacts.domain.errors import ErrorCode, check_id, record_not_found, refuse
@@ -40,7 +43,7 @@ from marketing_contacts.domain.forms import (
     submitted_email,
 )
 from marketing_contacts.domain.permissions import check_marketing_access
-from marketing_contacts.domain.statuses import MarketingStatus
+from marketing_contacts.domain.statuses import MarketingState, MarketingStatus
 from marketing_contacts.domain.usage import Transition
 from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.callers import Caller
@@ -83,6 +86,17 @@ def _transitions(taken: Intake) -> list[Transition]:
     if taken.created:
         return [Transition(taken.contact.id, None, taken.contact.state)]
     return transitions_of([taken.update] if taken.update is not None else [])
+
+
+def _counted(taken: Intake, at: datetime) -> Intake:
+    """K1: a submitter created in an account without marketing contacts is MARKETING (source
+    LEGACY), whatever the form's setting: every contact counts."""
+    contact = taken.contact
+    if not taken.created or contact is None:
+        return taken
+    blank = contact if taken.update is None else taken.update.before
+    update = move_to(blank, MarketingState.MARKETING, LEGACY_SOURCE, at)
+    return Intake(update.after, created=True, update=update)
 
 
 class FormService:
@@ -177,9 +191,18 @@ class FormService:
                 taken = Intake(found)  # P3: linked, left as it is
             else:
                 taken = intake(form, checked, found, new_id, now)
+            if not account.marketing_contacts_enabled:
+                taken = _counted(taken, now)
             change = plan_usage_change(account, _transitions(taken), now)
             blocked, alerts = change.blocked, change.alerts
-            if blocked:  # T6: kept non-marketing, the alert raised all the same
+            if blocked and not account.marketing_contacts_enabled:
+                # K1: every contact counts, so a full BLOCK tier creates no submitter; the
+                # submission is stored all the same (F1: what was sent is never lost), blocked,
+                # and the alert raised
+                taken = Intake(None)
+                change = plan_usage_change(change.account, [], now)
+                alerts += change.alerts
+            elif blocked:  # T6: kept non-marketing, the alert raised all the same
                 taken = intake(form, checked, found, new_id, now, blocked=True)
                 change = plan_usage_change(change.account, _transitions(taken), now)
                 alerts += change.alerts

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from marketing_contacts.domain.accounts import Account
+from marketing_contacts.domain.accounts import Account, check_statuses_settable
 from marketing_contacts.domain.changes import plan_usage_change
 from marketing_contacts.domain.contacts import Contact, change_status, transitions_of
 from marketing_contacts.domain.errors import (
@@ -83,6 +83,7 @@ class StatusService:
 
         async def attempt() -> StatusResult:
             account = await self.ports.account(caller.account_id)
+            check_statuses_settable(account, "status")
             check_status_permission(
                 target,
                 source_type,

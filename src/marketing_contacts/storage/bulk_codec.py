@@ -16,7 +16,7 @@ from marketing_contacts.domain.contacts import LifecycleStage
 from marketing_contacts.domain.creation import CreationSource
 from marketing_contacts.domain.errors import ErrorCode
 from marketing_contacts.domain.filters import ContactFilter
-from marketing_contacts.domain.statuses import MarketingStatus
+from marketing_contacts.domain.statuses import MarketingStatus, StatusSourceType
 
 Doc = dict[str, Any]
 
@@ -95,6 +95,7 @@ def operation_doc(operation: BulkOperation) -> Doc:
         "owners": None if operation.owners is None else sorted(operation.owners),
         "progress": progress_doc(operation.progress),
         "source_id": operation.source_id,
+        "source_type": operation.source_type.value,
         "started_at": operation.started_at,
         "finished_at": operation.finished_at,
         "resolved": operation.resolved,
@@ -119,6 +120,8 @@ def operation_from(doc: Doc) -> BulkOperation:
         owners=None if doc.get("owners") is None else frozenset(doc["owners"]),
         progress=progress_from(doc["progress"]),
         source_id=doc["source_id"],
+        # one stored before S7's workflows was the operation's own
+        source_type=StatusSourceType(doc.get("source_type", StatusSourceType.BULK_OPERATION)),
         started_at=doc["started_at"],
         finished_at=doc["finished_at"],
         resolved=doc["resolved"],

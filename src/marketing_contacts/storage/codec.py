@@ -68,6 +68,7 @@ def account_state_doc(account: Account) -> Doc:
             for k, v in account.lifecycle_defaults.overrides.items()
         },
         "revision": account.revision,
+        "marketing_contacts_enabled": account.marketing_contacts_enabled,
     }
 
 
@@ -148,6 +149,8 @@ def account_from(doc: Doc) -> Account:
             )
         ),
         revision=doc["revision"],
+        # K1: an account stored before the feature could be off has it on
+        marketing_contacts_enabled=doc.get("marketing_contacts_enabled", True),
     )
 
 

@@ -213,6 +213,21 @@ class FakeAccountStore:
         )
         record(self.data, audit)
 
+    async def enable_marketing_contacts(
+        self, before: Account, after: Account, operation: BulkOperation, audit: AuditEntry
+    ) -> None:
+        await let_others_run()
+        stored = self.data.accounts.get(before.id)
+        if stored is None or stored.revision != before.revision:
+            raise StaleWrite(before.id)
+        self.data.accounts[before.id] = replace(
+            stored,
+            marketing_contacts_enabled=after.marketing_contacts_enabled,
+            revision=after.revision,
+        )
+        self.data.operations[operation.id] = operation
+        record(self.data, audit)
+
     async def due_for_update(self, now: datetime) -> list[DueUpdateDate]:
         await let_others_run()
         return [

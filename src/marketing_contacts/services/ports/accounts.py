@@ -8,6 +8,7 @@ from typing import Protocol
 
 from marketing_contacts.domain.accounts import Account
 from marketing_contacts.domain.audit import AuditEntry
+from marketing_contacts.domain.bulk import BulkOperation
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,14 @@ class AccountStore(Protocol):
         """Write `after`'s name, zone, policy, thresholds, creation defaults and revision (and
         nothing else of it), with the audit entry, if the revision is still `before`'s; else
         StaleWrite and nothing written."""
+        ...
+
+    async def enable_marketing_contacts(
+        self, before: Account, after: Account, operation: BulkOperation, audit: AuditEntry
+    ) -> None:
+        """K1: write `after`'s marketing_contacts_enabled and revision, insert the operation
+        and record the audit entry, in one transaction, if the revision is still `before`'s;
+        else StaleWrite and nothing written."""
         ...
 
     async def due_for_update(self, now: datetime) -> list[DueUpdateDate]:
