@@ -118,6 +118,7 @@ async def open_runtime(
                 bulk,
                 settings.max_active_background_operations,
                 settings.engagements_per_record_limit,
+                settings.import_max_bytes,
             ),
             RedisRateLimiter(redis, limit),
         )

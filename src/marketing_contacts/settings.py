@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     max_subscriptions_per_socket: int = Field(default=20, ge=1)
     # P5: background operations (bulk changes) an account has queued or running at once
     max_active_background_operations: int = Field(default=5, ge=1)
+    # I1: the largest CSV file startImport takes (a multipart upload; other bodies stay 1 MB)
+    import_max_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     # C6: engagements one record (a contact, a company, a deal) is associated with at most;
     # past it, new engagements are created without the association
     engagements_per_record_limit: int = Field(default=10_000, ge=1)

@@ -34,6 +34,7 @@ from tests.contract.records import (
     queued_operation,
     stored_account,
 )
+from tests.contract.test_exports_port import stored_export
 
 MINUTE = timedelta(minutes=1)
 QUEUED, RUNNING = BulkOperationStatus.QUEUED, BulkOperationStatus.RUNNING
@@ -161,6 +162,16 @@ async def test_p5_past_its_active_operations_a_start_persists_nothing(ports: Por
     assert await ports.operations.cancel(Scope(account.id), active[1].id, now(ports)) is not None
     assert await ports.operations.insert(refused, key, 3) is None
     assert await ports.operations.load(refused.id) == refused
+
+
+async def test_p5_an_active_export_counts_toward_a_bulk_starts_bound(ports: Ports) -> None:
+    account = await stored_account(ports)
+    await stored_export(ports, account)
+    assert await ports.operations.insert(new_operation(ports, account), None, 2) is None
+    refused = new_operation(ports, account)
+    with pytest.raises(TooManyActive):
+        await ports.operations.insert(refused, None, 2)
+    assert await ports.operations.load(refused.id) is None
 
 
 async def test_p5_concurrent_starts_never_pass_the_bound_together(ports: Ports) -> None:

@@ -26,10 +26,12 @@ from marketing_contacts.services.companies import CompanyDraft
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.deals import DealDraft
 from marketing_contacts.services.forms import FormDraft
+from marketing_contacts.services.imports import ImportRequest
 from marketing_contacts.services.ledger import batch_for
 from marketing_contacts.services.ports.changes import ChangeBatch
 from marketing_contacts.services.users import UserDraft
 from tests.support.graphql import client_of, open_client
+from tests.support.uploads import Upload, one_piece
 
 #: each mutation with arguments it succeeds with, in an order that keeps each one's records
 #: there for the next ones (the names in braces are made before)
@@ -77,8 +79,13 @@ VALID: dict[str, str] = {
     "logEngagement": '(input: {{type: CALL, occurredAt: "2026-01-01T00:00:00Z", '
     'contactIds: ["{contact}"]}})',
     "mergeContacts": '(input: {{primaryId: "{primary}", secondaryId: "{secondary}"}})',
+    "startExport": '(input: {{selection: {{ids: ["{contact}"]}}}})',
     "deleteContact": '(id: "{contact}")',
+    "cancelImport": '(id: "{import}")',
+    "startImport": "(input: {{file: $file}})",
 }
+#: I1: the mutations that take a file, sent as the multipart parser hands it over
+UPLOADS = {"startImport": "email\nimported@audit.io\n"}
 NEWEST = """{ auditLog(first: 1) { totalCount edges { node {
   action recordIds tokenId requestId user { id } } } } }"""
 
@@ -113,6 +120,9 @@ async def test_p4_every_mutation_writes_an_entry_of_its_action(runtime: Runtime)
         "contact": contact.id,
         "list": listed.id,
         "operation": operation.id,
+        "import": (
+            await services.imports.start(a, ImportRequest("a.csv", one_piece(b"email\nx@a.io\n")))
+        ).id,
         "user": user.id,
         "token": token.id,
     }
@@ -124,8 +134,11 @@ async def test_p4_every_mutation_writes_an_entry_of_its_action(runtime: Runtime)
     await services.ports.writer.commit(ChangeBatch(account, legacy))
     before = (await admin.execute(NEWEST))["auditLog"]["totalCount"]
     for count, (name, arguments) in enumerate(VALID.items(), start=1):
-        document = f"mutation {{ {name}{arguments.format(**names)} {{ userErrors {{ code }} }} }}"
-        assert (await admin.execute(document))[name]["userErrors"] == [], name
+        upload = {"file": Upload(UPLOADS[name])} if name in UPLOADS else {}
+        declared = "($file: Upload!)" if upload else ""
+        called = f"{name}{arguments.format(**names)}"
+        document = f"mutation{declared} {{ {called} {{ userErrors {{ code }} }} }}"
+        assert (await admin.execute(document, **upload))[name]["userErrors"] == [], name
         log = (await admin.execute(NEWEST))["auditLog"]
         assert log["totalCount"] == before + count, name
         newest = log["edges"][0]["node"]

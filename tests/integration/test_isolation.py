@@ -44,9 +44,11 @@ from marketing_contacts.services.companies import CompanyDraft
 from marketing_contacts.services.contacts import ContactDraft
 from marketing_contacts.services.deals import DealDraft
 from marketing_contacts.services.forms import FormDraft
+from marketing_contacts.services.imports import ImportRequest
 from marketing_contacts.services.registry import Services
 from marketing_contacts.services.users import UserDraft
 from tests.support.graphql import Client, client_of, open_client
+from tests.support.uploads import one_piece
 
 #: the arguments each root field runs with: one document per entry; the names in braces are the
 #: records of the account under attack (Hidden)
@@ -77,6 +79,10 @@ ARGUMENTS: dict[str, list[str]] = {
     ],
     "bulkOperation": ['(id: "{operation}")'],
     "bulkOperations": ["(first: 20)"],
+    "export": ['(id: "{export}")'],
+    # I1: an import is its requester's record (P3), like a bulk operation
+    "import": ['(id: "{import}")'],
+    "imports": ["(first: 20)"],
     "list": ['(id: "{list}")'],
     "lists": ["(first: 20)"],
     "company": ['(id: "{company}")'],
@@ -90,6 +96,13 @@ ARGUMENTS: dict[str, list[str]] = {
         '(input: {{selection: {{listId: "{list}"}}, status: NON_MARKETING}})',
     ],
     "cancelBulkOperation": ['(id: "{operation}")'],
+    # a file in the document itself is INVALID (it comes as a multipart upload)
+    "startImport": ['(input: {{file: "email\\nhidden-marketing@target.io\\n"}})'],
+    "cancelImport": ['(id: "{import}")'],
+    "startExport": [
+        '(input: {{selection: {{ids: ["{contact}"]}}}})',
+        '(input: {{selection: {{listId: "{list}"}}}})',
+    ],
     "updateAccountSettings": ['(input: {{name: "Taken"}})'],
     "enableMarketingContacts": [""],
     "createList": ['(name: "Eve", contactIds: ["{contact}"])'],
@@ -223,6 +236,10 @@ async def account_under_attack(services: Services) -> Hidden:
     operation = await services.bulk.start(
         a, BulkRequest(Selection(ids=tuple(c.id for c in hidden)), MarketingStatus.NON_MARKETING)
     )
+    export = await services.exports.start(a, Selection(ids=tuple(c.id for c in hidden)))
+    imported = await services.imports.start(
+        a, ImportRequest("hidden.csv", one_piece(b"email\nimported@target.io\n"))
+    )
     token, admin_secret = await services.tokens.issue(await services.users.me(a), "admin")
     chatflow = await services.apps.create(a, AppKind.CHATFLOW, "Hidden chat", True)
     integration = await services.apps.create(a, AppKind.INTEGRATION, "Hidden app", True)
@@ -231,6 +248,8 @@ async def account_under_attack(services: Services) -> Hidden:
         "admin": a.user_id,
         "list": shared.id,
         "operation": operation.id,
+        "export": export.id,
+        "import": imported.id,
         "token": token.id,
         "company": company.id,
         "own": own.id,
@@ -243,6 +262,8 @@ async def account_under_attack(services: Services) -> Hidden:
         *(c.id for c in hidden),
         *(c.email or "" for c in hidden),
         operation.id,
+        export.id,
+        imported.id,
         company.id,
         "hidden-co.io",
         deal.id,
@@ -378,6 +399,7 @@ async def test_p3_an_owned_member_sees_and_changes_nothing_of_anyone_elses(
     assert [found["totalCount"] for found in data_of("companies")] == [0, 0, 0]
     assert data_of("company") == [None]
     assert data_of("deal") == [None]
+    assert data_of("export") == [None]  # I6: an export is its requester's record
     assert [found["totalCount"] for found in data_of("deals")] == [0]
     deal = hidden.names["deal"]
     assert after["deals"][deal] == before["deals"][deal]

@@ -29,4 +29,8 @@ def test_the_schedules() -> None:
         "cron:sweep_bulk_operations": (None, None, {0}, True, True),
         # A3: alerts their writer could not publish
         "cron:deliver_alerts": (None, None, set(range(5, 60, 10)), True, True),
+        # I6: expired exports deleted with their files, every 10 minutes; lost jobs enqueued
+        "cron:sweep_exports": (None, set(range(0, 60, 10)), {30}, True, True),
+        # I1: imports persisted but not queued, or left by a dead worker past their lease
+        "cron:sweep_imports": (None, None, {15, 45}, True, True),
     }

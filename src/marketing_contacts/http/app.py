@@ -11,8 +11,8 @@ from typing import Any
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Route, WebSocketRoute, request_response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -22,10 +22,16 @@ from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from marketing_contacts.http.auth import RETRY_AFTER_SECONDS, RequireToken, bearer_token, caller_of
+from marketing_contacts.http.auth import (
+    MAX_BODY_BYTES,
+    RETRY_AFTER_SECONDS,
+    RequireToken,
+    bearer_token,
+    caller_of,
+)
 from marketing_contacts.http.graphiql import GRAPHQL_PATH, asset_route, ide_page
 from marketing_contacts.http.rate_limits import RateLimited
-from marketing_contacts.http.refusals import EXCEPTION_HANDLERS, refusal
+from marketing_contacts.http.refusals import EXCEPTION_HANDLERS, error_response, refusal
 from marketing_contacts.http.socket_limits import LimitedTransportWSHandler, SocketSlots
 from marketing_contacts.runtime import Runtime, event_feed, open_runtime, schema_for
 from marketing_contacts.schema.context import RequestContext
@@ -89,11 +95,30 @@ class GraphQLApp(GraphQL[RequestContext, None]):
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
-        """A POST carries JSON: any other body is 415 (strawberry answers 400)."""
+        """A POST carries JSON, or (I1) a multipart/form-data upload of the GraphQL multipart
+        request spec that carries a file (RequireToken bounds it to IMPORT_MAX_BYTES): any
+        other body is 415 (strawberry answers 400)."""
         media_type, _ = parse_content_type(request.content_type or "")
+        if request.method == "POST" and media_type == "multipart/form-data":
+            return await super().parse_http_body(request)
         if request.method == "POST" and "application/json" not in media_type:
-            raise HTTPException(415, "the request body must be application/json")
+            raise HTTPException(
+                415, "the request body must be application/json (or a multipart upload)"
+            )
         return await super().parse_http_body(request)
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, str]:
+        """I1: a multipart request carries at least one file in its map; its other parts are
+        small (the multipart parser bounds each to 1 MB)."""
+        try:
+            form = await request.get_form_data()
+        except ValueError as error:
+            raise HTTPException(400, "the multipart body is not readable") from error
+        files_map = form.form.get("map", "{}")
+        parsed = self.parse_json(files_map) if isinstance(files_map, str | bytes) else files_map
+        if not isinstance(parsed, dict) or not parsed:
+            raise HTTPException(400, "a multipart request carries a file: its map is empty")
+        return await super().parse_multipart(request)
 
     def parse_json(self, data: str | bytes) -> object:
         """An HTTP body is one JSON object (a list reaches the batching check, which refuses
@@ -141,6 +166,24 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse({"mongodb": mongo, "redis": redis}, status_code=status)
 
 
+async def export_file(request: Request) -> Response:
+    """I6: an export's CSV, streamed from the database, to a user of its account who sees it
+    (P3); 404 for one that is missing, another account's, not the caller's to see, not
+    written yet or expired, alike. RequireToken answered 401 already without a valid token."""
+    runtime: Runtime = request.app.state.runtime
+    caller = caller_of(request)
+    export_id = str(request.path_params["export_id"])
+    exports = runtime.services.exports
+    export = None if caller is None else await exports.downloadable(caller, export_id)
+    if export is None:
+        return error_response(404, f"export {export_id[:40]} has no file to download", "NOT_FOUND")
+    return StreamingResponse(
+        exports.file_of(export),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
+    )
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or get_settings()
 
@@ -157,13 +200,27 @@ def create_app(settings: Settings | None = None) -> Starlette:
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allowed_origins=settings.allowed_origins,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        multipart_uploads_enabled=True,  # I1: startImport's file; RequireToken bounds it
         max_subscriptions_per_connection=settings.max_subscriptions_per_socket,
     )
     limited = RateLimited(graphql)  # P5: after the token check, before any GraphQL work
     routes = [
         Route("/health", health, methods=["GET"]),
-        Route(GRAPHQL_PATH, RequireToken(limited, ide_enabled=settings.graphiql_enabled)),
+        Route(
+            GRAPHQL_PATH,
+            RequireToken(
+                limited,
+                ide_enabled=settings.graphiql_enabled,
+                upload_max_bytes=settings.import_max_bytes + MAX_BODY_BYTES,  # I1: the envelope
+            ),
+        ),
         WebSocketRoute(GRAPHQL_PATH, graphql),
+        # I6: an export's file, behind the token check and the rate limit as GraphQL is
+        Route(
+            "/exports/{export_id}/file",
+            RequireToken(RateLimited(request_response(export_file)), ide_enabled=False),
+            methods=["GET"],
+        ),
     ]
     if settings.graphiql_enabled:  # development only: never in production
         graphql.ide_html = ide_page(settings)

@@ -31,6 +31,8 @@ MAX_BODY_BYTES = 1_000_000
 #: how long a client told the database is unavailable waits before it tries again
 RETRY_AFTER_SECONDS = "5"
 BODY_TOO_LARGE = f"the request body is larger than {MAX_BODY_BYTES} bytes"
+#: I1: how long an upload's request may take, its file streamed into the database included
+UPLOAD_TIMEOUT_SECONDS = 600.0
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -49,8 +51,23 @@ def unauthorized(message: str) -> JSONResponse:
     )
 
 
-def too_large() -> JSONResponse:
-    return error_response(413, BODY_TOO_LARGE, "TOO_LARGE")
+def too_large(limit: int = MAX_BODY_BYTES) -> JSONResponse:
+    message = BODY_TOO_LARGE
+    if limit != MAX_BODY_BYTES:
+        message = f"the upload is larger than {limit} bytes"
+    return error_response(413, message, "TOO_LARGE")
+
+
+class _UploadTooLarge(Exception):
+    """An upload's body went past its bound as it arrived."""
+
+
+def is_upload(scope: Scope) -> bool:
+    """I1: a multipart/form-data POST (the GraphQL multipart request spec): startImport's file."""
+    if scope.get("method") != "POST":
+        return False
+    content_type = HTTPConnection(scope).headers.get("content-type", "")
+    return content_type.split(";", 1)[0].strip().lower() == "multipart/form-data"
 
 
 def caller_of(connection: HTTPConnection) -> Caller | None:
@@ -62,20 +79,30 @@ def caller_of(connection: HTTPConnection) -> Caller | None:
 class RequireToken:
     """Lets an HTTP request through only with a valid bearer token and a body of at most
     MAX_BODY_BYTES; the GraphiQL page (a browser's GET for HTML) loads without a token, in
-    development only."""
+    development only. With `upload_max_bytes`, a multipart/form-data POST (an upload, I1) may
+    be that large: its body streams through, bounded as it arrives, not held here."""
 
-    def __init__(self, app: ASGIApp, *, ide_enabled: bool) -> None:
+    def __init__(
+        self, app: ASGIApp, *, ide_enabled: bool, upload_max_bytes: int | None = None
+    ) -> None:
         self.app = app
         self.ide_enabled = ide_enabled
+        self.upload_max_bytes = upload_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         connection = HTTPConnection(scope)
         if scope["type"] == "http" and self._wants_ide(connection, scope):
             await self.app(scope, receive, send)
             return
-        outcome = await self._authenticate(connection)
+        limit = MAX_BODY_BYTES
+        if self.upload_max_bytes is not None and is_upload(scope):
+            limit = self.upload_max_bytes
+        outcome = await self._authenticate(connection, limit)
         if isinstance(outcome, JSONResponse):
             await outcome(scope, receive, send)
+            return
+        if limit != MAX_BODY_BYTES:
+            await self._upload(connection, outcome, limit, scope, receive, send)
             return
         body = await _bounded_body(receive)
         if body is None:
@@ -90,10 +117,33 @@ class RequireToken:
         with pymongo.timeout(runtime.mongo.timeout):
             await self.app(scope, _replaying(body, receive), send)
 
-    async def _authenticate(self, connection: HTTPConnection) -> Caller | JSONResponse:
+    async def _upload(
+        self,
+        connection: HTTPConnection,
+        caller: Caller,
+        limit: int,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        """I1: the upload's body streams to the app (whose multipart parser spools the file to
+        disk), refused with 413 as soon as more than `limit` bytes arrived."""
+        request_id = new_request_id(connection.headers.get(REQUEST_ID_HEADER))
+        scope.setdefault("state", {})[CALLER] = replace(caller, request_id=request_id)
+        send = _telling_request_id(send, request_id)
+        runtime: Runtime = connection.app.state.runtime
+        try:
+            with pymongo.timeout(max(runtime.mongo.timeout, UPLOAD_TIMEOUT_SECONDS)):
+                await self.app(scope, _bounded_stream(receive, limit), send)
+        except _UploadTooLarge:
+            await too_large(limit)(scope, receive, send)
+
+    async def _authenticate(
+        self, connection: HTTPConnection, limit: int = MAX_BODY_BYTES
+    ) -> Caller | JSONResponse:
         """The token's caller, or the response that refuses the request."""
-        if _declared_length(connection) > MAX_BODY_BYTES:
-            return too_large()
+        if _declared_length(connection) > limit:
+            return too_large(limit)
         token = bearer_token(connection.headers.get("authorization"))
         if token is None:
             return unauthorized("an Authorization: Bearer <token> header is required")
@@ -154,6 +204,22 @@ async def _bounded_body(receive: Receive) -> list[Message] | None:
             return None
         if not message.get("more_body", False):
             return messages
+
+
+def _bounded_stream(receive: Receive, limit: int) -> Receive:
+    """A `receive` that raises _UploadTooLarge once the body holds more than `limit` bytes."""
+    size = 0
+
+    async def bounded() -> Message:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise _UploadTooLarge(limit)
+        return message
+
+    return bounded
 
 
 def _replaying(messages: list[Message], receive: Receive) -> Receive:

@@ -13,7 +13,9 @@ from marketing_contacts.schema.contacts import ContactMutations
 from marketing_contacts.schema.deals import DealMutations
 from marketing_contacts.schema.email_events import EmailEventMutations
 from marketing_contacts.schema.engagements import EngagementMutations
+from marketing_contacts.schema.exports import ExportMutations
 from marketing_contacts.schema.forms import FormMutations
+from marketing_contacts.schema.imports import ImportMutations
 from marketing_contacts.schema.lists import ListMutations
 from marketing_contacts.schema.merge import MergeMutations
 from marketing_contacts.schema.statuses import StatusMutations
@@ -37,6 +39,8 @@ class Mutation(
     EmailEventMutations,
     EngagementMutations,
     FormMutations,
+    ImportMutations,
     UserMutations,
+    ExportMutations,
 ):
     pass

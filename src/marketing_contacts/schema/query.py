@@ -12,7 +12,9 @@ from marketing_contacts.schema.bulk import BulkQueries
 from marketing_contacts.schema.companies import CompanyQueries
 from marketing_contacts.schema.contacts import ContactQueries
 from marketing_contacts.schema.deals import DealQueries
+from marketing_contacts.schema.exports import ExportQueries
 from marketing_contacts.schema.forms import FormQueries
+from marketing_contacts.schema.imports import ImportQueries
 from marketing_contacts.schema.lists import ListQueries
 from marketing_contacts.schema.usage import UsageQueries
 from marketing_contacts.schema.users import UserQueries
@@ -28,9 +30,11 @@ class Query(
     CompanyQueries,
     DealQueries,
     FormQueries,
+    ImportQueries,
     AppQueries,
     UserQueries,
     AuditQueries,
     AudienceQueries,
+    ExportQueries,
 ):
     pass

@@ -17,6 +17,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.file_uploads import Upload
+from strawberry.file_uploads.scalars import UploadDefinition
 from strawberry.schema.types.base_scalars import DateDefinition, DecimalDefinition
 from strawberry.types.scalar import ScalarDefinition
 
@@ -110,4 +112,16 @@ Money = replace(
     parse_value=parse_money,
 )
 
-SCALARS: dict[object, ScalarDefinition] = {datetime: DateTime, date: Date, Decimal: Money}
+#: I1: startImport's file (strawberry's Upload, described as the API describes it)
+UploadFile = replace(
+    UploadDefinition,
+    description="A file sent as a part of a multipart request (the GraphQL multipart request "
+    "spec).",
+)
+
+SCALARS: dict[object, ScalarDefinition] = {
+    datetime: DateTime,
+    date: Date,
+    Decimal: Money,
+    Upload: UploadFile,
+}

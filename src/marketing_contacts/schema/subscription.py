@@ -9,6 +9,7 @@ import strawberry
 from marketing_contacts.domain.errors import DomainError, ErrorCode, quoted, refuse
 from marketing_contacts.schema.bulk import BulkOperation, OperationId
 from marketing_contacts.schema.context import Info
+from marketing_contacts.schema.imports import Import, ImportId
 from marketing_contacts.schema.tiers import TierAlert
 from marketing_contacts.schema.usage import Usage
 from marketing_contacts.services.subscriptions import EventFeed
@@ -94,3 +95,24 @@ class Subscription:
                         return
                     operation = current
                     yield BulkOperation.of(operation)
+
+    @strawberry.subscription(
+        description="The import's state after each chunk, then once more when it ends."
+    )
+    async def import_progress(self, info: Info, id: ImportId) -> AsyncGenerator[Import, None]:
+        caller, imports = info.context.caller, info.context.services.imports
+        async with hub_of(info).subscribe(caller.account_id) as subscriber:
+            imported = await imports.get(caller, str(id))
+            if imported is None:
+                raise refuse(ErrorCode.NOT_FOUND, f"import {quoted(id)} does not exist", "id")
+            yield Import.of(imported)
+            while not imported.status.finished:
+                await subscriber.wait()
+                # after a break in the feed, progress may have gone unheard: read it afresh
+                stale = subscriber.take_break() is not None
+                if subscriber.take_progress(imported.id) or stale:
+                    current = await imports.get(caller, imported.id)
+                    if current is None:
+                        return
+                    imported = current
+                    yield Import.of(imported)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from marketing_contacts.domain.bulk import MAX_ACTIVE_OPERATIONS
 from marketing_contacts.domain.engagements import MAX_ENGAGEMENTS_PER_RECORD
+from marketing_contacts.domain.imports import DEFAULT_MAX_BYTES
 from marketing_contacts.services.accounts import AccountService
 from marketing_contacts.services.alerts import AlertDeliveryService
 from marketing_contacts.services.apps import AppService
@@ -19,7 +20,9 @@ from marketing_contacts.services.contacts import ContactService
 from marketing_contacts.services.deals import DealService
 from marketing_contacts.services.email_events import EmailActivityService
 from marketing_contacts.services.engagements import EngagementService
+from marketing_contacts.services.exports import ExportService
 from marketing_contacts.services.forms import FormService
+from marketing_contacts.services.imports import ImportRunner, ImportService
 from marketing_contacts.services.lists import ListService
 from marketing_contacts.services.merge import ContactMerger
 from marketing_contacts.services.statuses import StatusService
@@ -46,7 +49,10 @@ class Services:
     deals: DealService
     email_activity: EmailActivityService
     engagements: EngagementService
+    exports: ExportService
     forms: FormService
+    imports: ImportService
+    import_runner: ImportRunner
     lists: ListService
     merger: ContactMerger
     statuses: StatusService
@@ -62,7 +68,9 @@ class Services:
         bulk: BulkRunnerSettings | None = None,
         max_active_operations: int = MAX_ACTIVE_OPERATIONS,
         engagements_per_record: int = MAX_ENGAGEMENTS_PER_RECORD,
+        import_max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> Services:
+        runner = bulk or BulkRunnerSettings()
         return cls(
             ports=ports,
             accounts=AccountService(ports),
@@ -78,7 +86,10 @@ class Services:
             deals=DealService(ports),
             email_activity=EmailActivityService(ports),
             engagements=EngagementService(ports, engagements_per_record),
+            exports=ExportService(ports, max_active_operations),
             forms=FormService(ports),
+            imports=ImportService(ports, max_active_operations, import_max_bytes),
+            import_runner=ImportRunner(ports, runner.chunk, runner.lease),
             lists=ListService(ports),
             merger=ContactMerger(ports, max_active_operations),
             statuses=StatusService(ports),

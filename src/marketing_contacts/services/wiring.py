@@ -24,8 +24,10 @@ from marketing_contacts.services.ports.deals import DealStore
 from marketing_contacts.services.ports.email_events import EmailEvents
 from marketing_contacts.services.ports.engagements import EngagementStore
 from marketing_contacts.services.ports.events import EventPublisher
+from marketing_contacts.services.ports.exports import ExportStore
 from marketing_contacts.services.ports.forms import FormStore
 from marketing_contacts.services.ports.history import HistoryStore
+from marketing_contacts.services.ports.imports import FileStore, ImportStore
 from marketing_contacts.services.ports.jobs import JobQueue
 from marketing_contacts.services.ports.lists import ListStore
 from marketing_contacts.services.ports.tier_records import TierRecords
@@ -53,6 +55,9 @@ class Ports:
     email_events: EmailEvents
     engagements: EngagementStore
     forms: FormStore
+    imports: ImportStore
+    files: FileStore
+    exports: ExportStore
     events: EventPublisher
     operations: BulkOperations
     idempotency: IdempotencyKeys

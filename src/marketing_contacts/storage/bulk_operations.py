@@ -20,9 +20,9 @@ from marketing_contacts.domain.visibility import Scope
 from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.bulk import IdempotencyKey, TooManyActive
 from marketing_contacts.storage.audit import record, with_entry
+from marketing_contacts.storage.background import active_operations
 from marketing_contacts.storage.bulk_codec import operation_doc, operation_from, progress_doc
 from marketing_contacts.storage.database import (
-    ACCOUNTS,
     BULK_OPERATIONS,
     IDEMPOTENCY_KEYS,
     Doc,
@@ -131,20 +131,9 @@ class MongoBulkOperations:
     async def _check_active(
         self, account_id: str, max_active: int, session: AsyncClientSession
     ) -> None:
-        """TooManyActive when the account has `max_active` operations queued or running.
-
-        Counting alone would let two concurrent starts each see room for one more; each start
-        first writes the account's document (a counter of starts), so concurrent starts of one
-        account meet in a write conflict and the driver runs the later one again, after the
-        earlier one committed: it counts that one too."""
-        account = oid(account_id)
-        await self.mongo[ACCOUNTS].update_one(
-            {"_id": account}, {"$inc": {"bulk_starts": 1}}, session=session
-        )
-        active = await self.operations.count_documents(
-            {"account_id": account, "status": {"$in": _ACTIVE}}, session=session
-        )
-        if active >= max_active:
+        """TooManyActive when the account has `max_active` background operations queued or
+        running (storage.background: bulk changes, imports and exports together)."""
+        if await active_operations(self.mongo, account_id, session) >= max_active:
             raise TooManyActive(account_id)
 
     async def get(self, scope: Scope, operation_id: str) -> BulkOperation | None:

@@ -34,6 +34,11 @@ FORMS = "forms"
 FORM_SUBMISSIONS = "form_submissions"
 CHATFLOWS = "chatflows"
 INTEGRATIONS = "integrations"
+IMPORTS = "imports"
+IMPORT_ERRORS = "import_errors"
+IMPORT_FILES = "import_files"
+EXPORTS = "exports"
+EXPORT_CHUNKS = "export_chunks"
 
 #: how long one operation (and one transaction with its retries) may take when the client sets
 #: no timeoutMS of its own

@@ -59,6 +59,7 @@ from marketing_contacts.storage.deals import drop_from_deals
 from marketing_contacts.storage.engagements import drop_from_engagements
 from marketing_contacts.storage.forms import write_submission
 from marketing_contacts.storage.ids import oid
+from marketing_contacts.storage.imports import advance_import
 from marketing_contacts.storage.merge import absorb, write_primary
 from marketing_contacts.storage.transactions import transact
 
@@ -95,6 +96,8 @@ class MongoChangeWriter:
             await self._update_statuses(batch.status_updates, session)
             if batch.bulk is not None:
                 await self._advance_bulk(batch.bulk, session)
+            if batch.imported is not None:
+                await advance_import(self.mongo, batch.imported, session)
             merge = batch.merge
             moved = {} if merge is None else await absorb(self.mongo, merge, session)
             await self._delete(batch.deleted, session)

@@ -25,6 +25,8 @@ from arq.jobs import Job, JobStatus
 RUN_ACCOUNT_BULK = "run_account_bulk"
 APPLY_ACCOUNT_UPDATE_DATES = "apply_account_update_dates"
 RECONCILE_ACCOUNT_USAGE = "reconcile_account_usage"
+RUN_IMPORT = "run_import"
+RUN_EXPORT = "run_export"
 #: Redis hash: account id -> the generation of its bulk job
 GENERATIONS = "bulk:generations"
 #: Redis set: the accounts with deleted lists whose membership is still to take out, so that a
@@ -72,6 +74,19 @@ class ArqJobQueue:
     async def enqueue_reconciliation(self, account_id: str, day: date) -> bool:
         job_id = f"reconcile:{account_id}:{day.isoformat()}"
         job = await self.redis.enqueue_job(RECONCILE_ACCOUNT_USAGE, account_id, _job_id=job_id)
+        return job is not None
+
+    async def enqueue_export(self, export_id: str) -> bool:
+        """I6: one job per export, `export:<id>`; it keeps no result, so the sweep can
+        enqueue an export whose job was lost."""
+        job = await self.redis.enqueue_job(RUN_EXPORT, export_id, _job_id=f"export:{export_id}")
+        return job is not None
+
+    async def enqueue_import(self, import_id: str, attempt: int = 0) -> bool:
+        """I1: `import:<id>:<attempt>`; a job keeps no result, and one taking over from a dead
+        worker (whose job id arq still holds) is named after the lease that ran out."""
+        job_id = f"import:{import_id}:{attempt}"
+        job = await self.redis.enqueue_job(RUN_IMPORT, import_id, _job_id=job_id)
         return job is not None
 
     async def _enqueue_turn(self, account_id: str, generation: int) -> bool:

@@ -26,10 +26,14 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from marketing_contacts.domain.errors import DomainError, ErrorCode
 from marketing_contacts.runtime import Runtime, open_runtime
 from marketing_contacts.settings import get_settings
+from marketing_contacts.workers.exports import run_export, sweep_exports
+from marketing_contacts.workers.imports import JOB_TIMEOUT_SECONDS, run_import, sweep_imports
 from marketing_contacts.workers.queue import (
     APPLY_ACCOUNT_UPDATE_DATES,
     RECONCILE_ACCOUNT_USAGE,
     RUN_ACCOUNT_BULK,
+    RUN_EXPORT,
+    RUN_IMPORT,
 )
 from marketing_contacts.workers.redis_patience import redis_settings
 
@@ -209,6 +213,18 @@ class WorkerSettings:
         reconcile_usage,
         sweep_bulk_operations,
         deliver_alerts,
+        # I6: an export's job keeps no result, so the sweep may enqueue a lost one again
+        func(run_export, name=RUN_EXPORT, max_tries=MAX_TRIES, keep_result=0),
+        sweep_exports,
+        # I1: one job per import and attempt; it keeps no result
+        func(
+            run_import,
+            name=RUN_IMPORT,
+            max_tries=MAX_TRIES,
+            keep_result=0,
+            timeout=JOB_TIMEOUT_SECONDS,
+        ),
+        sweep_imports,
     ]
     cron_jobs: Sequence[CronJob] | None = [
         cron(
@@ -220,6 +236,8 @@ class WorkerSettings:
         cron(reconcile_usage, hour={3}, minute={17}, unique=True),
         cron(sweep_bulk_operations, second={0}, unique=True, run_at_startup=True),
         cron(deliver_alerts, second=ALERT_DELIVERY_SECONDS, unique=True, run_at_startup=True),
+        cron(sweep_exports, minute=_every(10), second={30}, unique=True, run_at_startup=True),
+        cron(sweep_imports, second={15, 45}, unique=True, run_at_startup=True),
     ]
     on_startup: StartupShutdown | None = startup
     on_shutdown: StartupShutdown | None = shutdown

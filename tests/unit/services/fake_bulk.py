@@ -20,6 +20,7 @@ from marketing_contacts.services.paging import Page
 from marketing_contacts.services.ports.bulk import BulkPage, IdempotencyKey, TooManyActive
 from tests.support.waiting import let_others_run
 from tests.unit.services.fake_audit import record
+from tests.unit.services.fake_background import active_operations
 from tests.unit.services.fake_paging import keyset_page, object_id
 
 if TYPE_CHECKING:
@@ -73,9 +74,8 @@ class FakeBulkOperations:
         return None
 
     def _active(self, account_id: str) -> int:
-        return sum(
-            o.account_id == account_id and o.status in ACTIVE for o in self.data.operations.values()
-        )
+        """P5: the account's queued or running background operations of every kind."""
+        return active_operations(self.data, account_id)
 
     def _seen(self, scope: Scope) -> list[BulkOperation]:
         return [
@@ -304,6 +304,12 @@ class FakeJobQueue:
     async def enqueue_reconciliation(self, account_id: str, day: date) -> bool:
         return self._enqueue(f"reconcile:{account_id}:{day.isoformat()}")
 
+    async def enqueue_export(self, export_id: str) -> bool:
+        return self._enqueue(f"export:{export_id}")
+
+    async def enqueue_import(self, import_id: str, attempt: int = 0) -> bool:
+        return self._enqueue(f"import:{import_id}:{attempt}")
+
     def _enqueue(self, job: str) -> bool:
         if self.failing:
             raise ConnectionError("the job queue is unreachable")
@@ -321,7 +327,7 @@ class FakeJobQueue:
 
     def end(self, job: str) -> None:
         self.running.discard(job)
-        if not job.startswith("bulk:"):
+        if not job.startswith(("bulk:", "export:", "import:")):  # none keeps a result
             self.kept.add(job)
 
     def lose(self) -> None:

@@ -47,8 +47,10 @@ from marketing_contacts.domain.deals import Deal
 from marketing_contacts.domain.email_events import EmailEvent
 from marketing_contacts.domain.engagements import Engagement
 from marketing_contacts.domain.errors import DomainError, ErrorCode
+from marketing_contacts.domain.exports import Export
 from marketing_contacts.domain.filters import ContactFilter
 from marketing_contacts.domain.forms import Form, FormSubmission
+from marketing_contacts.domain.imports import Import, RowError
 from marketing_contacts.domain.statuses import HistoryEntry, MarketingState, MarketingStatus
 from marketing_contacts.domain.tiers import TierChange
 from marketing_contacts.domain.update_dates import update_instant
@@ -70,6 +72,7 @@ from marketing_contacts.services.ports.changes import (
 )
 from marketing_contacts.services.ports.contacts import DuplicateEmail
 from marketing_contacts.services.ports.events import AlertRaised, Event
+from marketing_contacts.services.ports.imports import ImportKey
 from marketing_contacts.services.ports.lists import (
     ContactList,
     ListDeletion,
@@ -94,7 +97,9 @@ from tests.unit.services.fake_companies import FakeCompanyStore
 from tests.unit.services.fake_deals import FakeDealStore, drop_from_deals
 from tests.unit.services.fake_email_events import FakeEmailEvents
 from tests.unit.services.fake_engagements import FakeEngagementStore
+from tests.unit.services.fake_exports import FakeExportStore
 from tests.unit.services.fake_forms import FakeFormStore, check_submission, write_submission
+from tests.unit.services.fake_imports import FakeFileStore, FakeImportStore, advance_import
 from tests.unit.services.fake_paging import ID_LENGTH, keyset_page, object_id, sequence
 from tests.unit.services.fake_users import FakeTeamStore, FakeTokenStore, FakeUserStore
 
@@ -155,6 +160,14 @@ class FakeData:
     engagement_counts: dict[str, int] = field(default_factory=dict)
     forms: dict[str, Form] = field(default_factory=dict)
     form_submissions: dict[str, FormSubmission] = field(default_factory=dict)
+    #: I6: exports by id, and the chunks of their files
+    exports: dict[str, Export] = field(default_factory=dict)
+    #: I1-I5: imports by id, their row errors, their keys, and uploaded files by id
+    imports: dict[str, Import] = field(default_factory=dict)
+    import_errors: dict[str, list[RowError]] = field(default_factory=dict)
+    import_keys: dict[tuple[str, str], ImportKey] = field(default_factory=dict)
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    export_files: dict[str, list[bytes]] = field(default_factory=dict)
     next_number: int = 0
 
     def new_id(self) -> str:
@@ -447,6 +460,8 @@ class FakeChangeWriter:
                 raise self._stale(f"page {chunk.page} was applied by another run")
             if operation.lease_owner != chunk.owner:
                 raise self._stale(f"operation {chunk.operation_id} went to another run")
+        if batch.imported is not None:
+            advance_import(data, batch.imported, check_only=True)
         for gone in batch.deleted:
             current = data.contacts.get(gone.id)
             if (
@@ -496,6 +511,8 @@ class FakeChangeWriter:
         data.history.extend(batch.history)
         write_submission(data, batch.submission)
         record(data, batch.audit)
+        if batch.imported is not None:
+            advance_import(data, batch.imported, check_only=False)
         if batch.bulk is not None:
             chunk = batch.bulk
             operation = data.operations[chunk.operation_id]
@@ -934,6 +951,9 @@ class FakeWorld:
     email_events: FakeEmailEvents
     engagements: FakeEngagementStore
     forms: FakeFormStore
+    exports: FakeExportStore
+    imports: FakeImportStore
+    files: FakeFileStore
     events: FakePublisher
     operations: FakeBulkOperations
     idempotency: FakeIdempotencyKeys
@@ -960,6 +980,9 @@ class FakeWorld:
             email_events=self.email_events,
             engagements=self.engagements,
             forms=self.forms,
+            exports=self.exports,
+            imports=self.imports,
+            files=self.files,
             events=self.events,
             operations=self.operations,
             idempotency=self.idempotency,
@@ -1041,6 +1064,9 @@ class FakeWorld:
             dict(data.forms),
             dict(data.form_submissions),
             dict(data.apps),
+            dict(data.exports),
+            dict(data.imports),
+            dict(data.files),
         )
 
 
@@ -1065,6 +1091,9 @@ def fake_world(now: datetime = DEFAULT_NOW) -> FakeWorld:
         email_events=FakeEmailEvents(data),
         engagements=FakeEngagementStore(data),
         forms=FakeFormStore(data),
+        exports=FakeExportStore(data),
+        imports=FakeImportStore(data),
+        files=FakeFileStore(data),
         events=FakePublisher(data),
         operations=FakeBulkOperations(data),
         idempotency=FakeIdempotencyKeys(data),

@@ -16,6 +16,7 @@ from marketing_contacts.domain.statuses import HistoryEntry
 from marketing_contacts.domain.tiers import TierChange
 from marketing_contacts.domain.usage import UsageCounts
 from marketing_contacts.services.paging import Stored
+from marketing_contacts.services.ports.imports import ImportChunk
 
 
 class StaleWrite(Exception):
@@ -83,6 +84,8 @@ class ChangeBatch:
     tier_change: TierChange | None = None
     alerts: tuple[TierAlert, ...] = ()
     bulk: BulkChunk | None = None
+    #: I1: a chunk of an import, written with its contacts (see ImportChunk)
+    imported: ImportChunk | None = None
     #: C10: a merge of two contacts, written with the batch (see ContactMerge)
     merge: ContactMerge | None = None
     #: F1: a form submission, stored with the contact it creates or changes and the counts;

@@ -43,3 +43,12 @@ class JobQueue(Protocol):
         """A job reconciling the account's usage counters, once a `day`; False if that job was
         enqueued already."""
         ...
+
+    async def enqueue_export(self, export_id: str) -> bool:
+        """I6: a job writing the export's file; False while that job waits or runs."""
+        ...
+
+    async def enqueue_import(self, import_id: str, attempt: int = 0) -> bool:
+        """I1: a job running the import (`attempt` > 0: one taking over from a worker whose
+        lease ran out, under a new job id); False while that job waits or runs."""
+        ...
