@@ -1,10 +1,11 @@
-"""Command-line interface: `marketing-contacts serve | worker | dev`."""
+"""Command-line interface: `marketing-contacts serve | worker | dev | import`, and admin."""
 
 from __future__ import annotations
 
 import typer
 
 from marketing_contacts.cli.admin import register as register_admin_commands
+from marketing_contacts.cli.imports import register as register_import_command
 from marketing_contacts.cli.logs import with_service_logs
 from marketing_contacts.cli.reach import require
 from marketing_contacts.settings import Settings, get_settings
@@ -70,6 +71,7 @@ def dev() -> None:
 
 
 register_admin_commands(app)
+register_import_command(app)
 
 
 def main() -> None:
