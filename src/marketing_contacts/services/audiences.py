@@ -10,9 +10,9 @@ from __future__ import annotations
 from marketing_contacts.domain.bulk import Selection
 from marketing_contacts.domain.channels import AudienceCounts, Channel, reachable_conditions
 from marketing_contacts.domain.contacts import Contact
-from marketing_contacts.domain.errors import ErrorCode, quoted, refuse
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.paging import Page, check_first, paged
+from marketing_contacts.services.selections import check_live_list
 from marketing_contacts.services.wiring import Ports
 
 
@@ -23,7 +23,7 @@ class AudienceService:
     async def counts(
         self, caller: Caller, channel: Channel, selection: Selection
     ) -> AudienceCounts:
-        await self._check_list(caller, selection)
+        await check_live_list(self.ports, caller, selection)
         return await self.ports.contacts.audience_counts(caller.scope, selection, channel)
 
     async def reachable(
@@ -36,21 +36,8 @@ class AudienceService:
     ) -> Page[Contact]:
         """A page of the contacts of the selection the channel may reach, in id order."""
         check_first(first)
-        await self._check_list(caller, selection)
+        await check_live_list(self.ports, caller, selection)
         read = self.ports.contacts.page_of_selection(
             caller.scope, selection, reachable_conditions(channel), first, after
         )
         return await paged(first, after, read)
-
-    async def _check_list(self, caller: Caller, selection: Selection) -> None:
-        """NOT_FOUND for a list the selection names (itself or by its filter) that is not live,
-        as previewStatusChange answers: a deleted list's members are being taken out."""
-        field: tuple[str, ...]
-        if selection.list_id is not None:
-            named, field = selection.list_id, ("selection", "list_id")
-        elif selection.filter is not None and selection.filter.list_id is not None:
-            named, field = selection.filter.list_id, ("selection", "filter", "list_id")
-        else:
-            return
-        if await self.ports.lists.get(caller.account_id, named) is None:
-            raise refuse(ErrorCode.NOT_FOUND, f"list {quoted(named)} does not exist", *field)

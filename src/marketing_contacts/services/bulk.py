@@ -37,6 +37,7 @@ from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.paging import Page, paged
 from marketing_contacts.services.ports.bulk import IdempotencyKey, TooManyActive
 from marketing_contacts.services.ports.events import BulkProgressed
+from marketing_contacts.services.selections import check_live_list
 from marketing_contacts.services.wiring import Ports
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class BulkService:
     async def preview(
         self, caller: Caller, selection: Selection, target: MarketingStatus
     ) -> StatusChangePreview:
-        await self._check_list(caller, selection)
+        await check_live_list(self.ports, caller, selection)
         account = await self.ports.account(caller.account_id)
         check_statuses_settable(account, "status")
         selected = await self.ports.contacts.count_by_state(caller.scope, selection)
@@ -208,16 +209,3 @@ class BulkService:
                 "idempotency_key",
             )
         return await self._existing(caller, held.operation_id)
-
-    async def _check_list(self, caller: Caller, selection: Selection) -> None:
-        """NOT_FOUND for a list the selection names (itself or by its filter) that is not
-        live: a deleted list's members are being taken out, and none of them is selected."""
-        field: tuple[str, ...]
-        if selection.list_id is not None:
-            named, field = selection.list_id, ("selection", "list_id")
-        elif selection.filter is not None and selection.filter.list_id is not None:
-            named, field = selection.filter.list_id, ("selection", "filter", "list_id")
-        else:
-            return
-        if await self.ports.lists.get(caller.account_id, named) is None:
-            raise refuse(ErrorCode.NOT_FOUND, f"list {quoted(named)} does not exist", *field)

@@ -22,10 +22,11 @@ from marketing_contacts.domain.bulk import (
     BulkOperationStatus,
     Selection,
 )
-from marketing_contacts.domain.errors import ErrorCode, check_id, quoted, refuse
+from marketing_contacts.domain.errors import ErrorCode, check_id, refuse
 from marketing_contacts.domain.exports import Export, csv_lines, header, row_of
 from marketing_contacts.services.callers import Caller
 from marketing_contacts.services.ports.bulk import TooManyActive
+from marketing_contacts.services.selections import check_live_list
 from marketing_contacts.services.wiring import Ports
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class ExportService:
         """I6: a QUEUED export of the selection within the caller's scope (P3); persisted
         first, then enqueued (the sweep enqueues what this missed). P5: TOO_MANY, and nothing
         persisted, past `max_active` background operations queued or running."""
-        await self._check_list(caller, selection)
+        await check_live_list(self.ports, caller, selection)
         export = Export(
             id=self.ports.ids.new_id(),
             account_id=caller.account_id,
@@ -163,16 +164,3 @@ class ExportService:
         except Exception:
             log.exception("enqueueing export %s failed; the sweep will retry", export.id)
             return False
-
-    async def _check_list(self, caller: Caller, selection: Selection) -> None:
-        """NOT_FOUND for a list the selection names (itself or by its filter) that is not
-        live, as startBulkStatusChange answers."""
-        field: tuple[str, ...]
-        if selection.list_id is not None:
-            named, field = selection.list_id, ("selection", "list_id")
-        elif selection.filter is not None and selection.filter.list_id is not None:
-            named, field = selection.filter.list_id, ("selection", "filter", "list_id")
-        else:
-            return
-        if await self.ports.lists.get(caller.account_id, named) is None:
-            raise refuse(ErrorCode.NOT_FOUND, f"list {quoted(named)} does not exist", *field)
